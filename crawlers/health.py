@@ -1,0 +1,95 @@
+"""Source health: one CrawlRun row per crawl, and the source marked unhealthy when the crawl says so.
+
+"Unhealthy" is distinct from "nothing new": a blocked source (403/429), a crawl that errored, or a page
+that parsed zero mentions where mentions used to be, all raise it; an unchanged page does not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from scrapy import signals
+from sqlalchemy import func, select
+
+from models import CrawlRun, Mention, Source, utcnow
+from models.db import make_engine, make_session_factory
+
+BLOCKED = {401, 403, 429}
+
+
+def judge(statuses: Counter[int], items_seen: int, errors: int, had_mentions: bool, unparsed: int) -> str | None:
+    """The reason a crawl makes its source unhealthy, or None. Pure, so tested as a table."""
+    ok_pages = sum(count for status, count in statuses.items() if 200 <= status < 300)
+    blocked = sorted(status for status in statuses if status in BLOCKED)
+    if blocked and ok_pages == 0:
+        return f"blocked: HTTP {', '.join(map(str, blocked))} and no page fetched"
+    if ok_pages == 0:
+        seen = ", ".join(f"{status}x{count}" for status, count in sorted(statuses.items())) or "no response"
+        return f"no page fetched ({seen}; {errors} errors)"
+    if unparsed:
+        return f"{unparsed} page(s) not recognised: layout changed?"
+    if items_seen == 0 and had_mentions:
+        return f"zero mentions parsed from {ok_pages} page(s) that used to have some: layout changed?"
+    if errors:
+        return f"{errors} errors while crawling"
+    return None
+
+
+class SourceHealth:
+    def __init__(self, crawler, database_url: str) -> None:  # type: ignore[no-untyped-def]
+        self.crawler = crawler
+        self.database_url = database_url
+        self.statuses: Counter[int] = Counter()
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler):  # type: ignore[no-untyped-def]
+        return cls(crawler, crawler.settings["VEILLEUR_DATABASE_URL"])
+
+    def response_received(self, response, request, spider) -> None:  # type: ignore[no-untyped-def]
+        if not request.url.endswith("/robots.txt"):
+            self.statuses[response.status] += 1
+
+    def spider_opened(self, spider) -> None:  # type: ignore[no-untyped-def]
+        self.started = time.monotonic()
+        self.engine = make_engine(self.database_url)
+        self.sessions = make_session_factory(self.engine)
+        with self.sessions.begin() as session:
+            stored = session.scalar(select(func.count(Mention.id)).where(Mention.source_id == spider.source_id))
+            self.had_mentions = bool(stored)
+            run = CrawlRun(source_id=spider.source_id)
+            session.add(run)
+            session.flush()
+            self.run_id = run.id
+
+    def spider_closed(self, spider, reason: str) -> None:  # type: ignore[no-untyped-def]
+        stats = self.crawler.stats
+        items_seen = stats.get_value("item_scraped_count", 0) + stats.get_value("item_dropped_count", 0)
+        errors = stats.get_value("log_count/ERROR", 0) + stats.get_value("spider_exceptions/count", 0)
+        unparsed = stats.get_value("pages/unrecognised", 0)
+        with self.sessions.begin() as session:
+            source = session.get_one(Source, spider.source_id)
+            problem = judge(self.statuses, items_seen, errors, self.had_mentions, unparsed)
+            if reason not in ("finished",) and problem is None:
+                problem = f"crawl ended early: {reason}"
+            run = session.get_one(CrawlRun, self.run_id)
+            run.finished_at = utcnow()
+            run.items_seen = items_seen
+            run.items_new = stats.get_value("mentions/new", 0)
+            run.errors = errors
+            run.http_statuses = {str(status): count for status, count in sorted(self.statuses.items())}
+            run.outcome = "failed" if problem else "ok"
+            run.reason = problem
+            source.last_crawl_at = run.finished_at
+            source.healthy = problem is None
+            source.health_reason = problem
+            if problem is None:
+                source.last_success_at = run.finished_at
+        self.engine.dispose()
+        spider.logger.info(
+            "crawl of %s: %s seen, %s new, statuses %s, %s",
+            spider.source_name, items_seen, run.items_new, run.http_statuses, problem or "healthy",
+        )

@@ -1,0 +1,1 @@
+"""Item pipelines, one class per module, ordered in crawlers/settings.py."""

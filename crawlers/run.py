@@ -1,0 +1,60 @@
+"""Run one source's crawl in this process: `python -m crawlers.run --settings S --brand B --source NAME`.
+
+The worker starts this as a child process for every crawl, so a spider that crashes or leaks cannot take
+the worker down. Exit status: 0 crawled (the source may still be unhealthy: see its CrawlRun), 2 bad
+arguments or settings, 1 the crawl itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.spiderloader import SpiderLoader
+from scrapy.settings import Settings as ScrapySettings
+
+from crawlers.settings import scrapy_settings
+from models.catalogue import find_source, sync_brands
+from models.db import make_engine, make_session_factory, upgrade
+from veilleur.settings import SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers.run")
+    parser.add_argument("--settings", default="settings.toml")
+    parser.add_argument("--brand", required=True)
+    parser.add_argument("--source", required=True)
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.settings)
+        declared = next((s for s in settings.brand(args.brand).sources if s.name == args.source), None)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if declared is None:
+        print(f"error: {args.settings}: brand {args.brand!r} has no source {args.source!r}", file=sys.stderr)
+        return 2
+    url = settings.database_url()
+    upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine).begin() as session:
+        sync_brands(session, settings.brands)
+        source = find_source(session, args.brand, args.source)
+        assert source is not None  # just synced from the same settings
+        source_id = source.id
+    engine.dispose()
+
+    process = CrawlerProcess(scrapy_settings(settings), install_root_handler=True)
+    spider_class = SpiderLoader(ScrapySettings({"SPIDER_MODULES": ["crawlers.spiders"]})).load(declared.kind)
+    crawler = process.create_crawler(spider_class)
+    process.crawl(
+        crawler, source_id=source_id, source_name=f"{args.brand}/{args.source}", urls=declared.urls,
+        max_pages=declared.max_pages,
+    )
+    process.start()
+    return 0 if crawler.stats.get_value("finish_reason") == "finished" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

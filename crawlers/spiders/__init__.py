@@ -1,0 +1,1 @@
+"""One spider per source kind: file name = spider name = source kind."""

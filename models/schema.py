@@ -1,0 +1,254 @@
+"""The data model. Status columns are the work queues: each stage reads rows in one state and writes the next."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC everywhere (SQLite keeps no zone), always read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Veilleur stores aware UTC datetimes only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Store values (lower-case words), not member names, so the database reads as the docs do.
+    return Enum(cls, values_callable=lambda members: [m.value for m in members], native_enum=False, length=40)
+
+
+class MentionKind(enum.StrEnum):
+    REVIEW = "review"  # a rated customer review
+    POST = "post"  # a social or web mention
+
+
+class MentionStatus(enum.StrEnum):
+    NEW = "new"
+    CLASSIFIED = "classified"
+    TO_PUBLISH = "to_publish"
+    TO_REPLY = "to_reply"
+    REJECTED = "rejected"
+    WATCH = "watch"
+    PUBLISHED = "published"
+    REPLIED = "replied"
+    WITHDRAWN = "withdrawn"
+
+
+class RejectionReason(enum.StrEnum):
+    """The fixed list (DESIGN.md, rule 2). Every rejection records exactly one."""
+
+    ABUSIVE = "abusive"  # abusive or insulting
+    PERSONAL_DATA = "personal_data"
+    SPAM = "spam"  # spam, advertising or links
+    OFF_TOPIC = "off_topic"
+    NOT_CUSTOMER_EXPERIENCE = "not_customer_experience"
+    DUPLICATE = "duplicate"
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    UNLAWFUL = "unlawful"
+    AUTHOR_ASKED = "author_asked"
+
+
+class AlertKind(enum.StrEnum):
+    NEGATIVE_MENTION = "negative_mention"
+    ABUSE = "abuse"
+    REVIEW_TO_ANSWER = "review_to_answer"
+    SOURCE_UNHEALTHY = "source_unhealthy"
+    CRISIS = "crisis"
+    DIGEST = "digest"
+
+
+class Brand(Base):
+    __tablename__ = "brand"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sources: Mapped[list[Source]] = relationship(back_populates="brand")
+
+
+class Source(Base):
+    """A place mentions come from, with the health of its last crawl (distinct from 'nothing new')."""
+
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("brand_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    own: Mapped[bool] = mapped_column(default=False)
+    healthy: Mapped[bool] = mapped_column(default=True)
+    health_reason: Mapped[str | None] = mapped_column(Text)
+    last_crawl_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    brand: Mapped[Brand] = relationship(back_populates="sources")
+    crawl_runs: Mapped[list[CrawlRun]] = relationship(back_populates="source")
+
+
+class CrawlRun(Base):
+    """One crawl of one source: what it saw, what was new, what went wrong."""
+
+    __tablename__ = "crawl_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    items_seen: Mapped[int] = mapped_column(default=0)
+    items_new: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    http_statuses: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outcome: Mapped[str] = mapped_column(String(20), default="running")  # running / ok / failed
+    reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[Source] = relationship(back_populates="crawl_runs")
+
+
+class Author(Base):
+    """A pseudonymised author: the handle is a keyed hash, the display name is minimised (first name + initial)."""
+
+    __tablename__ = "author"
+    __table_args__ = (UniqueConstraint("source_kind", "handle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_kind: Mapped[str] = mapped_column(String(40))
+    handle: Mapped[str] = mapped_column(String(64))
+    # Personal data: kept for moderators (who is speaking?), removed by erasure; never published.
+    name: Mapped[str | None] = mapped_column(String(300))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    mentions: Mapped[list[Mention]] = relationship(back_populates="author")
+
+
+class Mention(Base):
+    """A review or a social post, as collected. Its text is never edited."""
+
+    __tablename__ = "mention"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_mention_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[MentionKind] = mapped_column(_enum(MentionKind))
+    url: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("author.id"))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    rating: Mapped[float | None]
+    rating_best: Mapped[float | None]
+    rating_worst: Mapped[float | None]
+    rating_normalised: Mapped[float | None]  # 0-1 on the source's own scale
+    language: Mapped[str | None] = mapped_column(String(12))
+    published_at: Mapped[datetime | None]
+    experienced_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    collected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    reply_at: Mapped[datetime | None]
+    verified_purchase: Mapped[bool] = mapped_column(default=False)
+    order_ref: Mapped[str | None] = mapped_column(String(200))
+    consent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[MentionStatus] = mapped_column(_enum(MentionStatus), default=MentionStatus.NEW)
+    rejection_reason: Mapped[RejectionReason | None] = mapped_column(_enum(RejectionReason))
+    source: Mapped[Source] = relationship()
+    author: Mapped[Author | None] = relationship(back_populates="mentions")
+    classifications: Mapped[list[Classification]] = relationship(back_populates="mention")
+    events: Mapped[list[ModerationEvent]] = relationship(back_populates="mention")
+
+
+class Classification(Base):
+    """What a model said about a mention. Kept per model version, so reports can be recomputed."""
+
+    __tablename__ = "classification"
+    __table_args__ = (UniqueConstraint("mention_id", "model_name", "model_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mention.id"), index=True)
+    model_name: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str | None] = mapped_column(String(12))
+    sentiment: Mapped[str] = mapped_column(String(10))
+    stars: Mapped[float]
+    toxic: Mapped[float]
+    spam: Mapped[float]
+    scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    mention: Mapped[Mention] = relationship(back_populates="classifications")
+
+
+class ModerationEvent(Base):
+    """The audit trail: who or what did what to a mention, when, and why."""
+
+    __tablename__ = "moderation_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mention.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))  # "policy", "slack:U123", "cli:alice"
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(40))
+    to_status: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    mention: Mapped[Mention] = relationship(back_populates="events")
+
+
+class Publication(Base):
+    """A review shown on the brand's site: when, and whether it was later withdrawn."""
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mention.id"), unique=True)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+    display_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Alert(Base):
+    """The outbox. A row is claimed by a conditional UPDATE before sending, so none is sent twice or lost."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("dedupe_key"), Index("ix_alert_pending", "sent_at", "failed_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mention.id"))
+    kind: Mapped[AlertKind] = mapped_column(_enum(AlertKind))
+    # One alert per (kind, subject): a restarted router cannot queue the same alert twice.
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivery_ref: Mapped[str | None] = mapped_column(String(200))  # Slack ts, or the sink line

@@ -1,0 +1,1 @@
+"""Classification and routing: what a mention is, and where it goes next."""

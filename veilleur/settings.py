@@ -1,0 +1,239 @@
+"""The one place that reads settings.toml and the environment.
+
+Every other module receives a `Settings` object (or one section of it). A mistake in the file or in a
+`VEILLEUR__SECTION__KEY` variable stops start-up with a `SettingsError` that names the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ENV_PREFIX = "VEILLEUR__"
+SOURCE_KINDS = (
+    "schema_org",
+    "trustpilot",
+    "google_places",
+    "avis_verifies",
+    "app_store",
+    "feed",
+    "mastodon",
+    "hackernews",
+    "reddit",
+    "youtube",
+    "survey",
+)
+
+
+class SettingsError(Exception):
+    """A broken settings file or environment override. The message names the file and the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///var/veilleur.db"
+
+
+class SourceSettings(_Section):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    kind: Literal[
+        "schema_org", "trustpilot", "google_places", "avis_verifies", "app_store", "feed",
+        "mastodon", "hackernews", "reddit", "youtube", "survey",
+    ]
+    urls: list[str] = Field(min_length=1)
+    # Reviews the brand collected itself (its post-purchase survey, its own site): they may be published.
+    own: bool = False
+    interval_minutes: int = Field(default=60, ge=1)
+    max_pages: int = Field(default=5, ge=1)
+
+
+class BrandSettings(_Section):
+    slug: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1)
+    sources: list[SourceSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> BrandSettings:
+        names = [source.name for source in self.sources]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"source names must be unique within a brand: {', '.join(duplicates)}")
+        return self
+
+
+class CrawlSettings(_Section):
+    user_agent: str = Field(min_length=1)
+    obey_robots_txt: bool = True
+    autothrottle: bool = True
+    concurrent_requests_per_domain: int = Field(default=2, ge=1)
+    download_delay_seconds: float = Field(default=1.0, ge=0)
+    timeout_seconds: int = Field(default=600, ge=10)
+    http_cache: bool = False
+    # Key of the author pseudonyms. Set a secret of your own; empty uses a public default.
+    pseudonym_secret: str = ""
+
+
+class Thresholds(_Section):
+    negative: float = Field(default=0.5, ge=0, le=1)
+    toxic: float = Field(default=0.5, ge=0, le=1)
+    spam: float = Field(default=0.5, ge=0, le=1)
+
+
+class ClassifierSettings(_Section):
+    model: Literal["baseline", "transformer"] = "baseline"
+    labelled_dir: str = "../shared/labelled"
+    cache_dir: str = ".cache/veilleur"
+    batch_size: int = Field(default=32, ge=1)
+    thresholds: Thresholds = Thresholds()
+
+
+class ModerationSettings(_Section):
+    reply_sla_hours: int = Field(default=24, ge=1)
+    undo_minutes: int = Field(default=10, ge=0)
+
+
+class SlackSettings(_Section):
+    bot_token: str = ""
+    channel: str = Field(default="#veilleur-alerts", min_length=1)
+    base_url: str = "https://slack.com/api/"
+    sink_path: str = "var/slack-sink.jsonl"
+    max_attempts: int = Field(default=5, ge=1)
+
+
+class ReportSettings(_Section):
+    out_dir: str = "var/reports"
+
+
+class SchedulerSettings(_Section):
+    classify_minutes: int = Field(default=5, ge=1)
+    route_minutes: int = Field(default=5, ge=1)
+    send_minutes: int = Field(default=1, ge=1)
+    report_hours: int = Field(default=168, ge=1)
+
+
+class DemoSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    pages_dir: str = "tests/fixtures/realdata"
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    crawl: CrawlSettings
+    classifier: ClassifierSettings = ClassifierSettings()
+    moderation: ModerationSettings = ModerationSettings()
+    slack: SlackSettings = SlackSettings()
+    reports: ReportSettings = ReportSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    demo: DemoSettings = DemoSettings()
+    brands: list[BrandSettings] = Field(default_factory=list)
+    # Where the file was read from: relative paths in settings are relative to its folder.
+    base_dir: Path = Path(".")
+
+    def path(self, value: str) -> Path:
+        """A path from settings, resolved against the settings file's folder."""
+        path = Path(value)
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute (so any working directory works)."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix):]))
+        return url
+
+    def brand(self, slug: str) -> BrandSettings:
+        for brand in self.brands:
+            if brand.slug == slug:
+                return brand
+        known = ", ".join(b.slug for b in self.brands) or "none"
+        raise SettingsError(f"no brand {slug!r} in settings (known brands: {known})")
+
+
+def load_settings(path: str | Path = "settings.toml", environ: dict[str, str] | None = None) -> Settings:
+    """Read, override from the environment, and validate. Raises SettingsError naming file and key."""
+    path = Path(path)
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: settings file not found") from None
+    except UnicodeDecodeError as error:
+        raise SettingsError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+    _apply_environment(raw, environ, path)
+    if "base_dir" in raw:
+        raise SettingsError(f"{path}: unknown key 'base_dir'")
+    raw["base_dir"] = path.resolve().parent
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, path, raw)) from None
+
+
+def _apply_environment(raw: dict[str, Any], environ: dict[str, str], path: Path) -> None:
+    """VEILLEUR__SLACK__BOT_TOKEN=x sets [slack] bot_token. Values are read as TOML when they parse, else text."""
+    for name, value in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        if len(keys) < 2 or not all(keys):
+            raise SettingsError(f"environment variable {name}: expected VEILLEUR__SECTION__KEY")
+        section = raw
+        for key in keys[:-1]:
+            child = section.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise SettingsError(
+                    f"environment variable {name}: [{'.'.join(keys[:-1])}] in {path} is not a table"
+                )
+            section = child
+        section[keys[-1]] = _parse_env_value(value)
+
+
+def _parse_env_value(value: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def _describe(error: ValidationError, path: Path, raw: dict[str, Any]) -> str:
+    lines = [f"{path}: invalid settings"]
+    for problem in error.errors():
+        key = _key_name(problem["loc"], raw)
+        kind = problem["type"]
+        if kind == "extra_forbidden":
+            message = "unknown key"
+        elif kind == "missing":
+            message = "missing required value"
+        else:
+            message = f"{problem['msg']} (got {problem.get('input')!r})"
+        env_name = ENV_PREFIX + "__".join(str(part).upper() for part in problem["loc"] if isinstance(part, str))
+        hint = f" (or environment variable {env_name})" if env_name in os.environ else ""
+        lines.append(f"  {key}{hint}: {message}")
+    return "\n".join(lines)
+
+
+def _key_name(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """('brands', 0, 'sources', 1, 'kind') -> brands[demo].sources[shop].kind, as a user would look for it."""
+    parts: list[str] = []
+    node: Any = raw
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            label = item.get("slug") or item.get("name") if isinstance(item, dict) else None
+            parts[-1] += f"[{label or part}]"
+            node = item
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
