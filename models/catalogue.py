@@ -30,6 +30,7 @@ def sync_brands(session: Session, brands: Iterable[Any]) -> None:
                 session.add(source)
             source.kind = declared_source.kind
             source.own = declared_source.own
+            source.consent = declared_source.consent
 
 
 def find_source(session: Session, brand_slug: str, source_name: str) -> Source | None:

@@ -100,6 +100,8 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
     own: Mapped[bool] = mapped_column(default=False)
+    # The source's own form collected publication consent (e.g. the brand's review form): applies to all.
+    consent: Mapped[bool] = mapped_column(default=False)
     healthy: Mapped[bool] = mapped_column(default=True)
     health_reason: Mapped[str | None] = mapped_column(Text)
     last_crawl_at: Mapped[datetime | None]

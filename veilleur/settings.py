@@ -50,6 +50,8 @@ class SourceSettings(_Section):
     urls: list[str] = Field(min_length=1)
     # Reviews the brand collected itself (its post-purchase survey, its own site): they may be published.
     own: bool = False
+    # Every author of this source agreed to publication when writing (e.g. your own site's review form).
+    consent: bool = False
     interval_minutes: int = Field(default=60, ge=1)
     max_pages: int = Field(default=5, ge=1)
 

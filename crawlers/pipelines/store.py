@@ -67,7 +67,7 @@ class StorePipeline:
                 reply_at=item.reply_at,
                 verified_purchase=item.verified_purchase,
                 order_ref=item.order_ref,
-                consent=item.consent,
+                consent=item.consent or source.consent,
             )
         )
         return True

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 06:49:53.024117
+Create Date: 2026-11-25 06:55:55.629259
 """
 
 from collections.abc import Sequence
@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('own', sa.Boolean(), nullable=False),
+    sa.Column('consent', sa.Boolean(), nullable=False),
     sa.Column('healthy', sa.Boolean(), nullable=False),
     sa.Column('health_reason', sa.Text(), nullable=True),
     sa.Column('last_crawl_at', models.schema.UTCDateTime(), nullable=True),

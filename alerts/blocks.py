@@ -1,0 +1,69 @@
+"""Build Slack messages (Block Kit) from an alert's stored facts. Pure: no I/O, tested on its JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models import AlertKind
+
+_TITLES = {
+    AlertKind.NEGATIVE_MENTION: ":warning: Negative mention",
+    AlertKind.ABUSE: ":no_entry: Abusive post",
+    AlertKind.REVIEW_TO_ANSWER: ":speech_balloon: Negative review to answer",
+    AlertKind.SOURCE_UNHEALTHY: ":rotating_light: Source unhealthy",
+    AlertKind.CRISIS: ":fire: Crisis",
+    AlertKind.DIGEST: ":newspaper: Digest",
+}
+_QUOTE_LIMIT = 2500  # Slack section text is capped at 3000 characters; the link leads to the whole text
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters: &, < and > (so '<!channel>' in a review cannot ping anyone)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _quote(text: str) -> str:
+    shown = text if len(text) <= _QUOTE_LIMIT else text[:_QUOTE_LIMIT] + " … (cut here; full text at the link)"
+    return "\n".join("> " + line for line in escape(shown).splitlines() or [""])
+
+
+def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
+    """The keyword arguments of chat.postMessage, minus the channel."""
+    title = f"{_TITLES.get(kind, kind.value)} · {escape(brand)}"
+    why = payload.get("why", {})
+    fields = [f"*Source:* {escape(str(payload.get('source', '?')))}"]
+    if payload.get("rating") is not None:
+        fields.append(f"*Rating:* {payload['rating']:g}/{payload.get('rating_best') or 5:g}")
+    if payload.get("language"):
+        fields.append(f"*Language:* {payload['language']}")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": field} for field in fields]},
+    ]
+    body = payload.get("text") or ""
+    if payload.get("title"):
+        body = f"{payload['title']}\n{body}"
+    if body:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _quote(body)}})
+    if why:
+        reason = escape(str(why.get("reason", "")))
+        detail = f"*Why:* {reason} (rule `{why.get('rule')}`, model `{escape(str(why.get('model', '')))}`)"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": detail}]})
+    if payload.get("url"):
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "text": {"type": "plain_text", "text": "Open source"}, "url": payload["url"],
+                     "action_id": "open_source"},
+                ],
+            }
+        )
+    fallback = f"{_TITLES.get(kind, kind.value)} ({brand}): {body[:200]}"
+    return {
+        "text": fallback,
+        "blocks": blocks,
+        # Lets a restarted sender find out whether Slack already has this alert (see alerts/send.py).
+        "metadata": {"event_type": "veilleur_alert", "event_payload": {"alert_id": alert_id}},
+        "unfurl_links": False,
+    }

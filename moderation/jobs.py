@@ -1,0 +1,136 @@
+"""The classify and route stages. Each reads mentions in one status and writes the next, in small
+transactions, so a crash loses nothing and a restart redoes only the unfinished batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source
+from moderation.classifier.base import Classifier
+from moderation.language import detect_language
+from moderation.policy import Decision, MentionFacts, Thresholds, decide
+from moderation.classifier.base import Prediction
+
+Progress = Callable[[int], None]
+
+
+def classify_pending(
+    sessions: sessionmaker[Session], classifier: Classifier, batch_size: int = 32, progress: Progress | None = None
+) -> int:
+    """Classify every NEW mention. Returns how many were classified."""
+    done = 0
+    while True:
+        with sessions.begin() as session:
+            batch = session.scalars(
+                select(Mention).where(Mention.status == MentionStatus.NEW).order_by(Mention.id).limit(batch_size)
+            ).all()
+            if not batch:
+                return done
+            texts = [_model_text(mention) for mention in batch]
+            for mention, text, prediction in zip(batch, texts, classifier.predict(texts), strict=True):
+                language = mention.language or detect_language(text)
+                mention.language = mention.language or language
+                session.add(
+                    Classification(
+                        mention_id=mention.id,
+                        model_name=classifier.name,
+                        model_version=classifier.version,
+                        language=language,
+                        sentiment=prediction.polarity,
+                        stars=prediction.stars,
+                        toxic=prediction.toxic,
+                        spam=prediction.spam,
+                        scores=prediction.scores(),
+                    )
+                )
+                mention.status = MentionStatus.CLASSIFIED
+        done += len(batch)
+        if progress:
+            progress(len(batch))
+
+
+def _model_text(mention: Mention) -> str:
+    # The title often carries the verdict ("Never again"); the model reads both, the stored text is untouched.
+    return f"{mention.title}. {mention.text}" if mention.title else mention.text
+
+
+def route_classified(sessions: sessionmaker[Session], thresholds: Thresholds, channel: str) -> int:
+    """Route every CLASSIFIED mention by the policy, with an audit event and, if due, an outbox alert."""
+    routed = 0
+    while True:
+        with sessions.begin() as session:
+            mention = session.scalar(
+                select(Mention).where(Mention.status == MentionStatus.CLASSIFIED).order_by(Mention.id).limit(1)
+            )
+            if mention is None:
+                return routed
+            classification = session.scalars(
+                select(Classification)
+                .where(Classification.mention_id == mention.id)
+                .order_by(Classification.id.desc())
+                .limit(1)
+            ).one()
+            source = session.get_one(Source, mention.source_id)
+            decision = decide(_facts(mention, source), _prediction(classification), thresholds)
+            _apply(session, mention, source, classification, decision, channel)
+        routed += 1
+
+
+def _facts(mention: Mention, source: Source) -> MentionFacts:
+    return MentionFacts(mention.kind.value, source.own, mention.consent, mention.rating_normalised)
+
+
+def _prediction(classification: Classification) -> Prediction:
+    sentiment = classification.scores.get("sentiment", {})
+    return Prediction(dict(sentiment), classification.stars, classification.toxic, classification.spam)
+
+
+def _apply(
+    session: Session, mention: Mention, source: Source, classification: Classification, decision: Decision,
+    channel: str,
+) -> None:
+    # Conditional update: if another worker routed this mention first, we change nothing.
+    changed = session.execute(
+        update(Mention)
+        .where(Mention.id == mention.id, Mention.status == MentionStatus.CLASSIFIED)
+        .values(status=decision.status, rejection_reason=decision.rejection)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        return
+    details = {
+        "rule": decision.rule,
+        "score": decision.score,
+        "threshold": decision.threshold,
+        "model": f"{classification.model_name}@{classification.model_version}",
+    }
+    session.add(
+        ModerationEvent(
+            mention_id=mention.id, actor="policy", action="route", from_status=MentionStatus.CLASSIFIED.value,
+            to_status=decision.status.value, reason=decision.reason, details=details,
+        )
+    )
+    if decision.alert is not None:
+        session.add(
+            Alert(
+                brand_id=source.brand_id,
+                mention_id=mention.id,
+                kind=decision.alert,
+                dedupe_key=f"{decision.alert.value}:mention:{mention.id}",
+                channel=channel,
+                payload={
+                    "source": source.name,
+                    "source_kind": source.kind,
+                    "url": mention.url,
+                    "title": mention.title,
+                    "text": mention.text,
+                    "rating": mention.rating,
+                    "rating_best": mention.rating_best,
+                    "language": classification.language,
+                    "why": {**details, "reason": decision.reason},
+                },
+            )
+        )

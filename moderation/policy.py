@@ -1,0 +1,88 @@
+"""Routing policy: pure functions from what a mention is and what the model said, to where it goes.
+
+DESIGN.md rule 1: sentiment routes replies and alerts; it never decides publication. An own review with
+consent goes to the publishing queue whatever its sentiment; a negative one also goes to the reply queue
+first, so it is published beside the brand's answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import AlertKind, MentionStatus, RejectionReason
+from moderation.classifier.base import Prediction
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    negative: float
+    toxic: float
+    spam: float
+
+
+@dataclass(frozen=True)
+class MentionFacts:
+    kind: str  # "review" or "post"
+    own_source: bool  # the brand collected it itself (survey, own site): it may be published
+    consent: bool  # the author agreed to publication
+    rating_normalised: float | None  # 0-1 on the source's own scale
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: MentionStatus
+    rule: str
+    reason: str
+    score: float | None = None
+    threshold: float | None = None
+    rejection: RejectionReason | None = None
+    alert: AlertKind | None = None
+
+
+def polarity(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) -> tuple[str, str, float]:
+    """(polarity, why, score). The author's own rating wins over the model when there is one."""
+    rating = facts.rating_normalised
+    if rating is not None:
+        label = "negative" if rating <= 0.25 else "positive" if rating >= 0.75 else "neutral"
+        return label, f"rating {rating:.2f} of the scale", rating
+    negative = prediction.sentiment.get("negative", 0.0)
+    if negative >= thresholds.negative:
+        return "negative", f"model negative {negative:.2f} >= {thresholds.negative}", negative
+    return prediction.polarity, f"model {prediction.polarity}", prediction.sentiment.get(prediction.polarity, 0.0)
+
+
+def decide(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) -> Decision:
+    if prediction.spam >= thresholds.spam:
+        return Decision(
+            MentionStatus.REJECTED, "spam", f"spam score {prediction.spam:.2f} >= {thresholds.spam}",
+            prediction.spam, thresholds.spam, rejection=RejectionReason.SPAM,
+        )
+    if prediction.toxic >= thresholds.toxic:
+        why = f"abuse score {prediction.toxic:.2f} >= {thresholds.toxic}"
+        if facts.kind == "post":
+            # A hostile public post cannot be rejected by us: a community manager must see it.
+            return Decision(
+                MentionStatus.WATCH, "abusive_post", why, prediction.toxic, thresholds.toxic, alert=AlertKind.ABUSE
+            )
+        return Decision(
+            MentionStatus.REJECTED, "abusive_review", why, prediction.toxic, thresholds.toxic,
+            rejection=RejectionReason.ABUSIVE,
+        )
+    label, why, score = polarity(facts, prediction, thresholds)
+    if facts.kind == "post":
+        if label == "negative":
+            return Decision(
+                MentionStatus.WATCH, "negative_post", why, score, thresholds.negative,
+                alert=AlertKind.NEGATIVE_MENTION,
+            )
+        return Decision(MentionStatus.WATCH, "post", f"{label} mention ({why})", score)
+    if label == "negative":
+        return Decision(
+            MentionStatus.TO_REPLY, "negative_review", why, score, thresholds.negative,
+            alert=AlertKind.REVIEW_TO_ANSWER,
+        )
+    if facts.own_source and facts.consent:
+        return Decision(MentionStatus.TO_PUBLISH, "own_review_with_consent", f"{label} review ({why})", score)
+    if facts.own_source:
+        return Decision(MentionStatus.WATCH, "own_review_without_consent", "no publication consent", score)
+    return Decision(MentionStatus.WATCH, "third_party_review", f"{label} review on another platform ({why})", score)

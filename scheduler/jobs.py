@@ -1,0 +1,133 @@
+"""The worker's jobs. Each opens its own sessions and can run alone, in any order, any number of times."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.send import SendResult, make_transport, send_due
+from models import Alert, AlertKind, Brand, Source
+from models.catalogue import sync_brands
+from models.db import make_engine, make_session_factory, upgrade
+from moderation.classifier.base import Classifier
+from moderation.jobs import classify_pending, route_classified
+from moderation.policy import Thresholds
+from reports import html
+from reports.figures import brand_figures
+from veilleur import __version__
+from veilleur.settings import Settings
+
+log = logging.getLogger("veilleur.scheduler")
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Context:
+    """What every job needs: the settings, the database, and (lazily) the classifier."""
+
+    def __init__(self, settings: Settings, settings_path: Path) -> None:
+        self.settings = settings
+        self.settings_path = settings_path
+        url = settings.database_url()
+        upgrade(url)
+        self.engine: Engine = make_engine(url)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        with self.sessions.begin() as session:
+            sync_brands(session, settings.brands)
+        self._classifier: Classifier | None = None
+
+    @property
+    def classifier(self) -> Classifier:
+        if self._classifier is None:
+            from moderation.classifier.load import load_classifier
+
+            self._classifier = load_classifier(self.settings)
+        return self._classifier
+
+
+def crawl(context: Context, brand: str, source: str) -> int:
+    """One source's crawl, in a child process: a crashing spider cannot take the worker down."""
+    command = [
+        sys.executable, "-m", "crawlers.run", "--settings", str(context.settings_path), "--brand", brand,
+        "--source", source,
+    ]
+    try:
+        finished = subprocess.run(
+            command, capture_output=True, text=True, timeout=context.settings.crawl.timeout_seconds
+        )
+    except subprocess.TimeoutExpired:
+        _unhealthy(context, brand, source, f"crawl timed out after {context.settings.crawl.timeout_seconds}s")
+        return -1
+    if finished.returncode != 0:
+        tail = (finished.stderr or "").strip().splitlines()[-3:]
+        _unhealthy(context, brand, source, f"crawl process exited {finished.returncode}: {' | '.join(tail)}")
+    _alert_unhealthy(context, brand, source)
+    return finished.returncode
+
+
+def _unhealthy(context: Context, brand: str, source: str, reason: str) -> None:
+    log.error("source %s/%s: %s", brand, source, reason)
+    with context.sessions.begin() as session:
+        row = _source(session, brand, source)
+        row.healthy = False
+        row.health_reason = reason
+        row.last_crawl_at = datetime.now(UTC)
+
+
+def _source(session: Session, brand: str, source: str) -> Source:
+    return session.scalars(select(Source).join(Brand).where(Brand.slug == brand, Source.name == source)).one()
+
+
+def _alert_unhealthy(context: Context, brand: str, source: str) -> None:
+    """One 'source unhealthy' alert per source per day while it stays unhealthy."""
+    with context.sessions.begin() as session:
+        row = _source(session, brand, source)
+        if row.healthy:
+            return
+        day = datetime.now(UTC).date().isoformat()
+        key = f"{AlertKind.SOURCE_UNHEALTHY.value}:source:{row.id}:{day}"
+        if session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is None:
+            session.add(
+                Alert(
+                    brand_id=row.brand_id, kind=AlertKind.SOURCE_UNHEALTHY, dedupe_key=key,
+                    channel=context.settings.slack.channel,
+                    payload={"source": f"{brand}/{source}", "text": row.health_reason or "",
+                             "why": {"rule": "source_health", "reason": row.health_reason}},
+                )
+            )
+
+
+def classify(context: Context) -> int:
+    return classify_pending(context.sessions, context.classifier, context.settings.classifier.batch_size)
+
+
+def route(context: Context) -> int:
+    t = context.settings.classifier.thresholds
+    return route_classified(context.sessions, Thresholds(t.negative, t.toxic, t.spam), context.settings.slack.channel)
+
+
+def send(context: Context, min_interval: float = 1.0) -> SendResult:
+    slack = context.settings.slack
+    transport = make_transport(slack.bot_token, slack.base_url, context.settings.path(slack.sink_path))
+    return send_due(context.sessions, transport, WORKER_ID, min_interval, slack.max_attempts)
+
+
+def report(context: Context, brand: str, start: datetime, end: datetime, out: Path | None = None) -> Path:
+    with context.sessions.begin() as session:
+        figures = brand_figures(session, brand, start, end)
+    out = out or context.settings.path(context.settings.reports.out_dir) / f"{brand}-{start.date()}-{end.date()}.html"
+    return html.write(figures, out, __version__)
+
+
+def weekly_report(context: Context) -> None:
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    start = end - timedelta(hours=context.settings.scheduler.report_hours)
+    for brand in context.settings.brands:
+        report(context, brand.slug, start, end)

@@ -1,0 +1,150 @@
+"""The `veilleur` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from veilleur.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Veilleur: e-reputation monitoring and review moderation.", no_args_is_help=True)
+console = Console()
+SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
+
+
+def _settings(path: Path) -> Settings:
+    try:
+        return load_settings(path)
+    except SettingsError as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _context(path: Path):  # type: ignore[no-untyped-def]
+    from scheduler.jobs import Context
+
+    return Context(_settings(path), path)
+
+
+@app.command()
+def demo(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Serve the demo pages locally, run one full cycle, and print where the report and Slack sink are."""
+    from veilleur.cycle import run_cycle
+    from veilleur.pages_server import PagesServer
+
+    config = _settings(settings)
+    context = _context(settings)
+    with PagesServer(config.path(config.demo.pages_dir), config.demo.host, config.demo.port):
+        result = run_cycle(context, console)
+    _print_cycle(result, config)
+
+
+@app.command()
+def cycle(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Run one full cycle on the configured sources (crawl, classify, route, send, report)."""
+    from veilleur.cycle import run_cycle
+
+    config = _settings(settings)
+    _print_cycle(run_cycle(_context(settings), console), config)
+
+
+def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-def]
+    for source, status in result.crawled.items():
+        console.print(f"crawl {source}: {'ok' if status == 0 else f'failed (exit {status})'}")
+    console.print(f"classified {result.classified}, routed {result.routed}, alerts sent {result.sent}"
+                  f" (failed {result.send_failed})")
+    for path in result.reports:
+        console.print(f"report: {path}")
+    if not config.slack.bot_token:
+        console.print(f"Slack sink (no bot token set): {config.path(config.slack.sink_path)}")
+
+
+@app.command()
+def worker(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Run the scheduler until stopped (Ctrl-C)."""
+    from scheduler.worker import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    scheduler = build_scheduler(_context(settings))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@app.command()
+def crawl(brand: str, source: str, settings: SettingsOption = Path("settings.toml")) -> None:
+    """Crawl one source now (in a child process, as the worker does)."""
+    from scheduler import jobs
+
+    status = jobs.crawl(_context(settings), brand, source)
+    raise typer.Exit(0 if status == 0 else 1)
+
+
+def _date(value: str, option: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        console.print(f"[red]error:[/red] {option} {value!r}: expected a date like 2026-11-01")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def report(
+    brand: Annotated[str, typer.Option("--brand")],
+    start: Annotated[str, typer.Option("--from", help="first day (YYYY-MM-DD)")],
+    end: Annotated[str, typer.Option("--to", help="last day, included (YYYY-MM-DD)")],
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Write the HTML reputation report of a brand for a period."""
+    from scheduler import jobs
+
+    config = _settings(settings)
+    try:
+        config.brand(brand)
+    except SettingsError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    path = jobs.report(_context(settings), brand, _date(start, "--from"), _date(end, "--to") + timedelta(days=1), out)
+    console.print(f"report: {path}")
+
+
+@app.command()
+def status(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Source health, queue sizes and the alert outbox."""
+    from scheduler.status import overview
+
+    context = _context(settings)
+    with context.sessions.begin() as session:
+        view = overview(session)
+    for title, rows, columns in view:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*[str(value) for value in row])
+        console.print(table)
+
+
+@app.command("check-settings")
+def check_settings(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Validate the settings file (and VEILLEUR__* overrides) and exit."""
+    config = _settings(settings)
+    console.print(f"{settings}: ok ({len(config.brands)} brands, "
+                  f"{sum(len(b.sources) for b in config.brands)} sources)")
+
+
+def main() -> None:
+    try:
+        app()
+    except SettingsError as error:  # raised from deeper code paths, e.g. a child job
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,55 @@
+"""One full pass of the pipeline (crawl every source, classify, route, send, report), with progress bars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from scheduler import jobs
+
+
+@dataclass
+class CycleResult:
+    crawled: dict[str, int] = field(default_factory=dict)  # source -> exit status
+    classified: int = 0
+    routed: int = 0
+    sent: int = 0
+    send_failed: int = 0
+    reports: list[Path] = field(default_factory=list)
+
+
+def run_cycle(context: jobs.Context, console: Console, min_interval: float = 1.0) -> CycleResult:
+    result = CycleResult()
+    settings = context.settings
+    sources = [(b.slug, s.name) for b in settings.brands for s in b.sources if s.kind != "survey"]
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("crawling sources", total=len(sources))
+        for brand, source in sources:
+            progress.update(task, description=f"crawling {brand}/{source}")
+            result.crawled[f"{brand}/{source}"] = jobs.crawl(context, brand, source)
+            progress.advance(task)
+        task = progress.add_task("loading the classifier", total=None)
+        context.classifier  # noqa: B018 (loads or trains it once, visibly)
+        progress.update(task, description=f"classifier {context.classifier.name}", total=1, completed=1)
+        task = progress.add_task("classifying", total=None)
+        result.classified = jobs.classify(context)
+        progress.update(task, total=result.classified, completed=result.classified)
+        task = progress.add_task("routing", total=None)
+        result.routed = jobs.route(context)
+        progress.update(task, total=result.routed, completed=result.routed)
+        task = progress.add_task("sending alerts", total=None)
+        sent = jobs.send(context, min_interval)
+        result.sent, result.send_failed = sent.sent, sent.failed
+        progress.update(task, total=sent.sent + sent.failed + sent.retrying, completed=sent.sent)
+    end = datetime.now(UTC)
+    for brand in settings.brands:
+        # Reviews can be years old: the cycle's report covers everything collected so far.
+        start = datetime(1990, 1, 1, tzinfo=UTC)
+        result.reports.append(jobs.report(context, brand.slug, start, end + timedelta(days=1)))
+    return result
