@@ -1,0 +1,66 @@
+"""A local fake of Slack's Web API: records every request, answers as Slack would, or as a test scripts it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        # Scripted answers, used first-in first-out: (HTTP status, JSON body, headers).
+        self.script: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    body = json.loads(raw or "{}")
+                else:
+                    body = {key: values[0] for key, values in parse_qs(raw).items()}
+                with fake.lock:
+                    answer = fake.script.popleft() if fake.script else None
+                    if answer is None or answer[0] == 200 and answer[1].get("ok"):
+                        fake.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
+                                              "body": body})
+                status, payload, headers = answer or (200, fake.ok(body), {})
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def ok(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": "C0FAKE", "ts": f"{len(self.requests)}.000100", "message": body}
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/api/"
+
+    def posted(self) -> list[dict[str, Any]]:
+        return [r["body"] for r in self.requests if r["path"].endswith("/chat.postMessage")]
+
+    def __enter__(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
