@@ -43,6 +43,9 @@ class Context:
             sync_brands(session, settings.brands)
         self._classifier: Classifier | None = None
 
+    def close(self) -> None:
+        self.engine.dispose()
+
     @property
     def classifier(self) -> Classifier:
         if self._classifier is None:

@@ -66,12 +66,28 @@ class WordClassifier:
         return out
 
 
+OPENED: list[jobs.Context] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts():
+    yield
+    while OPENED:
+        OPENED.pop().close()
+
+
+def open_context(path: Path) -> jobs.Context:
+    context = jobs.Context(load_settings(path), path)
+    OPENED.append(context)
+    return context
+
+
 def make_context(tmp_path: Path, database_url: str, base_url: str, slack_base_url: str | None):
     slack = f'bot_token = "xoxb-test"\nbase_url = "{slack_base_url}"\nchannel = "#alerts"' if slack_base_url else (
         f'sink_path = "{tmp_path / "sink.jsonl"}"')
     path = write_settings(tmp_path, database_url, brand_body(base_url), slack=slack,
                           reports=f'out_dir = "{tmp_path / "reports"}"')
-    return jobs.Context(load_settings(path), path)
+    return open_context(path)
 
 
 def expected(page: str) -> dict:
@@ -143,7 +159,7 @@ def test_a_page_without_reviews_makes_its_source_unhealthy(tmp_path, database_ur
     broken = pages_server.base_url + "/realdata/LICENCES.md"  # a page with no review at all: a "layout change"
     path = context.settings_path
     path.write_text(path.read_text().replace(f"{pages_server.base_url}/realdata/{PAGES['carrot']}", broken))
-    context = jobs.Context(load_settings(path), path)
+    context = open_context(path)
     jobs.crawl(context, "acme", "carrot")
     with context.sessions.begin() as session:
         source = session.scalars(select(Source).where(Source.name == "carrot")).one()

@@ -1,0 +1,95 @@
+"""Each kind of settings mistake stops start-up with a message naming the file and the key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from veilleur.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = """
+[crawl]
+user_agent = "Veilleur-tests (+mailto:t@example.org)"
+
+[slack]
+channel = "#alerts"
+
+[[brands]]
+slug = "acme"
+name = "Acme"
+
+[[brands.sources]]
+name = "shop"
+kind = "schema_org"
+urls = ["http://127.0.0.1:1/page.html"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path, environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path, environ or {})
+    return str(caught.value)
+
+
+def test_the_shipped_settings_file_is_valid():
+    settings = load_settings(ROOT / "settings.toml", {})
+    assert settings.brands[0].slug == "demo"
+    assert settings.slack.bot_token == ""  # secrets stay empty in git
+
+
+def test_environment_overrides_a_key(tmp_path):
+    path = write(tmp_path, GOOD)
+    settings = load_settings(path, {"VEILLEUR__SLACK__BOT_TOKEN": "xoxb-1", "VEILLEUR__MODERATION__UNDO_MINUTES": "3"})
+    assert settings.slack.bot_token == "xoxb-1"
+    assert settings.moderation.undo_minutes == 3
+
+
+def test_unknown_key_is_named(tmp_path):
+    message = error_of(write(tmp_path, GOOD.replace('channel = "#alerts"', 'chanel = "#alerts"')))
+    assert str(tmp_path / "settings.toml") in message
+    assert "slack.chanel: unknown key" in message
+
+
+def test_wrong_type_is_named_with_the_value(tmp_path):
+    message = error_of(write(tmp_path, GOOD + "\n[moderation]\nreply_sla_hours = \"tomorrow\"\n"))
+    assert "moderation.reply_sla_hours" in message and "'tomorrow'" in message
+
+
+def test_missing_required_value_is_named(tmp_path):
+    message = error_of(write(tmp_path, GOOD.replace('user_agent = "Veilleur-tests (+mailto:t@example.org)"', "")))
+    assert "crawl.user_agent: missing required value" in message
+
+
+def test_a_bad_source_names_its_brand_and_source(tmp_path):
+    message = error_of(write(tmp_path, GOOD.replace('kind = "schema_org"', 'kind = "myspace"')))
+    assert "brands[acme].sources[shop].kind" in message
+
+
+def test_wrong_type_from_the_environment_is_named(tmp_path):
+    message = error_of(write(tmp_path, GOOD), {"VEILLEUR__SLACK__MAX_ATTEMPTS": "many"})
+    assert "slack.max_attempts" in message and "'many'" in message
+
+
+def test_broken_toml_and_missing_file(tmp_path):
+    assert "not valid TOML" in error_of(write(tmp_path, GOOD + "\n[slack\n"))
+    assert "settings file not found" in error_of(tmp_path / "nope.toml")
+
+
+def test_the_command_stops_with_the_message_and_status_2(tmp_path):
+    path = write(tmp_path, GOOD.replace("[slack]", "[slack]\nspeed = 3"))
+    finished = subprocess.run(
+        [sys.executable, "-m", "veilleur", "check-settings", "--settings", str(path)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert finished.returncode == 2
+    assert "slack.speed: unknown key" in finished.stdout + finished.stderr

@@ -1,0 +1,3 @@
+from veilleur.cli import main
+
+main()
