@@ -54,8 +54,12 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
             {
                 "type": "actions",
                 "elements": [
-                    {"type": "button", "text": {"type": "plain_text", "text": "Open source"}, "url": payload["url"],
-                     "action_id": "open_source"},
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Open source"},
+                        "url": payload["url"],
+                        "action_id": "open_source",
+                    },
                 ],
             }
         )

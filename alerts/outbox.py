@@ -43,7 +43,7 @@ def claim(session: Session, alert_id: int, worker: str, now: datetime) -> Alert 
         )
         .values(claimed_at=now, claimed_by=worker, attempts=Alert.attempts + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     return session.get(Alert, alert_id, populate_existing=True) if won else None
 
 

@@ -19,9 +19,20 @@ from models import Alert, Brand
 
 # Slack answers these for a deleted channel, a bad token, a missing invite: retrying will never work.
 PERMANENT_ERRORS = {
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed", "account_inactive",
-    "token_revoked", "token_expired", "no_permission", "missing_scope", "invalid_blocks", "msg_too_long",
-    "restricted_action", "team_access_not_granted",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "no_permission",
+    "missing_scope",
+    "invalid_blocks",
+    "msg_too_long",
+    "restricted_action",
+    "team_access_not_granted",
 }
 
 
@@ -80,8 +91,12 @@ class SlackTransport:
             status = error.response.status_code
             code = str(error.response.get("error", "")) if isinstance(error.response.data, dict) else ""
             if status == 429:
-                retry_after = int(error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 30)))
-                raise RetryLater(timedelta(seconds=retry_after), f"Slack rate limit (429), retry after {retry_after}s") from None
+                retry_after = int(
+                    error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 30))
+                )
+                raise RetryLater(
+                    timedelta(seconds=retry_after), f"Slack rate limit (429), retry after {retry_after}s"
+                ) from None
             if code in PERMANENT_ERRORS:
                 raise PermanentFailure(f"Slack refused the message to {channel}: {code}") from None
             raise RetryLater(timedelta(seconds=30), f"Slack error HTTP {status} {code or ''}".strip()) from None

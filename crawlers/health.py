@@ -10,7 +10,7 @@ import time
 from collections import Counter
 
 from scrapy import signals
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models import CrawlRun, Mention, Source, utcnow
 from models.db import make_engine, make_session_factory
@@ -60,6 +60,12 @@ class SourceHealth:
         with self.sessions.begin() as session:
             stored = session.scalar(select(func.count(Mention.id)).where(Mention.source_id == spider.source_id))
             self.had_mentions = bool(stored)
+            # A crawl still "running" now was cut short by a killed worker: say so rather than leave it open.
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.source_id == spider.source_id, CrawlRun.outcome == "running")
+                .values(outcome="abandoned", reason="the crawl process stopped before finishing")
+            )
             run = CrawlRun(source_id=spider.source_id)
             session.add(run)
             session.flush()
@@ -91,5 +97,9 @@ class SourceHealth:
         self.engine.dispose()
         spider.logger.info(
             "crawl of %s: %s seen, %s new, statuses %s, %s",
-            spider.source_name, items_seen, run.items_new, run.http_statuses, problem or "healthy",
+            spider.source_name,
+            items_seen,
+            run.items_new,
+            run.http_statuses,
+            problem or "healthy",
         )

@@ -19,6 +19,19 @@ from models.schema import (
 )
 
 __all__ = [
-    "Alert", "AlertKind", "Author", "Base", "Brand", "Classification", "CrawlRun", "Mention", "MentionKind",
-    "MentionStatus", "ModerationEvent", "Publication", "RejectionReason", "Source", "utcnow",
+    "Alert",
+    "AlertKind",
+    "Author",
+    "Base",
+    "Brand",
+    "Classification",
+    "CrawlRun",
+    "Mention",
+    "MentionKind",
+    "MentionStatus",
+    "ModerationEvent",
+    "Publication",
+    "RejectionReason",
+    "Source",
+    "utcnow",
 ]

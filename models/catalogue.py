@@ -34,6 +34,4 @@ def sync_brands(session: Session, brands: Iterable[Any]) -> None:
 
 
 def find_source(session: Session, brand_slug: str, source_name: str) -> Source | None:
-    return session.scalar(
-        select(Source).join(Brand).where(Brand.slug == brand_slug, Source.name == source_name)
-    )
+    return session.scalar(select(Source).join(Brand).where(Brand.slug == brand_slug, Source.name == source_name))

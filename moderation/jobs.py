@@ -9,10 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source
-from moderation.classifier.base import Classifier
+from moderation.classifier.base import Classifier, Prediction
 from moderation.language import detect_language
 from moderation.policy import Decision, MentionFacts, Thresholds, decide
-from moderation.classifier.base import Prediction
 
 Progress = Callable[[int], None]
 
@@ -89,7 +88,11 @@ def _prediction(classification: Classification) -> Prediction:
 
 
 def _apply(
-    session: Session, mention: Mention, source: Source, classification: Classification, decision: Decision,
+    session: Session,
+    mention: Mention,
+    source: Source,
+    classification: Classification,
+    decision: Decision,
     channel: str,
 ) -> None:
     # Conditional update: if another worker routed this mention first, we change nothing.
@@ -98,7 +101,7 @@ def _apply(
         .where(Mention.id == mention.id, Mention.status == MentionStatus.CLASSIFIED)
         .values(status=decision.status, rejection_reason=decision.rejection)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if not changed:
         return
     details = {
@@ -109,8 +112,13 @@ def _apply(
     }
     session.add(
         ModerationEvent(
-            mention_id=mention.id, actor="policy", action="route", from_status=MentionStatus.CLASSIFIED.value,
-            to_status=decision.status.value, reason=decision.reason, details=details,
+            mention_id=mention.id,
+            actor="policy",
+            action="route",
+            from_status=MentionStatus.CLASSIFIED.value,
+            to_status=decision.status.value,
+            reason=decision.reason,
+            details=details,
         )
     )
     if decision.alert is not None:

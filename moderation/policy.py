@@ -54,8 +54,12 @@ def polarity(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds
 def decide(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) -> Decision:
     if prediction.spam >= thresholds.spam:
         return Decision(
-            MentionStatus.REJECTED, "spam", f"spam score {prediction.spam:.2f} >= {thresholds.spam}",
-            prediction.spam, thresholds.spam, rejection=RejectionReason.SPAM,
+            MentionStatus.REJECTED,
+            "spam",
+            f"spam score {prediction.spam:.2f} >= {thresholds.spam}",
+            prediction.spam,
+            thresholds.spam,
+            rejection=RejectionReason.SPAM,
         )
     if prediction.toxic >= thresholds.toxic:
         why = f"abuse score {prediction.toxic:.2f} >= {thresholds.toxic}"
@@ -65,20 +69,32 @@ def decide(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) 
                 MentionStatus.WATCH, "abusive_post", why, prediction.toxic, thresholds.toxic, alert=AlertKind.ABUSE
             )
         return Decision(
-            MentionStatus.REJECTED, "abusive_review", why, prediction.toxic, thresholds.toxic,
+            MentionStatus.REJECTED,
+            "abusive_review",
+            why,
+            prediction.toxic,
+            thresholds.toxic,
             rejection=RejectionReason.ABUSIVE,
         )
     label, why, score = polarity(facts, prediction, thresholds)
     if facts.kind == "post":
         if label == "negative":
             return Decision(
-                MentionStatus.WATCH, "negative_post", why, score, thresholds.negative,
+                MentionStatus.WATCH,
+                "negative_post",
+                why,
+                score,
+                thresholds.negative,
                 alert=AlertKind.NEGATIVE_MENTION,
             )
         return Decision(MentionStatus.WATCH, "post", f"{label} mention ({why})", score)
     if label == "negative":
         return Decision(
-            MentionStatus.TO_REPLY, "negative_review", why, score, thresholds.negative,
+            MentionStatus.TO_REPLY,
+            "negative_review",
+            why,
+            score,
+            thresholds.negative,
             alert=AlertKind.REVIEW_TO_ANSWER,
         )
     if facts.own_source and facts.consent:

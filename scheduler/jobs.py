@@ -58,8 +58,15 @@ class Context:
 def crawl(context: Context, brand: str, source: str) -> int:
     """One source's crawl, in a child process: a crashing spider cannot take the worker down."""
     command = [
-        sys.executable, "-m", "crawlers.run", "--settings", str(context.settings_path), "--brand", brand,
-        "--source", source,
+        sys.executable,
+        "-m",
+        "crawlers.run",
+        "--settings",
+        str(context.settings_path),
+        "--brand",
+        brand,
+        "--source",
+        source,
     ]
     try:
         finished = subprocess.run(
@@ -99,10 +106,15 @@ def _alert_unhealthy(context: Context, brand: str, source: str) -> None:
         if session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is None:
             session.add(
                 Alert(
-                    brand_id=row.brand_id, kind=AlertKind.SOURCE_UNHEALTHY, dedupe_key=key,
+                    brand_id=row.brand_id,
+                    kind=AlertKind.SOURCE_UNHEALTHY,
+                    dedupe_key=key,
                     channel=context.settings.slack.channel,
-                    payload={"source": f"{brand}/{source}", "text": row.health_reason or "",
-                             "why": {"rule": "source_health", "reason": row.health_reason}},
+                    payload={
+                        "source": f"{brand}/{source}",
+                        "text": row.health_reason or "",
+                        "why": {"rule": "source_health", "reason": row.health_reason},
+                    },
                 )
             )
 

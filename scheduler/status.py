@@ -12,8 +12,13 @@ from models import Alert, Brand, Mention, Source
 
 def overview(session: Session) -> list[tuple[str, list[tuple[Any, ...]], list[str]]]:
     sources = [
-        (f"{brand}/{source.name}", source.kind, "ok" if source.healthy else "UNHEALTHY", source.health_reason or "",
-         source.last_crawl_at or "never")
+        (
+            f"{brand}/{source.name}",
+            source.kind,
+            "ok" if source.healthy else "UNHEALTHY",
+            source.health_reason or "",
+            source.last_crawl_at or "never",
+        )
         for source, brand in session.execute(select(Source, Brand.slug).join(Brand).order_by(Brand.slug, Source.name))
     ]
     queues = [
@@ -24,7 +29,9 @@ def overview(session: Session) -> list[tuple[str, list[tuple[Any, ...]], list[st
     sent = session.scalar(select(func.count()).where(Alert.sent_at.is_not(None)))
     failed = [
         (alert.id, alert.kind.value, alert.channel, alert.last_error or "")
-        for alert in session.scalars(select(Alert).where(Alert.failed_at.is_not(None)).order_by(Alert.id.desc()).limit(20))
+        for alert in session.scalars(
+            select(Alert).where(Alert.failed_at.is_not(None)).order_by(Alert.id.desc()).limit(20)
+        )
     ]
     return [
         ("Sources", sources, ["source", "kind", "health", "reason", "last crawl"]),

@@ -36,11 +36,16 @@ def build_scheduler(context: jobs.Context) -> BlockingScheduler:
                 continue  # survey answers arrive by import or the intake endpoint, not by crawling
             name = f"crawl:{brand.slug}/{source.name}"
             scheduler.add_job(
-                _safe(name, jobs.crawl, context, brand.slug, source.name), "interval",
-                minutes=source.interval_minutes, id=name, next_run_time=_now(),
+                _safe(name, jobs.crawl, context, brand.slug, source.name),
+                "interval",
+                minutes=source.interval_minutes,
+                id=name,
+                next_run_time=_now(),
             )
     every = settings.scheduler
-    scheduler.add_job(_safe("classify", jobs.classify, context), "interval", minutes=every.classify_minutes, id="classify")
+    scheduler.add_job(
+        _safe("classify", jobs.classify, context), "interval", minutes=every.classify_minutes, id="classify"
+    )
     scheduler.add_job(_safe("route", jobs.route, context), "interval", minutes=every.route_minutes, id="route")
     scheduler.add_job(_safe("send", jobs.send, context), "interval", minutes=every.send_minutes, id="send")
     scheduler.add_job(_safe("report", jobs.weekly_report, context), "interval", hours=every.report_hours, id="report")

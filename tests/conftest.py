@@ -57,7 +57,7 @@ autothrottle = false
 
 [classifier]
 labelled_dir = "{LABELLED}"
-cache_dir = "{ROOT / '.cache' / 'veilleur'}"
+cache_dir = "{ROOT / ".cache" / "veilleur"}"
 
 {extra}
 {body}

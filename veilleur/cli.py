@@ -58,8 +58,10 @@ def cycle(settings: SettingsOption = Path("settings.toml")) -> None:
 def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-def]
     for source, status in result.crawled.items():
         console.print(f"crawl {source}: {'ok' if status == 0 else f'failed (exit {status})'}")
-    console.print(f"classified {result.classified}, routed {result.routed}, alerts sent {result.sent}"
-                  f" (failed {result.send_failed})")
+    console.print(
+        f"classified {result.classified}, routed {result.routed}, alerts sent {result.sent}"
+        f" (failed {result.send_failed})"
+    )
     for path in result.reports:
         console.print(f"report: {path}")
     if not config.slack.bot_token:
@@ -138,8 +140,7 @@ def status(settings: SettingsOption = Path("settings.toml")) -> None:
 def check_settings(settings: SettingsOption = Path("settings.toml")) -> None:
     """Validate the settings file (and VEILLEUR__* overrides) and exit."""
     config = _settings(settings)
-    console.print(f"{settings}: ok ({len(config.brands)} brands, "
-                  f"{sum(len(b.sources) for b in config.brands)} sources)")
+    console.print(f"{settings}: ok ({len(config.brands)} brands, {sum(len(b.sources) for b in config.brands)} sources)")
 
 
 def main() -> None:

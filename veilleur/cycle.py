@@ -26,8 +26,13 @@ def run_cycle(context: jobs.Context, console: Console, min_interval: float = 1.0
     result = CycleResult()
     settings = context.settings
     sources = [(b.slug, s.name) for b in settings.brands for s in b.sources if s.kind != "survey"]
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("crawling sources", total=len(sources))
         for brand, source in sources:
@@ -48,8 +53,8 @@ def run_cycle(context: jobs.Context, console: Console, min_interval: float = 1.0
         result.sent, result.send_failed = sent.sent, sent.failed
         progress.update(task, total=sent.sent + sent.failed + sent.retrying, completed=sent.sent)
     end = datetime.now(UTC)
-    for brand in settings.brands:
-        # Reviews can be years old: the cycle's report covers everything collected so far.
-        start = datetime(1990, 1, 1, tzinfo=UTC)
-        result.reports.append(jobs.report(context, brand.slug, start, end + timedelta(days=1)))
+    # Reviews can be years old: the cycle's report covers everything collected so far.
+    start = datetime(1990, 1, 1, tzinfo=UTC)
+    for declared in settings.brands:
+        result.reports.append(jobs.report(context, declared.slug, start, end + timedelta(days=1)))
     return result

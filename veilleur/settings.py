@@ -44,8 +44,17 @@ class DatabaseSettings(_Section):
 class SourceSettings(_Section):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     kind: Literal[
-        "schema_org", "trustpilot", "google_places", "avis_verifies", "app_store", "feed",
-        "mastodon", "hackernews", "reddit", "youtube", "survey",
+        "schema_org",
+        "trustpilot",
+        "google_places",
+        "avis_verifies",
+        "app_store",
+        "feed",
+        "mastodon",
+        "hackernews",
+        "reddit",
+        "youtube",
+        "survey",
     ]
     urls: list[str] = Field(min_length=1)
     # Reviews the brand collected itself (its post-purchase survey, its own site): they may be published.
@@ -149,7 +158,7 @@ class Settings(_Section):
         url = self.database.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            return prefix + str(self.path(url[len(prefix):]))
+            return prefix + str(self.path(url[len(prefix) :]))
         return url
 
     def brand(self, slug: str) -> BrandSettings:
@@ -187,16 +196,14 @@ def _apply_environment(raw: dict[str, Any], environ: dict[str, str], path: Path)
     for name, value in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX):
             continue
-        keys = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         if len(keys) < 2 or not all(keys):
             raise SettingsError(f"environment variable {name}: expected VEILLEUR__SECTION__KEY")
         section = raw
         for key in keys[:-1]:
             child = section.setdefault(key, {})
             if not isinstance(child, dict):
-                raise SettingsError(
-                    f"environment variable {name}: [{'.'.join(keys[:-1])}] in {path} is not a table"
-                )
+                raise SettingsError(f"environment variable {name}: [{'.'.join(keys[:-1])}] in {path} is not a table")
             section = child
         section[keys[-1]] = _parse_env_value(value)
 

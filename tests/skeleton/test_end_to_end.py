@@ -34,19 +34,19 @@ name = "Acme"
 [[brands.sources]]
 name = "carrot"
 kind = "schema_org"
-urls = ["{base_url}/realdata/{PAGES['carrot']}"]
+urls = ["{base_url}/realdata/{PAGES["carrot"]}"]
 
 [[brands.sources]]
 name = "book"
 kind = "schema_org"
-urls = ["{base_url}/realdata/{PAGES['book']}"]
+urls = ["{base_url}/realdata/{PAGES["book"]}"]
 own = true
 consent = true
 
 [[brands.sources]]
 name = "shop"
 kind = "schema_org"
-urls = ["{base_url}/{PAGES['shop']}"]
+urls = ["{base_url}/{PAGES["shop"]}"]
 """
 
 
@@ -60,8 +60,11 @@ class WordClassifier:
         out = []
         for text in texts:
             positive = any(word in text.lower() for word in ("enjoy", "favorite", "love", "great", "delicious"))
-            sentiment = {"negative": 0.1, "neutral": 0.2, "positive": 0.7} if positive else {
-                "negative": 0.6, "neutral": 0.3, "positive": 0.1}
+            sentiment = (
+                {"negative": 0.1, "neutral": 0.2, "positive": 0.7}
+                if positive
+                else {"negative": 0.6, "neutral": 0.3, "positive": 0.1}
+            )
             out.append(Prediction(sentiment, 4.5 if positive else 2.0, 0.01, 0.01))
         return out
 
@@ -83,10 +86,14 @@ def open_context(path: Path) -> jobs.Context:
 
 
 def make_context(tmp_path: Path, database_url: str, base_url: str, slack_base_url: str | None):
-    slack = f'bot_token = "xoxb-test"\nbase_url = "{slack_base_url}"\nchannel = "#alerts"' if slack_base_url else (
-        f'sink_path = "{tmp_path / "sink.jsonl"}"')
-    path = write_settings(tmp_path, database_url, brand_body(base_url), slack=slack,
-                          reports=f'out_dir = "{tmp_path / "reports"}"')
+    slack = (
+        f'bot_token = "xoxb-test"\nbase_url = "{slack_base_url}"\nchannel = "#alerts"'
+        if slack_base_url
+        else (f'sink_path = "{tmp_path / "sink.jsonl"}"')
+    )
+    path = write_settings(
+        tmp_path, database_url, brand_body(base_url), slack=slack, reports=f'out_dir = "{tmp_path / "reports"}"'
+    )
     return open_context(path)
 
 

@@ -25,8 +25,15 @@ def sessions(database_url):
         session.add(brand)
         session.flush()
         for number in range(3):
-            session.add(Alert(brand_id=brand.id, kind=AlertKind.NEGATIVE_MENTION, dedupe_key=f"k{number}",
-                              channel="#alerts", payload={"source": "shop", "text": f"review {number} <!channel>"}))
+            session.add(
+                Alert(
+                    brand_id=brand.id,
+                    kind=AlertKind.NEGATIVE_MENTION,
+                    dedupe_key=f"k{number}",
+                    channel="#alerts",
+                    payload={"source": "shop", "text": f"review {number} <!channel>"},
+                )
+            )
     yield factory
     engine.dispose()
     assert Base  # the schema came from the Alembic migration, not create_all
@@ -97,9 +104,19 @@ def test_a_sender_killed_mid_send_is_taken_over_without_a_duplicate(sessions, tm
 
 
 def test_block_kit_message_is_built_without_io():
-    message = build_message(AlertKind.REVIEW_TO_ANSWER, "Acme", {"source": "shop", "rating": 1.0, "rating_best": 5.0,
-                            "text": "Colis jamais arrivé", "url": "https://x.example/r/1",
-                            "why": {"rule": "negative_review", "reason": "rating 0.00", "model": "m@1"}}, 42)
+    message = build_message(
+        AlertKind.REVIEW_TO_ANSWER,
+        "Acme",
+        {
+            "source": "shop",
+            "rating": 1.0,
+            "rating_best": 5.0,
+            "text": "Colis jamais arrivé",
+            "url": "https://x.example/r/1",
+            "why": {"rule": "negative_review", "reason": "rating 0.00", "model": "m@1"},
+        },
+        42,
+    )
     assert message["blocks"][0]["type"] == "header"
     assert "*Rating:* 1/5" in json.dumps(message["blocks"])
     assert message["metadata"]["event_payload"] == {"alert_id": 42}

@@ -61,7 +61,7 @@ def test_unknown_key_is_named(tmp_path):
 
 
 def test_wrong_type_is_named_with_the_value(tmp_path):
-    message = error_of(write(tmp_path, GOOD + "\n[moderation]\nreply_sla_hours = \"tomorrow\"\n"))
+    message = error_of(write(tmp_path, GOOD + '\n[moderation]\nreply_sla_hours = "tomorrow"\n'))
     assert "moderation.reply_sla_hours" in message and "'tomorrow'" in message
 
 
@@ -89,7 +89,9 @@ def test_the_command_stops_with_the_message_and_status_2(tmp_path):
     path = write(tmp_path, GOOD.replace("[slack]", "[slack]\nspeed = 3"))
     finished = subprocess.run(
         [sys.executable, "-m", "veilleur", "check-settings", "--settings", str(path)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert finished.returncode == 2
     assert "slack.speed: unknown key" in finished.stdout + finished.stderr

@@ -29,8 +29,9 @@ class FakeSlack:
                 with fake.lock:
                     answer = fake.script.popleft() if fake.script else None
                     if answer is None or answer[0] == 200 and answer[1].get("ok"):
-                        fake.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                                              "body": body})
+                        fake.requests.append(
+                            {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+                        )
                 status, payload, headers = answer or (200, fake.ok(body), {})
                 data = json.dumps(payload).encode()
                 self.send_response(status)
