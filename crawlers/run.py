@@ -11,8 +11,8 @@ import argparse
 import sys
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.spiderloader import SpiderLoader
 from scrapy.settings import Settings as ScrapySettings
+from scrapy.spiderloader import SpiderLoader
 
 from crawlers.settings import scrapy_settings
 from models.catalogue import find_source, sync_brands
@@ -49,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     spider_class = SpiderLoader(ScrapySettings({"SPIDER_MODULES": ["crawlers.spiders"]})).load(declared.kind)
     crawler = process.create_crawler(spider_class)
     process.crawl(
-        crawler, source_id=source_id, source_name=f"{args.brand}/{args.source}", urls=declared.urls,
+        crawler,
+        source_id=source_id,
+        source_name=f"{args.brand}/{args.source}",
+        urls=declared.urls,
         max_pages=declared.max_pages,
     )
     process.start()

@@ -31,9 +31,7 @@ class NormalisePipeline:
             item.rating_best = parse_number(item.rating_best)
             item.rating_worst = parse_number(item.rating_worst)
             if item.rating is not None:
-                item.extra["rating_normalised"] = normalise_rating(
-                    item.rating, item.rating_best, item.rating_worst
-                )
+                item.extra["rating_normalised"] = normalise_rating(item.rating, item.rating_best, item.rating_worst)
                 item.rating_best = 5.0 if item.rating_best is None else item.rating_best
                 item.rating_worst = 1.0 if item.rating_worst is None else item.rating_worst
         except ValueError as error:

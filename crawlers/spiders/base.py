@@ -16,9 +16,7 @@ from models.db import make_engine
 class VeilleurSpider(scrapy.Spider):
     """Arguments come from the runner: the source's database id and name, its URLs and page limit."""
 
-    def __init__(
-        self, source_id: int, source_name: str, urls: list[str], max_pages: int = 5, **kwargs: Any
-    ) -> None:
+    def __init__(self, source_id: int, source_name: str, urls: list[str], max_pages: int = 5, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source_id = int(source_id)
         self.source_name = source_name
