@@ -29,26 +29,30 @@ def _safe(name: str, function, *args):  # type: ignore[no-untyped-def]
 
 def build_scheduler(context: jobs.Context) -> BlockingScheduler:
     settings = context.settings
-    scheduler = BlockingScheduler(timezone="UTC", job_defaults={"max_instances": 1, "coalesce": True})
+    scheduler = BlockingScheduler(timezone="UTC")
+
+    def every(name: str, function, *args, **interval) -> None:  # type: ignore[no-untyped-def]
+        scheduler.add_job(
+            _safe(name, function, *args),
+            "interval",
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=_now(),
+            **interval,
+        )
+
     for brand in settings.brands:
         for source in brand.sources:
             if source.kind == "survey":
                 continue  # survey answers arrive by import or the intake endpoint, not by crawling
             name = f"crawl:{brand.slug}/{source.name}"
-            scheduler.add_job(
-                _safe(name, jobs.crawl, context, brand.slug, source.name),
-                "interval",
-                minutes=source.interval_minutes,
-                id=name,
-                next_run_time=_now(),
-            )
-    every = settings.scheduler
-    scheduler.add_job(
-        _safe("classify", jobs.classify, context), "interval", minutes=every.classify_minutes, id="classify"
-    )
-    scheduler.add_job(_safe("route", jobs.route, context), "interval", minutes=every.route_minutes, id="route")
-    scheduler.add_job(_safe("send", jobs.send, context), "interval", minutes=every.send_minutes, id="send")
-    scheduler.add_job(_safe("report", jobs.weekly_report, context), "interval", hours=every.report_hours, id="report")
+            every(name, jobs.crawl, context, brand.slug, source.name, minutes=source.interval_minutes)
+    intervals = settings.scheduler
+    every("classify", jobs.classify, context, minutes=intervals.classify_minutes)
+    every("route", jobs.route, context, minutes=intervals.route_minutes)
+    every("send", jobs.send, context, minutes=intervals.send_minutes)
+    every("report", jobs.weekly_report, context, hours=intervals.report_hours)
     return scheduler
 
 
