@@ -36,6 +36,7 @@ def build_scheduler(context: jobs.Context) -> BlockingScheduler:
             _safe(name, function, *args),
             "interval",
             id=name,
+            name=name,
             max_instances=1,
             coalesce=True,
             next_run_time=_now(),
