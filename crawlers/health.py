@@ -18,15 +18,28 @@ from models.db import make_engine, make_session_factory
 BLOCKED = {401, 403, 429}
 
 
-def judge(statuses: Counter[int], items_seen: int, errors: int, had_mentions: bool, unparsed: int) -> str | None:
+def _exceptions(stats) -> str:  # type: ignore[no-untyped-def]
+    """'DNSLookupError x2, ConnectionRefusedError x1' from Scrapy's download exception counters."""
+    prefix = "downloader/exception_type_count/"
+    found = {
+        key[len(prefix) :].rsplit(".", 1)[-1]: value
+        for key, value in stats.get_stats().items()
+        if key.startswith(prefix)
+    }
+    return ", ".join(f"{name} x{count}" for name, count in sorted(found.items()))
+
+
+def judge(
+    statuses: Counter[int], items_seen: int, errors: int, had_mentions: bool, unparsed: int, exceptions: str = ""
+) -> str | None:
     """The reason a crawl makes its source unhealthy, or None. Pure, so tested as a table."""
     ok_pages = sum(count for status, count in statuses.items() if 200 <= status < 300)
     blocked = sorted(status for status in statuses if status in BLOCKED)
     if blocked and ok_pages == 0:
         return f"blocked: HTTP {', '.join(map(str, blocked))} and no page fetched"
     if ok_pages == 0:
-        seen = ", ".join(f"{status}x{count}" for status, count in sorted(statuses.items())) or "no response"
-        return f"no page fetched ({seen}; {errors} errors)"
+        seen = ", ".join(f"HTTP {status} x{count}" for status, count in sorted(statuses.items()))
+        return f"no page fetched ({seen or exceptions or 'no response'}; {errors} errors)"
     if unparsed:
         return f"{unparsed} page(s) not recognised: layout changed?"
     if items_seen == 0 and had_mentions:
@@ -78,7 +91,7 @@ class SourceHealth:
         unparsed = stats.get_value("pages/unrecognised", 0)
         with self.sessions.begin() as session:
             source = session.get_one(Source, spider.source_id)
-            problem = judge(self.statuses, items_seen, errors, self.had_mentions, unparsed)
+            problem = judge(self.statuses, items_seen, errors, self.had_mentions, unparsed, _exceptions(stats))
             if reason not in ("finished",) and problem is None:
                 problem = f"crawl ended early: {reason}"
             run = session.get_one(CrawlRun, self.run_id)

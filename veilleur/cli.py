@@ -86,8 +86,21 @@ def crawl(brand: str, source: str, settings: SettingsOption = Path("settings.tom
     """Crawl one source now (in a child process, as the worker does)."""
     from scheduler import jobs
 
-    status = jobs.crawl(_context(settings), brand, source)
-    raise typer.Exit(0 if status == 0 else 1)
+    from sqlalchemy import select
+
+    from models import Brand, CrawlRun, Source
+
+    context = _context(settings)
+    status = jobs.crawl(context, brand, source)
+    with context.sessions.begin() as session:
+        row = session.scalars(select(Source).join(Brand).where(Brand.slug == brand, Source.name == source)).one()
+        run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == row.id).order_by(CrawlRun.id.desc())).first()
+        if run is not None:
+            console.print(f"{brand}/{source}: {run.items_seen} seen, {run.items_new} new, HTTP {run.http_statuses}")
+        console.print(
+            f"{brand}/{source}: " + ("healthy" if row.healthy else f"[red]unhealthy[/red]: {row.health_reason}")
+        )
+    raise typer.Exit(0 if status == 0 and row.healthy else 1)
 
 
 def _date(value: str, option: str) -> datetime:
