@@ -1,0 +1,45 @@
+"""The README's first command, as a user runs it: `veilleur demo` on the shipped settings.toml
+(only the database, the outputs and the port moved to a temporary folder)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):
+    port = free_port()
+    text = (ROOT / "settings.toml").read_text(encoding="utf-8")
+    text = text.replace("127.0.0.1:8765", f"127.0.0.1:{port}").replace("port = 8765", f"port = {port}")
+    text = text.replace('"var/', f'"{tmp_path}/var/').replace('"sqlite:///var/', f'"sqlite:///{tmp_path}/var/')
+    text = text.replace('pages_dir = "tests/', f'pages_dir = "{ROOT}/tests/')
+    text = text.replace('labelled_dir = "../shared/', f'labelled_dir = "{ROOT.parent}/shared/')
+    text = text.replace('cache_dir = ".cache/', f'cache_dir = "{ROOT}/.cache/')
+    settings = tmp_path / "settings.toml"
+    settings.write_text(text, encoding="utf-8")
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "veilleur", "demo", "--settings", str(settings)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+    )
+
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    assert "crawl demo/trustpilot-fr: ok" in finished.stdout
+    report = tmp_path / "var" / "reports"
+    assert str(report) in finished.stdout.replace("\n", "")
+    html = next(report.glob("demo-*.html")).read_text(encoding="utf-8")
+    assert "trustpilot-fr" in html and "clevercarrot" in html
+    sink = [json.loads(line) for line in (tmp_path / "var" / "slack-sink.jsonl").read_text().splitlines()]
+    # Burger King's 1- and 2-star French reviews become "to answer" alerts, quoted from the real page.
+    assert any("Burger King" in message["text"] for message in sink)
+    assert all(message["blocks"][0]["type"] == "header" for message in sink)
