@@ -156,6 +156,15 @@ def check_settings(settings: SettingsOption = Path("settings.toml")) -> None:
     console.print(f"{settings}: ok ({len(config.brands)} brands, {sum(len(b.sources) for b in config.brands)} sources)")
 
 
+def _mount() -> None:
+    from alerts.signals_cli import app as signals
+
+    app.add_typer(signals, name="signals")
+
+
+_mount()
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,160 @@
+"""Crisis (spike) detection on mention counts: pure functions over a series of counts per bin.
+
+The same `CrisisDetector` runs in the worker (counts read from stored mentions) and in
+`veilleur signals replay` (counts read from a CSV), so what is measured is what runs.
+
+Model: the expected count of the last `window` bins is the median of the same window at the same time of
+day over the previous `days` days (daily seasonality; the median ignores past spikes), scaled by the current
+level (today's volume against the same days). The count is tested against an overdispersed Poisson
+(negative binomial with the variance seen over those days): an alert needs a tiny upper-tail probability,
+a minimum count and a minimum ratio, and respects a cooldown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from scipy.stats import nbinom, poisson
+
+
+@dataclass(frozen=True)
+class CrisisSettings:
+    bin_minutes: int = 5
+    window_bins: int = 6  # the count tested: the last 30 minutes
+    days: int = 7  # history used for the baseline
+    min_days: int = 2  # no alert before this much history
+    p_value: float = 1e-12  # upper-tail probability under the baseline
+    min_count: int = 10
+    min_ratio: float = 3.0  # count / expected
+    # A crisis is a wave bigger than the busiest half-hours of the past days, not only an unusual hour:
+    # the count must exceed this share of the largest window seen over `days` (0 turns the rule off).
+    max_share: float = 0.5
+    cooldown_hours: float = 24.0
+
+
+@dataclass(frozen=True)
+class Spike:
+    at: datetime
+    count: int
+    expected: float
+    p_value: float
+    since: datetime  # start of the window that rose
+    window_minutes: int
+
+    @property
+    def ratio(self) -> float:
+        return self.count / self.expected if self.expected else math.inf
+
+    def describe(self) -> str:
+        return (
+            f"{self.count} mentions in the {self.window_minutes} min since "
+            f"{self.since:%Y-%m-%d %H:%M} UTC, against {self.expected:.1f} expected (x{self.ratio:.1f}, "
+            f"p={self.p_value:.1e})"
+        )
+
+
+def upper_tail(count: int, mean: float, variance: float) -> float:
+    """P(X >= count) for a count with this mean and variance (negative binomial; Poisson if not overdispersed)."""
+    mean = max(mean, 0.5)
+    if variance <= mean * 1.05:
+        return float(poisson.sf(count - 1, mean))
+    # NB parametrised by mean and variance: n = mean^2 / (var - mean), p = mean / var.
+    n = mean * mean / (variance - mean)
+    return float(nbinom.sf(count - 1, n, mean / variance))
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+class CrisisDetector:
+    """Streaming: feed one bin at a time with `update`. Keeps only what its baseline needs."""
+
+    def __init__(self, settings: CrisisSettings = CrisisSettings(), last_alert: datetime | None = None) -> None:
+        self.settings = settings
+        self.day = 24 * 60 // settings.bin_minutes
+        self.last_alert = last_alert
+        self.counts: list[int] = []
+        self.sums: list[int] = []  # sums[j]: the window of bins ending at j
+        self.keep = (settings.days + 2) * self.day + settings.window_bins
+        self.offset = 0  # absolute index of counts[0]
+        self.peaks: deque[tuple[int, int]] = deque()  # (index, window sum), decreasing: rolling maximum
+
+    def update(self, at: datetime, count: int) -> Spike | None:
+        s = self.settings
+        self.counts.append(count)
+        window = self.counts[-s.window_bins :]
+        self.sums.append(sum(window))
+        end = self.offset + len(self.counts) - 1
+        self._track_peaks(end)
+        if len(self.counts) > 2 * self.keep:  # trim now and then, not at every bin
+            drop = len(self.counts) - self.keep
+            del self.counts[:drop], self.sums[:drop]
+            self.offset += drop
+        return self._assess(end, at)
+
+    def _sum(self, index: int) -> int:
+        return self.sums[index - self.offset]
+
+    def _track_peaks(self, end: int) -> None:
+        # Windows that ended before the current window began, within the last `days`.
+        newest = end - self.settings.window_bins
+        if newest - self.offset >= 0:
+            value = self._sum(newest)
+            while self.peaks and self.peaks[-1][1] <= value:
+                self.peaks.pop()
+            self.peaks.append((newest, value))
+        while self.peaks and self.peaks[0][0] < end - self.settings.days * self.day:
+            self.peaks.popleft()
+
+    def _assess(self, end: int, at: datetime) -> Spike | None:
+        s, day = self.settings, self.day
+        start = end - s.window_bins + 1
+        available_days = min(s.days, (start - self.offset) // day)
+        if available_days < s.min_days:
+            return None
+        if self.last_alert is not None and at - self.last_alert < timedelta(hours=s.cooldown_hours):
+            return None
+        observed = self._sum(end)
+        if observed < s.min_count:
+            return None
+        past = [self._sum(end - d * day) for d in range(1, available_days + 1)]
+        baseline = _median(past)
+        # Level: how busy the last day was (before this window) against the days before, so a brand that is
+        # simply growing does not alert at every window.
+        daily = [self._day_total(start - d * day) for d in range(available_days)]
+        usual = _median(daily[1:]) if len(daily) > 1 else 0
+        level = daily[0] / usual if usual > 0 else 1.0
+        expected = max(baseline * min(max(level, 0.5), 2.0), 1.0)
+        # Robust spread (median absolute deviation): a past spike must not make every later one look normal.
+        spread = (1.4826 * _median([abs(value - baseline) for value in past])) ** 2
+        variance = max(spread * (expected / baseline if baseline else 1.0) ** 2, expected)
+        p_value = upper_tail(observed, expected, variance)
+        if p_value > s.p_value or observed < s.min_ratio * expected:
+            return None
+        if self.peaks and observed <= s.max_share * self.peaks[0][1]:
+            return None
+        self.last_alert = at
+        since = at - timedelta(minutes=s.bin_minutes * (s.window_bins - 1))
+        return Spike(at, observed, expected, p_value, since, s.bin_minutes * s.window_bins)
+
+    def _day_total(self, before: int) -> int:
+        """Mentions in the day of bins ending just before index `before`."""
+        first = max(before - self.day, self.offset)
+        return sum(self.counts[first - self.offset : before - self.offset])
+
+
+def replay(times: Sequence[datetime], counts: Sequence[int], detector: CrisisDetector) -> list[Spike]:
+    """Feed a series bin by bin, as the worker sees it, and return the alerts in order."""
+    spikes = []
+    for at, count in zip(times, counts, strict=True):
+        spike = detector.update(at, count)
+        if spike is not None:
+            spikes.append(spike)
+    return spikes

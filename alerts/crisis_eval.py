@@ -1,0 +1,133 @@
+"""Measure a spike detector on labelled series (NAB realTweets): windows detected, delay, false alerts per week.
+
+Also holds the two simple baselines the issue asks to compare with, run on the same series in the same run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+Detect = Callable[[Sequence[datetime], Sequence[int]], list[datetime]]
+
+
+def read_series(path: Path) -> tuple[list[datetime], list[int]]:
+    """`timestamp,value` rows. Raises ValueError naming the file and line of a bad row."""
+    times: list[datetime] = []
+    counts: list[int] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:2]] != ["timestamp", "value"]:
+            raise ValueError(f"{path}: line 1: expected the header 'timestamp,value', got {header!r}")
+        for line, row in enumerate(reader, start=2):
+            try:
+                times.append(datetime.fromisoformat(row[0].strip()))
+                counts.append(int(float(row[1])))
+            except (IndexError, ValueError) as error:
+                raise ValueError(f"{path}: line {line}: {error} ({row!r})") from None
+    return times, counts
+
+
+@dataclass
+class Score:
+    windows: int
+    detected: int
+    delays_minutes: list[float]
+    false_alerts: int
+    weeks: float
+
+    @property
+    def detection_rate(self) -> float:
+        return self.detected / self.windows if self.windows else 0.0
+
+    @property
+    def median_delay(self) -> float | None:
+        return statistics.median(self.delays_minutes) if self.delays_minutes else None
+
+    @property
+    def false_per_week(self) -> float:
+        return self.false_alerts / self.weeks if self.weeks else 0.0
+
+    def __add__(self, other: Score) -> Score:
+        return Score(
+            self.windows + other.windows,
+            self.detected + other.detected,
+            self.delays_minutes + other.delays_minutes,
+            self.false_alerts + other.false_alerts,
+            self.weeks + other.weeks,
+        )
+
+
+def score(
+    alerts: Sequence[datetime],
+    windows: Sequence[tuple[datetime, datetime]],
+    labels: Sequence[datetime],
+    duration: timedelta,
+) -> Score:
+    detected, delays = 0, []
+    for (start, end), label in zip(windows, labels, strict=True):
+        inside = [at for at in alerts if start <= at <= end]
+        if inside:
+            detected += 1
+            delays.append((min(inside) - label).total_seconds() / 60)
+    false = sum(1 for at in alerts if not any(start <= at <= end for start, end in windows))
+    return Score(len(windows), detected, delays, false, duration.total_seconds() / (7 * 86400))
+
+
+def load_labels(folder: Path, name: str) -> tuple[list[tuple[datetime, datetime]], list[datetime]]:
+    key = f"realTweets/{name}"
+    windows = json.loads((folder / "combined_windows.json").read_text())[key]
+    labels = json.loads((folder / "combined_labels.json").read_text())[key]
+    parsed_windows = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in windows]
+    parsed_labels = [datetime.fromisoformat(label) for label in labels]
+    # Each label lies inside its window; pair them by containment, not by list order.
+    paired = [next(label for label in parsed_labels if a <= label <= b) for a, b in parsed_windows]
+    return parsed_windows, paired
+
+
+def mean_sigma(
+    times: Sequence[datetime], counts: Sequence[int], k: float = 3.0, cooldown_hours: float = 24
+) -> list[datetime]:
+    """Baseline: alert when a bin exceeds mean + k sigma of the previous two weeks (24 h cooldown)."""
+    window = 14 * 288
+    alerts: list[datetime] = []
+    total = total_sq = 0.0
+    for index, value in enumerate(counts):
+        if index >= 288:
+            n = min(index, window)
+            mean = total / n
+            sigma = max(total_sq / n - mean * mean, 0.0) ** 0.5
+            if value > mean + k * sigma and (
+                not alerts or times[index] - alerts[-1] >= timedelta(hours=cooldown_hours)
+            ):
+                alerts.append(times[index])
+        total += value
+        total_sq += value * value
+        if index >= window:
+            old = counts[index - window]
+            total -= old
+            total_sq -= old * old
+    return alerts
+
+
+def today_vs_week(
+    times: Sequence[datetime], counts: Sequence[int], factor: float = 2.0, cooldown_hours: float = 24
+) -> list[datetime]:
+    """Baseline: alert when the last 24 h exceed `factor` x the average day of the previous 7 days."""
+    day = 288
+    alerts: list[datetime] = []
+    prefix = [0]
+    for value in counts:
+        prefix.append(prefix[-1] + value)
+    for index in range(8 * day, len(counts)):
+        today = prefix[index + 1] - prefix[index + 1 - day]
+        week = (prefix[index + 1 - day] - prefix[index + 1 - 8 * day]) / 7
+        if today > factor * week and (not alerts or times[index] - alerts[-1] >= timedelta(hours=cooldown_hours)):
+            alerts.append(times[index])
+    return alerts

@@ -1,0 +1,95 @@
+"""`veilleur signals ...`: replay a count series through the worker's crisis detector, and measure it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from alerts.crisis import CrisisDetector, CrisisSettings, replay
+from alerts.crisis_eval import Score, load_labels, mean_sigma, read_series, score, today_vs_week
+
+app = typer.Typer(help="Crisis detection on mention counts.", no_args_is_help=True)
+
+
+def _detector_alerts(times, counts):  # type: ignore[no-untyped-def]
+    return [spike.at for spike in replay(times, counts, CrisisDetector(CrisisSettings()))]
+
+
+@app.command("replay")
+def replay_command(csv: Annotated[Path, typer.Option("--csv", help="timestamp,value rows, one per 5 minutes")]) -> None:
+    """Print one JSON line per alert, then a summary line (with detection figures when NAB labels are beside it)."""
+    try:
+        times, counts = read_series(csv)
+    except (OSError, ValueError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    spikes = replay(times, counts, CrisisDetector(CrisisSettings()))
+    for spike in spikes:
+        typer.echo(
+            json.dumps(
+                {
+                    "timestamp": spike.at.isoformat(),
+                    "count": spike.count,
+                    "expected": round(spike.expected, 1),
+                    "ratio": round(spike.ratio, 1),
+                    "p_value": spike.p_value,
+                    "since": spike.since.isoformat(),
+                    "message": spike.describe(),
+                }
+            )
+        )
+    summary: dict[str, object] = {
+        "bins": len(counts),
+        "alerts": len(spikes),
+        "settings": {f.name: getattr(CrisisSettings(), f.name) for f in fields(CrisisSettings)},
+    }
+    labels = csv.parent / "combined_windows.json"
+    if labels.exists():
+        try:
+            windows, anomalies = load_labels(csv.parent, csv.name)
+        except KeyError:
+            windows = []
+        if windows:
+            result = score([s.at for s in spikes], windows, anomalies, times[-1] - times[0])
+            summary.update(_figures(result))
+    typer.echo(json.dumps({"summary": summary}))
+
+
+def _figures(result: Score) -> dict[str, object]:
+    return {
+        "windows": result.windows,
+        "detected": result.detected,
+        "detection_rate": round(result.detection_rate, 3),
+        "median_delay_minutes": result.median_delay,
+        "false_alerts": result.false_alerts,
+        "false_alerts_per_week": round(result.false_per_week, 2),
+    }
+
+
+@app.command("evaluate")
+def evaluate(folder: Annotated[Path, typer.Option("--folder")] = Path("../shared/nab_realtweets")) -> None:
+    """The detector and two simple baselines on every labelled series of FOLDER, in one run."""
+    methods = {
+        "veilleur detector": _detector_alerts,
+        "mean + 3 sigma (2 weeks)": mean_sigma,
+        "today vs 7-day average x 2": today_vs_week,
+    }
+    totals: dict[str, Score] = {}
+    for path in sorted(folder.glob("*.csv")):
+        times, counts = read_series(path)
+        windows, anomalies = load_labels(folder, path.name)
+        for name, method in methods.items():
+            result = score(method(times, counts), windows, anomalies, times[-1] - times[0])
+            totals[name] = totals[name] + result if name in totals else result
+            typer.echo(json.dumps({"series": path.name, "method": name, **_figures(result)}))
+    typer.echo("| method | windows detected | median delay (min) | false alerts / week |")
+    typer.echo("|---|---|---|---|")
+    for name, result in totals.items():
+        typer.echo(
+            f"| {name} | {result.detected}/{result.windows} ({result.detection_rate:.0%}) | "
+            f"{result.median_delay:g} | {result.false_per_week:.2f} |"
+        )

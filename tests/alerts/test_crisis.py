@@ -1,0 +1,93 @@
+"""The crisis detector on synthetic series with known injected spikes (seeded noise, daily seasonality)."""
+
+from __future__ import annotations
+
+import math
+import random
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+
+from alerts.crisis import CrisisDetector, CrisisSettings, replay, upper_tail
+from alerts.crisis_eval import read_series
+from tests.conftest import ROOT
+
+START = datetime(2026, 1, 5)
+
+
+def quiet_series(days: int, seed: int, base: float = 20.0) -> tuple[list[datetime], list[int]]:
+    """Poisson-like counts every 5 minutes with a day/night cycle (busy at noon, quiet at night)."""
+    rng = random.Random(seed)
+    times, counts = [], []
+    for index in range(days * 288):
+        hour = (index % 288) / 12
+        mean = base * (0.4 + 0.6 * (1 + math.sin((hour - 6) / 24 * 2 * math.pi)) / 2 * 2)
+        times.append(START + timedelta(minutes=5 * index))
+        counts.append(sum(1 for _ in range(int(mean * 3)) if rng.random() < 1 / 3))
+    return times, counts
+
+
+def inject(counts: list[int], at: int, size: int, bins: int = 6) -> list[int]:
+    spiked = list(counts)
+    for offset in range(bins):
+        spiked[at + offset] += size // bins
+    return spiked
+
+
+def test_quiet_traffic_raises_no_alert():
+    times, counts = quiet_series(days=14, seed=1)
+    assert replay(times, counts, CrisisDetector()) == []
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])
+def test_an_injected_wave_is_detected_within_half_an_hour(seed):
+    times, counts = quiet_series(days=14, seed=seed)
+    at = 10 * 288 + 150  # day 10, 12:30
+    spikes = replay(times, inject(counts, at, size=600), CrisisDetector())
+    assert len(spikes) == 1
+    assert timedelta(0) <= spikes[0].at - times[at] <= timedelta(minutes=30)
+    assert spikes[0].ratio > 3
+    assert "expected" in spikes[0].describe()
+
+
+def test_cooldown_keeps_a_second_wave_the_same_day_quiet_but_not_the_next_day():
+    times, counts = quiet_series(days=14, seed=5)
+    counts = inject(inject(inject(counts, 9 * 288 + 100, 600), 9 * 288 + 200, 600), 11 * 288 + 100, 1200)
+    spikes = replay(times, counts, CrisisDetector(CrisisSettings(cooldown_hours=24)))
+    assert [spike.at.date() for spike in spikes] == [times[9 * 288 + 100].date(), times[11 * 288 + 100].date()]
+
+
+def test_no_alert_before_enough_history():
+    times, counts = quiet_series(days=3, seed=6)
+    assert replay(times, inject(counts, 100, 2000), CrisisDetector(CrisisSettings(min_days=2))) == []
+
+
+def test_upper_tail_is_smaller_for_bigger_counts_and_wider_with_overdispersion():
+    assert upper_tail(40, 10, 10) < upper_tail(20, 10, 10)
+    assert upper_tail(40, 10, 100) > upper_tail(40, 10, 10)
+
+
+def test_replay_command_prints_json_lines_and_a_summary(tmp_path):
+    times, counts = quiet_series(days=12, seed=7)
+    counts = inject(counts, 10 * 288, 900)
+    path = tmp_path / "series.csv"
+    path.write_text("timestamp,value\n" + "".join(f"{t:%Y-%m-%d %H:%M:%S},{c}\n" for t, c in zip(times, counts)))
+    finished = subprocess.run(
+        [sys.executable, "-m", "veilleur", "signals", "replay", "--csv", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    lines = finished.stdout.strip().splitlines()
+    assert finished.returncode == 0 and len(lines) == 2
+    assert '"timestamp": "' + times[10 * 288].strftime("%Y-%m-%dT") in lines[0]
+    assert lines[1].startswith('{"summary"')
+
+
+def test_a_bad_row_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("timestamp,value\n2026-01-01 00:00:00,3\n2026-01-01 00:05:00,many\n")
+    with pytest.raises(ValueError, match="bad.csv: line 3"):
+        read_series(path)
