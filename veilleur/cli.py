@@ -84,11 +84,10 @@ def worker(settings: SettingsOption = Path("settings.toml")) -> None:
 @app.command()
 def crawl(brand: str, source: str, settings: SettingsOption = Path("settings.toml")) -> None:
     """Crawl one source now (in a child process, as the worker does)."""
-    from scheduler import jobs
-
     from sqlalchemy import select
 
     from models import Brand, CrawlRun, Source
+    from scheduler import jobs
 
     context = _context(settings)
     status = jobs.crawl(context, brand, source)

@@ -73,7 +73,9 @@ def test_replay_command_prints_json_lines_and_a_summary(tmp_path):
     times, counts = quiet_series(days=12, seed=7)
     counts = inject(counts, 10 * 288, 900)
     path = tmp_path / "series.csv"
-    path.write_text("timestamp,value\n" + "".join(f"{t:%Y-%m-%d %H:%M:%S},{c}\n" for t, c in zip(times, counts)))
+    path.write_text(
+        "timestamp,value\n" + "".join(f"{t:%Y-%m-%d %H:%M:%S},{c}\n" for t, c in zip(times, counts, strict=True))
+    )
     finished = subprocess.run(
         [sys.executable, "-m", "veilleur", "signals", "replay", "--csv", str(path)],
         capture_output=True,
