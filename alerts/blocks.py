@@ -45,6 +45,11 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         body = f"{payload['title']}\n{body}"
     if body:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _quote(body)}})
+    for mention in payload.get("top_mentions", [])[:3]:
+        line = _quote(mention.get("text") or "")
+        if mention.get("url"):
+            line += f"\n<{escape(mention['url'])}|source>"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
     if why:
         reason = escape(str(why.get("reason", "")))
         detail = f"*Why:* {reason} (rule `{why.get('rule')}`, model `{escape(str(why.get('model', '')))}`)"

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 
 from scipy.stats import nbinom, poisson
 
+LOW_VOLUME = 5  # mentions per window below which the baseline's spread is not estimated
+
 
 @dataclass(frozen=True)
 class CrisisSettings:
@@ -135,7 +137,12 @@ class CrisisDetector:
         # Robust spread (median absolute deviation): a past spike must not make every later one look normal.
         spread = (1.4826 * _median([abs(value - baseline) for value in past])) ** 2
         variance = max(spread * (expected / baseline if baseline else 1.0) ** 2, expected)
-        p_value = upper_tail(observed, expected, variance)
+        if baseline < LOW_VOLUME:
+            # Too few mentions to estimate a spread (a MAD of 1 on counts of 0-3 is quantisation, not
+            # dispersion): test against the busiest of the same windows in the past days, as Poisson.
+            p_value = float(poisson.sf(observed - 1, max(expected, max(past))))
+        else:
+            p_value = upper_tail(observed, expected, variance)
         if p_value > s.p_value or observed < s.min_ratio * expected:
             return None
         if self.peaks and observed <= s.max_share * self.peaks[0][1]:

@@ -134,6 +134,13 @@ def send(context: Context, min_interval: float = 1.0) -> SendResult:
     return send_due(context.sessions, transport, WORKER_ID, min_interval, slack.max_attempts)
 
 
+def watch_crises(context: Context) -> int:
+    from alerts.crisis_watch import watch_crises as watch
+
+    with context.sessions.begin() as session:
+        return len(watch(session, context.settings.signals, context.settings.slack.channel))
+
+
 def report(context: Context, brand: str, start: datetime, end: datetime, out: Path | None = None) -> Path:
     with context.sessions.begin() as session:
         figures = brand_figures(session, brand, start, end)

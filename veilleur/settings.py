@@ -129,6 +129,24 @@ class SchedulerSettings(_Section):
     report_hours: int = Field(default=168, ge=1)
 
 
+class SignalsSettings(_Section):
+    """Crisis detection (alerts/crisis.py). Defaults measured on NAB realTweets: see README."""
+
+    window_minutes: int = Field(default=30, ge=5, multiple_of=5)
+    days: int = Field(default=7, ge=2)
+    p_value: float = Field(default=1e-12, gt=0, lt=1)
+    min_count: int = Field(default=10, ge=1)
+    min_ratio: float = Field(default=3.0, ge=1)
+    max_share: float = Field(default=0.5, ge=0)
+    cooldown_hours: float = Field(default=24.0, ge=0)
+    # Negative share: the last `share_hours` against the previous `days`, two-proportion z-test.
+    share_hours: int = Field(default=6, ge=1)
+    share_z: float = Field(default=3.0, gt=0)
+    share_min_mentions: int = Field(default=10, ge=1)
+    share_min_rise: float = Field(default=0.15, ge=0, le=1)
+    check_minutes: int = Field(default=5, ge=1)
+
+
 class DemoSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
@@ -143,6 +161,7 @@ class Settings(_Section):
     slack: SlackSettings = SlackSettings()
     reports: ReportSettings = ReportSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    signals: SignalsSettings = SignalsSettings()
     demo: DemoSettings = DemoSettings()
     brands: list[BrandSettings] = Field(default_factory=list)
     # Where the file was read from: relative paths in settings are relative to its folder.

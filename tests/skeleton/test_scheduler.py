@@ -24,6 +24,7 @@ def test_every_job_is_scheduled_with_one_instance_and_coalescing(tmp_path, datab
             "crawl:acme/shop",
             "classify",
             "route",
+            "crises",
             "send",
             "report",
         }

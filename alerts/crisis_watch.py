@@ -1,0 +1,165 @@
+"""The worker's crisis check: per brand x source, counts of stored mentions in 5-minute bins through the
+same detector `veilleur signals replay` measures, and the negative share against its baseline.
+A crisis alert says what rose, by how much against the baseline, since when, with the top mentions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from alerts.crisis import CrisisDetector, CrisisSettings, Spike
+from alerts.negative_share import ShareRise, negative_share_rise
+from models import Alert, AlertKind, Classification, Mention, Source
+
+BIN = timedelta(minutes=5)
+
+
+def _when():  # type: ignore[no-untyped-def]
+    return func.coalesce(Mention.published_at, Mention.collected_at)
+
+
+def _bins(session: Session, source_id: int, start: datetime, end: datetime) -> tuple[list[datetime], list[int]]:
+    times = [start + index * BIN for index in range(int((end - start) / BIN))]
+    counts = [0] * len(times)
+    for (moment,) in session.execute(
+        select(_when()).where(Mention.source_id == source_id, _when() >= start, _when() < end)
+    ):
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        counts[int((moment - start) / BIN)] += 1
+    return times, counts
+
+
+def _last_crisis(session: Session, source_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.max(Alert.created_at)).where(
+            Alert.kind == AlertKind.CRISIS, Alert.dedupe_key.like(f"crisis:source:{source_id}:%")
+        )
+    )
+
+
+def _top_mentions(session: Session, source_id: int, since: datetime, limit: int = 3) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(Mention).where(Mention.source_id == source_id, _when() >= since).order_by(_when().desc()).limit(50)
+    ).all()
+    negative_first = sorted(rows, key=lambda m: (m.status.value != "to_reply", m.rating_normalised or 0.5))
+    return [{"text": m.text[:300], "url": m.url, "rating": m.rating} for m in negative_first[:limit]]
+
+
+def check_source(
+    session: Session, source: Source, now: datetime, settings: Any, channel: str, horizon: timedelta
+) -> list[Alert]:
+    """Crisis alerts for one source whose spike ended within `horizon` of `now` (the last check)."""
+    crisis = CrisisSettings(
+        window_bins=settings.window_minutes // 5,
+        days=settings.days,
+        p_value=settings.p_value,
+        min_count=settings.min_count,
+        min_ratio=settings.min_ratio,
+        max_share=settings.max_share,
+        cooldown_hours=settings.cooldown_hours,
+    )
+    end = now.replace(second=0, microsecond=0) - timedelta(minutes=now.minute % 5)
+    start = end - timedelta(days=settings.days + 1)
+    times, counts = _bins(session, source.id, start, end)
+    last = _last_crisis(session, source.id)
+    detector = CrisisDetector(crisis, last_alert=last)
+    alerts = []
+    spike: Spike | None = None
+    for at, count in zip(times, counts, strict=True):
+        found = detector.update(at, count)
+        if found is not None and at >= end - horizon:
+            spike = found
+    if spike is not None:
+        alerts.append(
+            _alert(
+                source,
+                f"crisis:source:{source.id}:{spike.since:%Y%m%d%H%M}",
+                channel,
+                {
+                    "what": "mention volume",
+                    "text": spike.describe(),
+                    "count": spike.count,
+                    "expected": round(spike.expected, 1),
+                    "since": spike.since.isoformat(),
+                    "top_mentions": _top_mentions(session, source.id, spike.since),
+                },
+            )
+        )
+    rise = _negative_share(session, source.id, end, settings)
+    if rise is not None and (last is None or now - last >= timedelta(hours=settings.cooldown_hours)):
+        since = end - timedelta(hours=settings.share_hours)
+        alerts.append(
+            _alert(
+                source,
+                f"crisis:source:{source.id}:share:{end:%Y%m%d%H}",
+                channel,
+                {
+                    "what": "negative share",
+                    "text": rise.describe(),
+                    "since": since.isoformat(),
+                    "top_mentions": _top_mentions(session, source.id, since),
+                },
+            )
+        )
+    for alert in alerts:
+        if session.scalar(select(Alert.id).where(Alert.dedupe_key == alert.dedupe_key)) is None:
+            session.add(alert)
+    return alerts
+
+
+def _negative_share(session: Session, source_id: int, end: datetime, settings: Any) -> ShareRise | None:
+    recent_start = end - timedelta(hours=settings.share_hours)
+    past_start = recent_start - timedelta(days=settings.days)
+
+    def counts(start: datetime, stop: datetime) -> tuple[int, int]:
+        inner = aliased(Classification)
+        latest = select(func.max(inner.id)).where(inner.mention_id == Mention.id).correlate(Mention).scalar_subquery()
+        rows = session.execute(
+            select(Classification.sentiment, func.count())
+            .join(Mention, Mention.id == Classification.mention_id)
+            .where(Mention.source_id == source_id, _when() >= start, _when() < stop, Classification.id == latest)
+            .group_by(Classification.sentiment)
+        ).all()
+        totals = dict(rows)
+        return totals.get("negative", 0), sum(totals.values())
+
+    recent_negative, recent_total = counts(recent_start, end)
+    past_negative, past_total = counts(past_start, recent_start)
+    return negative_share_rise(
+        recent_negative,
+        recent_total,
+        past_negative,
+        past_total,
+        settings.share_z,
+        settings.share_min_mentions,
+        settings.share_min_rise,
+    )
+
+
+def _alert(source: Source, key: str, channel: str, payload: dict[str, Any]) -> Alert:
+    return Alert(
+        brand_id=source.brand_id,
+        kind=AlertKind.CRISIS,
+        dedupe_key=key,
+        channel=channel,
+        payload={
+            "source": source.name,
+            "source_kind": source.kind,
+            **payload,
+            "why": {"rule": "crisis", "reason": payload["text"]},
+        },
+    )
+
+
+def watch_crises(session: Session, settings: Any, channel: str, now: datetime | None = None) -> list[Alert]:
+    now = now or datetime.now(UTC)
+    # A spike first seen up to two hours ago is still news if no check reported it (the worker was down);
+    # the cooldown and the dedupe key keep it from being reported twice.
+    horizon = max(timedelta(minutes=settings.check_minutes * 2), timedelta(hours=2))
+    alerts = []
+    for source in session.scalars(select(Source)):
+        alerts += check_source(session, source, now, settings, channel, horizon)
+    return alerts

@@ -1,0 +1,100 @@
+"""The worker's crisis check on stored mentions (SQLite and PostgreSQL): a burst raises one crisis alert
+that says what rose and shows the mentions; the next check does not repeat it."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from alerts.crisis_watch import watch_crises
+from models import Alert, AlertKind, Brand, Mention, MentionKind, MentionStatus, Source
+from models.db import make_engine, make_session_factory, upgrade
+from veilleur.settings import SignalsSettings
+
+NOW = datetime(2026, 11, 25, 12, 2, tzinfo=UTC)
+
+
+def test_a_burst_of_mentions_raises_one_crisis_alert(database_url):
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    rng = random.Random(0)
+    with sessions.begin() as session:
+        brand = Brand(slug="acme", name="Acme")
+        session.add(brand)
+        session.flush()
+        source = Source(brand_id=brand.id, name="mastodon", kind="mastodon")
+        session.add(source)
+        session.flush()
+        number = 0
+        start = NOW - timedelta(days=8)
+        # Background: about 2 mentions an hour for eight days.
+        for hour in range(8 * 24):
+            for _ in range(rng.randint(1, 3)):
+                number += 1
+                at = start + timedelta(hours=hour, minutes=rng.randint(0, 59))
+                session.add(
+                    Mention(
+                        source_id=source.id,
+                        external_id=str(number),
+                        kind=MentionKind.POST,
+                        text=f"mention {number}",
+                        published_at=at,
+                        status=MentionStatus.WATCH,
+                    )
+                )
+        # The wave: 40 mentions in the last 20 minutes.
+        for minute in range(40):
+            number += 1
+            at = NOW - timedelta(minutes=20) + timedelta(seconds=30 * minute)
+            session.add(
+                Mention(
+                    source_id=source.id,
+                    external_id=str(number),
+                    kind=MentionKind.POST,
+                    text=f"Acme a encore perdu mon colis {number}",
+                    published_at=at,
+                    url=f"https://social.example/{number}",
+                    status=MentionStatus.WATCH,
+                )
+            )
+    settings = SignalsSettings()
+    with sessions.begin() as session:
+        alerts = watch_crises(session, settings, "#alerts", now=NOW)
+    with sessions.begin() as session:
+        again = watch_crises(session, settings, "#alerts", now=NOW + timedelta(minutes=5))
+        stored = session.query(Alert).all()
+    engine.dispose()
+    assert len(alerts) == 1 and again == []
+    assert len(stored) == 1 and stored[0].kind == AlertKind.CRISIS
+    payload = stored[0].payload
+    assert payload["what"] == "mention volume" and payload["count"] >= 20
+    assert "expected" in payload["text"] and payload["since"].startswith("2026-11-25T11:")
+    assert len(payload["top_mentions"]) == 3 and "colis" in payload["top_mentions"][0]["text"]
+
+
+def test_quiet_history_raises_nothing(database_url):
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        brand = Brand(slug="acme", name="Acme")
+        session.add(brand)
+        session.flush()
+        source = Source(brand_id=brand.id, name="feed", kind="feed")
+        session.add(source)
+        session.flush()
+        for hour in range(8 * 24):
+            session.add(
+                Mention(
+                    source_id=source.id,
+                    external_id=str(hour),
+                    kind=MentionKind.POST,
+                    text="calme",
+                    published_at=NOW - timedelta(hours=hour),
+                    status=MentionStatus.WATCH,
+                )
+            )
+    with sessions.begin() as session:
+        assert watch_crises(session, SignalsSettings(), "#alerts", now=NOW) == []
+    engine.dispose()
