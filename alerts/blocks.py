@@ -50,9 +50,21 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         if mention.get("url"):
             line += f"\n<{escape(mention['url'])}|source>"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
+    author = payload.get("author")
+    if author:
+        lines = [f"*Author:* {escape(str(author.get('display_name') or '?'))} (`{author.get('handle')}`)"]
+        lines += [f":mag: {escape(signal)}" for signal in author.get("signals", [])]
+        for post in author.get("recent", [])[:3]:
+            lines.append(
+                f"• {escape(str(post['source']))} {post['at'][:16]} ({post['status']}): {escape(post['text'][:120])}"
+            )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
     if why:
         reason = escape(str(why.get("reason", "")))
-        detail = f"*Why:* {reason} (rule `{why.get('rule')}`, model `{escape(str(why.get('model', '')))}`)"
+        score = why.get("score")
+        threshold = why.get("threshold")
+        numbers = f", score {score:.2f} vs threshold {threshold}" if score is not None and threshold is not None else ""
+        detail = f"*Why:* {reason} (rule `{why.get('rule')}`{numbers}, model `{escape(str(why.get('model', '')))}`)"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": detail}]})
     if payload.get("url"):
         blocks.append(

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source
+from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source, utcnow
 from moderation.classifier.base import Classifier, Prediction
 from moderation.language import detect_language
 from moderation.policy import Decision, MentionFacts, Thresholds, decide
+from moderation.trolls import AuthorSignals, author_activity
 
 Progress = Callable[[int], None]
 
@@ -73,13 +74,14 @@ def route_classified(sessions: sessionmaker[Session], thresholds: Thresholds, ch
                 .limit(1)
             ).one()
             source = session.get_one(Source, mention.source_id)
-            decision = decide(_facts(mention, source), _prediction(classification), thresholds)
-            _apply(session, mention, source, classification, decision, channel)
+            author = author_activity(session, mention, utcnow())
+            decision = decide(_facts(mention, source, author), _prediction(classification), thresholds)
+            _apply(session, mention, source, classification, decision, channel, author)
         routed += 1
 
 
-def _facts(mention: Mention, source: Source) -> MentionFacts:
-    return MentionFacts(mention.kind.value, source.own, mention.consent, mention.rating_normalised)
+def _facts(mention: Mention, source: Source, author: AuthorSignals) -> MentionFacts:
+    return MentionFacts(mention.kind.value, source.own, mention.consent, mention.rating_normalised, author)
 
 
 def _prediction(classification: Classification) -> Prediction:
@@ -94,6 +96,7 @@ def _apply(
     classification: Classification,
     decision: Decision,
     channel: str,
+    author: AuthorSignals,
 ) -> None:
     # Conditional update: if another worker routed this mention first, we change nothing.
     changed = session.execute(
@@ -139,6 +142,19 @@ def _apply(
                     "rating_best": mention.rating_best,
                     "language": classification.language,
                     "why": {**details, "reason": decision.reason},
+                    "author": _author_view(mention, author),
                 },
             )
         )
+
+
+def _author_view(mention: Mention, author: AuthorSignals) -> dict[str, object] | None:
+    """Who is speaking: the minimised name, the pseudonymous handle, the signals and the recent posts."""
+    if mention.author is None:
+        return None
+    return {
+        "display_name": mention.author.display_name,
+        "handle": mention.author.handle[:12],
+        "signals": author.reasons(),
+        "recent": author.recent,
+    }

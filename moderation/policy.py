@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from models import AlertKind, MentionStatus, RejectionReason
 from moderation.classifier.base import Prediction
+from moderation.trolls import AuthorSignals
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class MentionFacts:
     own_source: bool  # the brand collected it itself (survey, own site): it may be published
     consent: bool  # the author agreed to publication
     rating_normalised: float | None  # 0-1 on the source's own scale
+    author: AuthorSignals = AuthorSignals()  # bursts, duplicates, rejected history
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,17 @@ def decide(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) 
         )
     label, why, score = polarity(facts, prediction, thresholds)
     if facts.kind == "post":
+        signals = facts.author.reasons()
+        if signals and label == "negative":
+            # A hostile campaign often stays under the abuse threshold post by post; the author's pattern shows it.
+            return Decision(
+                MentionStatus.WATCH,
+                "troll_signals",
+                f"{why}; author: {', '.join(signals)}",
+                prediction.toxic,
+                thresholds.toxic,
+                alert=AlertKind.ABUSE,
+            )
         if label == "negative":
             return Decision(
                 MentionStatus.WATCH,

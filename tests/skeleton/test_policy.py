@@ -52,3 +52,14 @@ def test_a_flag_carries_its_score_and_threshold():
     decision = decide(OWN, SPAM, T)
     assert (decision.score, decision.threshold) == (0.95, 0.5)
     assert "0.95" in decision.reason and "0.5" in decision.reason
+
+
+def test_troll_signals_raise_an_abuse_alert_for_a_negative_post_under_the_abuse_threshold():
+    from moderation.trolls import AuthorSignals
+
+    campaign = MentionFacts("post", False, False, None, AuthorSignals(posts_last_hour=7, near_duplicates=3))
+    decision = decide(campaign, NEGATIVE, T)
+    assert (decision.status, decision.alert, decision.rule) == (MentionStatus.WATCH, AlertKind.ABUSE, "troll_signals")
+    assert "7 posts in the last hour" in decision.reason
+    quiet_author = MentionFacts("post", False, False, None, AuthorSignals(posts_last_hour=1))
+    assert decide(quiet_author, NEGATIVE, T).alert == AlertKind.NEGATIVE_MENTION
