@@ -30,7 +30,10 @@ def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):
 
     finished = subprocess.run(
         [sys.executable, "-m", "veilleur", "demo", "--settings", str(settings)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
     )
 
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
