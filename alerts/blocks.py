@@ -29,6 +29,8 @@ def _quote(text: str) -> str:
 
 def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
     """The keyword arguments of chat.postMessage, minus the channel."""
+    if kind == AlertKind.DIGEST:
+        return build_digest_message(brand, payload, alert_id)
     title = f"{_TITLES.get(kind, kind.value)} · {escape(brand)}"
     why = payload.get("why", {})
     fields = [f"*Source:* {escape(str(payload.get('source', '?')))}"]
@@ -87,4 +89,56 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         # Lets a restarted sender find out whether Slack already has this alert (see alerts/send.py).
         "metadata": {"event_type": "veilleur_alert", "event_payload": {"alert_id": alert_id}},
         "unfurl_links": False,
+    }
+
+
+_PLURALS = {
+    AlertKind.NEGATIVE_MENTION: "negative mentions",
+    AlertKind.ABUSE: "abusive posts",
+    AlertKind.REVIEW_TO_ANSWER: "negative reviews to answer",
+}
+
+
+def _summary_line(payload: dict[str, Any]) -> str:
+    rating = f" {payload['rating']:g}/{payload.get('rating_best') or 5:g}" if payload.get("rating") is not None else ""
+    body = (f"{payload['title']}. " if payload.get("title") else "") + (payload.get("text") or "")
+    shown = body if len(body) <= 280 else body[:280] + " …"
+    link = f" <{escape(payload['url'])}|link>" if payload.get("url") else ""
+    return f"*{escape(str(payload.get('source', '?')))}*{rating}{link}\n" + _quote(shown)
+
+
+def build_group_message(kind: AlertKind, brand: str, items: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """Several alerts of one kind for one brand, due together, as one message (alert fatigue)."""
+    label = _PLURALS.get(kind, kind.value)
+    title = f"{_TITLES.get(kind, kind.value).split(' ', 1)[0]} {len(items)} {label} · {escape(brand)}"
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": _summary_line(payload)}} for _, payload in items]
+    return {
+        "text": f"{len(items)} {label} ({brand})",
+        "blocks": blocks[:50],  # Slack's limit per message
+        "metadata": {
+            "event_type": "veilleur_alert",
+            "event_payload": {"alert_id": items[0][0], "alert_ids": [i for i, _ in items]},
+        },
+        "unfurl_links": False,
+    }
+
+
+def build_digest_message(brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
+    counts = ", ".join(f"{count} {_PLURALS.get(AlertKind(kind), kind)}" for kind, count in payload["counts"].items())
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{_TITLES[AlertKind.DIGEST]} · {brand}"[:150]}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": escape(payload["text"]) + (f"\n{counts}" if counts else "")},
+        },
+    ]
+    blocks += [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _summary_line(item)}} for item in payload["items"][:20]
+    ]
+    return {
+        "text": f"Digest ({brand}): {payload['text']}",
+        "blocks": blocks[:50],
+        "unfurl_links": False,
+        "metadata": {"event_type": "veilleur_alert", "event_payload": {"alert_id": alert_id}},
     }

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import Alert
+from models import Alert, AlertKind
 
 LEASE = timedelta(minutes=5)
 
@@ -22,6 +22,7 @@ def due_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
         .where(
             Alert.sent_at.is_(None),
             Alert.failed_at.is_(None),
+            Alert.held_reason.is_(None),
             or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now),
             or_(Alert.claimed_at.is_(None), Alert.claimed_at < now - LEASE),
         )
@@ -51,6 +52,31 @@ def mark_sent(session: Session, alert: Alert, now: datetime, delivery_ref: str) 
     alert.sent_at = now
     alert.delivery_ref = delivery_ref
     alert.last_error = None
+    if alert.kind == AlertKind.DIGEST:
+        # The alerts this digest summarises are delivered with it.
+        session.execute(
+            update(Alert)
+            .where(Alert.digest_id == alert.id, Alert.sent_at.is_(None))
+            .values(sent_at=now, delivery_ref=f"digest:{alert.id}")
+            .execution_options(synchronize_session=False)
+        )
+
+
+def last_sent(session: Session, brand_id: int, kind: AlertKind) -> datetime | None:
+    """When the brand's last message of this kind went out on its own (not inside a digest)."""
+    return session.scalar(
+        select(func.max(Alert.sent_at)).where(Alert.brand_id == brand_id, Alert.kind == kind, Alert.digest_id.is_(None))
+    )
+
+
+def hold(session: Session, ids: list[int], reason: str) -> None:
+    if ids:
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(ids), Alert.sent_at.is_(None), Alert.held_reason.is_(None))
+            .values(held_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def mark_retry(session: Session, alert: Alert, now: datetime, delay: timedelta, error: str) -> None:

@@ -1,108 +1,21 @@
-"""Deliver due alerts from the outbox: to Slack with slack-sdk, or to a local JSONL sink when no token is set."""
+"""Deliver due alerts from the outbox through a transport (alerts/transports.py), with fatigue control."""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import outbox
-from alerts.blocks import build_message
-from models import Alert, Brand
-
-# Slack answers these for a deleted channel, a bad token, a missing invite: retrying will never work.
-PERMANENT_ERRORS = {
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
-    "invalid_auth",
-    "not_authed",
-    "account_inactive",
-    "token_revoked",
-    "token_expired",
-    "no_permission",
-    "missing_scope",
-    "invalid_blocks",
-    "msg_too_long",
-    "restricted_action",
-    "team_access_not_granted",
-}
-
-
-class RetryLater(Exception):
-    def __init__(self, delay: timedelta, reason: str) -> None:
-        super().__init__(reason)
-        self.delay = delay
-        self.reason = reason
-
-
-class PermanentFailure(Exception):
-    pass
-
-
-class Transport(Protocol):
-    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str: ...
-
-
-class SinkTransport:
-    """Appends one JSON line per message, so the demo and the tests run offline."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def delivered(self, alert_id: int) -> bool:
-        if not self.path.exists():
-            return False
-        with self.path.open(encoding="utf-8") as handle:
-            return any(json.loads(line).get("alert_id") == alert_id for line in handle if line.strip())
-
-    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str:
-        # A sender that crashed after writing but before recording it must not write the line twice.
-        if self.delivered(alert_id):
-            return f"sink:{alert_id}"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"alert_id": alert_id, "channel": channel, **message}, ensure_ascii=False)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        return f"sink:{alert_id}"
-
-
-class SlackTransport:
-    def __init__(self, token: str, base_url: str, timeout: int = 10) -> None:
-        from slack_sdk import WebClient
-
-        self.client = WebClient(token=token, base_url=base_url, timeout=timeout)
-
-    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str:
-        from slack_sdk.errors import SlackApiError
-
-        try:
-            response = self.client.chat_postMessage(channel=channel, **message)
-        except SlackApiError as error:
-            status = error.response.status_code
-            code = str(error.response.get("error", "")) if isinstance(error.response.data, dict) else ""
-            if status == 429:
-                retry_after = int(
-                    error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 30))
-                )
-                raise RetryLater(
-                    timedelta(seconds=retry_after), f"Slack rate limit (429), retry after {retry_after}s"
-                ) from None
-            if code in PERMANENT_ERRORS:
-                raise PermanentFailure(f"Slack refused the message to {channel}: {code}") from None
-            raise RetryLater(timedelta(seconds=30), f"Slack error HTTP {status} {code or ''}".strip()) from None
-        except OSError as error:  # connection refused, DNS, timeout: Slack or the network is down
-            raise RetryLater(timedelta(seconds=30), f"Slack unreachable: {error}") from None
-        return f"slack:{response.get('channel')}:{response.get('ts')}"
+from alerts.blocks import build_group_message, build_message
+from alerts.fatigue import NEVER_HELD, Fatigue, hold_reason
+from alerts.transports import PermanentFailure, RetryLater, Transport
+from models import Alert, AlertKind, Brand
 
 
 @dataclass
@@ -110,6 +23,7 @@ class SendResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    held: int = 0
 
 
 def send_due(
@@ -119,29 +33,79 @@ def send_due(
     min_interval: float = 1.0,
     max_attempts: int = 5,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    fatigue: Fatigue | None = None,
 ) -> SendResult:
-    """Send every due alert once. About one message per second per channel (Slack's posting limit)."""
+    """Send every due alert once, about one message per second per channel (Slack's posting limit).
+
+    Alerts of one brand and kind due together go as one message; in quiet hours or within the cooldown of
+    the last message of that brand and kind, they are held for the next digest (alerts/digest.py)."""
+    fatigue = fatigue or Fatigue(cooldown=timedelta(0))
     result = SendResult()
-    last_sent: dict[str, float] = {}
+    pace = _Pace(min_interval)
     with sessions.begin() as session:
-        ids = outbox.due_ids(session, clock())
-    for alert_id in ids:
+        groups: dict[tuple[int, AlertKind], list[int]] = {}
+        for alert_id, brand_id, kind in session.execute(
+            select(Alert.id, Alert.brand_id, Alert.kind)
+            .where(Alert.id.in_(outbox.due_ids(session, clock())))
+            .order_by(Alert.id)
+        ):
+            groups.setdefault((brand_id, kind), []).append(alert_id)
+    for (brand_id, kind), members in groups.items():
+        if kind in NEVER_HELD:
+            for alert_id in members:
+                _send(sessions, transport, worker, [alert_id], pace, clock, max_attempts, result)
+            continue
+        chunks = [members[i : i + fatigue.group_max] for i in range(0, len(members), fatigue.group_max)]
         with sessions.begin() as session:
-            alert = outbox.claim(session, alert_id, worker, clock())
-            if alert is None:
-                continue
-            brand = session.get_one(Brand, alert.brand_id)
-            message = build_message(alert.kind, brand.name, alert.payload, alert.id)
-            channel = alert.channel
-        wait = min_interval - (time.monotonic() - last_sent.get(channel, float("-inf")))
+            reason = hold_reason(kind, clock(), fatigue, outbox.last_sent(session, brand_id, kind))
+            # One message now; with a cooldown, what does not fit in it waits for the digest.
+            held = members if reason else [i for chunk in chunks[1:] for i in chunk] if fatigue.cooldown else []
+            outbox.hold(session, held, reason or "cooldown")
+            result.held += len(held)
+        if not reason:
+            for chunk in chunks if not fatigue.cooldown else chunks[:1]:
+                _send(sessions, transport, worker, chunk, pace, clock, max_attempts, result)
+    return result
+
+
+class _Pace:
+    def __init__(self, min_interval: float) -> None:
+        self.min_interval = min_interval
+        self.last: dict[str, float] = {}
+
+    def wait(self, channel: str) -> None:
+        wait = self.min_interval - (time.monotonic() - self.last.get(channel, float("-inf")))
         if wait > 0:
             time.sleep(wait)
-        outcome = _deliver(transport, channel, message, alert_id)
-        last_sent[channel] = time.monotonic()
-        with sessions.begin() as session:
-            alert = session.get_one(Alert, alert_id)
-            _record(session, alert, outcome, clock(), max_attempts, result)
-    return result
+        self.last[channel] = time.monotonic()
+
+
+def _send(
+    sessions: sessionmaker[Session],
+    transport: Transport,
+    worker: str,
+    ids: list[int],
+    pace: _Pace,
+    clock: Callable[[], datetime],
+    max_attempts: int,
+    result: SendResult,
+) -> None:
+    """Claim the alerts, send them as one message (a group when several), record the outcome on each."""
+    with sessions.begin() as session:
+        claimed = [alert for alert in (outbox.claim(session, i, worker, clock()) for i in ids) if alert is not None]
+        if not claimed:
+            return
+        brand = session.get_one(Brand, claimed[0].brand_id)
+        if len(claimed) == 1:
+            message = build_message(claimed[0].kind, brand.name, claimed[0].payload, claimed[0].id)
+        else:
+            message = build_group_message(claimed[0].kind, brand.name, [(a.id, a.payload) for a in claimed])
+        channel, lead, won = claimed[0].channel, claimed[0].id, [alert.id for alert in claimed]
+    pace.wait(channel)
+    outcome = _deliver(transport, channel, message, lead)
+    with sessions.begin() as session:
+        for alert_id in won:
+            _record(session, session.get_one(Alert, alert_id), outcome, clock(), max_attempts, result)
 
 
 def _deliver(transport: Transport, channel: str, message: dict[str, Any], alert_id: int) -> str | Exception:
@@ -170,7 +134,3 @@ def _record(
     else:
         outbox.mark_failed(session, alert, now, f"gave up after {alert.attempts} attempts: {outcome}")
         result.failed += 1
-
-
-def make_transport(bot_token: str, base_url: str, sink_path: Path) -> Transport:
-    return SlackTransport(bot_token, base_url) if bot_token else SinkTransport(sink_path)

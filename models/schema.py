@@ -254,3 +254,6 @@ class Alert(Base):
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     delivery_ref: Mapped[str | None] = mapped_column(String(200))  # Slack ts, or the sink line
+    # Alert fatigue: an alert held back (quiet hours, cooldown) waits for a digest instead of being sent alone.
+    held_reason: Mapped[str | None] = mapped_column(String(40))
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"))

@@ -9,11 +9,15 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.send import SendResult, make_transport, send_due
+from alerts.digest import make_digests
+from alerts.fatigue import Fatigue, parse_quiet_hours
+from alerts.send import SendResult, send_due
+from alerts.transports import make_transport
 from models import Alert, AlertKind, Brand, Source
 from models.catalogue import sync_brands
 from models.db import make_engine, make_session_factory, upgrade
@@ -128,10 +132,20 @@ def route(context: Context) -> int:
     return route_classified(context.sessions, Thresholds(t.negative, t.toxic, t.spam), context.settings.slack.channel)
 
 
+def fatigue(context: Context) -> Fatigue:
+    slack = context.settings.slack
+    start, end = parse_quiet_hours(slack.quiet_hours)
+    return Fatigue(timedelta(minutes=slack.cooldown_minutes), start, end, ZoneInfo(slack.timezone), slack.group_max)
+
+
 def send(context: Context, min_interval: float = 1.0) -> SendResult:
     slack = context.settings.slack
-    transport = make_transport(slack.bot_token, slack.base_url, context.settings.path(slack.sink_path))
-    return send_due(context.sessions, transport, WORKER_ID, min_interval, slack.max_attempts)
+    transport = make_transport(
+        slack.bot_token, slack.base_url, context.settings.path(slack.sink_path), slack.webhook_url
+    )
+    with context.sessions.begin() as session:
+        make_digests(session, datetime.now(UTC), fatigue(context), slack.channel)
+    return send_due(context.sessions, transport, WORKER_ID, min_interval, slack.max_attempts, fatigue=fatigue(context))
 
 
 def watch_crises(context: Context) -> int:

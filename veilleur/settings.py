@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "VEILLEUR__"
 SOURCE_KINDS = (
@@ -116,6 +116,25 @@ class SlackSettings(_Section):
     base_url: str = "https://slack.com/api/"
     sink_path: str = "var/slack-sink.jsonl"
     max_attempts: int = Field(default=5, ge=1)
+    # Without a bot token, an incoming webhook URL (a secret: set it in the environment) is used if set.
+    webhook_url: str = ""
+    # Alert fatigue: at most one message per brand and kind per cooldown, the rest go to a digest;
+    # quiet hours (local time, "22:00-07:00", empty for none) hold everything but crises until they end.
+    cooldown_minutes: int = Field(default=10, ge=0)
+    quiet_hours: str = Field(default="", pattern=r"^$|^\d{2}:\d{2}-\d{2}:\d{2}$")
+    timezone: str = "Europe/Paris"
+    group_max: int = Field(default=10, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
+        return value
 
 
 class ReportSettings(_Section):

@@ -44,5 +44,5 @@ def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):
     assert "trustpilot-fr" in html and "clevercarrot" in html
     sink = [json.loads(line) for line in (tmp_path / "var" / "slack-sink.jsonl").read_text().splitlines()]
     # Burger King's 1- and 2-star French reviews become "to answer" alerts, quoted from the real page.
-    assert any("Burger King" in message["text"] for message in sink)
+    assert any("Burger King" in json.dumps(message["blocks"], ensure_ascii=False) for message in sink)
     assert all(message["blocks"][0]["type"] == "header" for message in sink)

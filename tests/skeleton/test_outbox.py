@@ -8,11 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.blocks import build_message
-from alerts.send import SinkTransport, SlackTransport, send_due
+from alerts.fatigue import Fatigue
+from alerts.send import send_due
+from alerts.transports import SinkTransport, SlackTransport
 from models import Alert, AlertKind, Base, Brand
 from models.db import make_engine, make_session_factory, upgrade
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+# These tests are about delivery: one message per alert, no cooldown (fatigue control has its own tests).
+ONE_BY_ONE = Fatigue(cooldown=timedelta(0), group_max=1)
 
 
 @pytest.fixture
@@ -46,8 +50,8 @@ def alerts(sessions):
 
 def test_sends_each_alert_once_with_escaped_text(sessions, fake_slack):
     transport = SlackTransport("xoxb-test", fake_slack.base_url)
-    first = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW)
-    again = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW)
+    first = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE)
+    again = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE)
     assert (first.sent, again.sent) == (3, 0)
     bodies = fake_slack.posted()
     assert len(bodies) == 3
@@ -58,12 +62,16 @@ def test_sends_each_alert_once_with_escaped_text(sessions, fake_slack):
 def test_429_waits_for_retry_after_then_sends(sessions, fake_slack):
     fake_slack.script.append((429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}))
     transport = SlackTransport("xoxb-test", fake_slack.base_url)
-    result = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW)
+    result = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE)
     assert (result.sent, result.retrying) == (2, 1)
     waiting = next(a for a in alerts(sessions).values() if a.sent_at is None)
     assert waiting.next_attempt_at == NOW + timedelta(seconds=7)
-    assert send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW).sent == 0  # too early
-    later = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW + timedelta(seconds=8))
+    assert (
+        send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE).sent == 0
+    )  # too early
+    later = send_due(
+        sessions, transport, "w1", min_interval=0, clock=lambda: NOW + timedelta(seconds=8), fatigue=ONE_BY_ONE
+    )
     assert later.sent == 1 and len(fake_slack.posted()) == 3
 
 
@@ -71,7 +79,7 @@ def test_5xx_is_retried_with_back_off_and_permanent_errors_are_recorded(sessions
     fake_slack.script.append((500, {"ok": False, "error": "internal_error"}, {}))
     fake_slack.script.append((200, {"ok": False, "error": "channel_not_found"}, {}))
     transport = SlackTransport("xoxb-test", fake_slack.base_url)
-    result = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW)
+    result = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE)
     assert (result.sent, result.retrying, result.failed) == (1, 1, 1)
     rows = alerts(sessions)
     assert "HTTP 500" in rows["k0"].last_error and rows["k0"].next_attempt_at == NOW + timedelta(seconds=30)
@@ -80,7 +88,7 @@ def test_5xx_is_retried_with_back_off_and_permanent_errors_are_recorded(sessions
 
 def test_slack_down_loses_nothing(sessions):
     transport = SlackTransport("xoxb-test", "http://127.0.0.1:9/api/")  # nothing listens on port 9
-    result = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW)
+    result = send_due(sessions, transport, "w1", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE)
     assert (result.sent, result.retrying) == (0, 3)
     assert all("unreachable" in a.last_error for a in alerts(sessions).values())
 
@@ -94,11 +102,16 @@ def test_a_sender_killed_mid_send_is_taken_over_without_a_duplicate(sessions, tm
             raise KeyboardInterrupt  # the process dies before recording the delivery
 
     with pytest.raises(KeyboardInterrupt):
-        send_due(sessions, DiesAfterWriting(), "w1", min_interval=0, clock=lambda: NOW)
+        send_due(sessions, DiesAfterWriting(), "w1", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE)
     # The claim is still held: another worker must not send it now...
-    assert send_due(sessions, sink, "w2", min_interval=0, clock=lambda: NOW).sent == 2
+    assert send_due(sessions, sink, "w2", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE).sent == 2
     # ...but takes it over once the claim has expired, and the sink sees it was already delivered.
-    assert send_due(sessions, sink, "w2", min_interval=0, clock=lambda: NOW + timedelta(minutes=6)).sent == 1
+    assert (
+        send_due(
+            sessions, sink, "w2", min_interval=0, clock=lambda: NOW + timedelta(minutes=6), fatigue=ONE_BY_ONE
+        ).sent
+        == 1
+    )
     lines = [json.loads(line) for line in (tmp_path / "sink.jsonl").read_text().splitlines()]
     assert sorted(line["alert_id"] for line in lines) == [1, 2, 3]
 

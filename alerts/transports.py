@@ -1,0 +1,136 @@
+"""Where alert messages go: Slack's Web API (bot token), an incoming webhook, or a local JSONL sink."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+# Slack answers these for a deleted channel, a bad token, a missing invite: retrying will never work.
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "no_permission",
+    "missing_scope",
+    "invalid_blocks",
+    "msg_too_long",
+    "restricted_action",
+    "team_access_not_granted",
+}
+
+
+class RetryLater(Exception):
+    def __init__(self, delay: timedelta, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.reason = reason
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+class Transport(Protocol):
+    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str: ...
+
+
+class SinkTransport:
+    """Appends one JSON line per message, so the demo and the tests run offline."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def delivered(self, alert_id: int) -> bool:
+        if not self.path.exists():
+            return False
+        with self.path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    sent = json.loads(line)
+                    if sent.get("alert_id") == alert_id or alert_id in sent.get("metadata", {}).get(
+                        "event_payload", {}
+                    ).get("alert_ids", []):
+                        return True
+            return False
+
+    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str:
+        # A sender that crashed after writing but before recording it must not write the line twice.
+        if self.delivered(alert_id):
+            return f"sink:{alert_id}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"alert_id": alert_id, "channel": channel, **message}, ensure_ascii=False)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        return f"sink:{alert_id}"
+
+
+class SlackTransport:
+    def __init__(self, token: str, base_url: str, timeout: int = 10) -> None:
+        from slack_sdk import WebClient
+
+        self.client = WebClient(token=token, base_url=base_url, timeout=timeout)
+
+    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            response = self.client.chat_postMessage(channel=channel, **message)
+        except SlackApiError as error:
+            status = error.response.status_code
+            code = str(error.response.get("error", "")) if isinstance(error.response.data, dict) else ""
+            if status == 429:
+                retry_after = int(
+                    error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 30))
+                )
+                raise RetryLater(
+                    timedelta(seconds=retry_after), f"Slack rate limit (429), retry after {retry_after}s"
+                ) from None
+            if code in PERMANENT_ERRORS:
+                raise PermanentFailure(f"Slack refused the message to {channel}: {code}") from None
+            raise RetryLater(timedelta(seconds=30), f"Slack error HTTP {status} {code or ''}".strip()) from None
+        except OSError as error:  # connection refused, DNS, timeout: Slack or the network is down
+            raise RetryLater(timedelta(seconds=30), f"Slack unreachable: {error}") from None
+        return f"slack:{response.get('channel')}:{response.get('ts')}"
+
+
+class WebhookTransport:
+    """Incoming-webhook mode, for teams without a bot token: the channel is the webhook's own."""
+
+    def __init__(self, url: str, timeout: int = 10) -> None:
+        from slack_sdk.webhook import WebhookClient
+
+        self.client = WebhookClient(url, timeout=timeout)
+
+    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str:
+        body = {key: value for key, value in message.items() if key in ("text", "blocks", "unfurl_links")}
+        try:
+            response = self.client.send_dict(body)
+        except OSError as error:
+            raise RetryLater(timedelta(seconds=30), f"Slack webhook unreachable: {error}") from None
+        if response.status_code == 200:
+            return f"webhook:{alert_id}"
+        if response.status_code == 429:
+            retry_after = int(response.headers.get("Retry-After", response.headers.get("retry-after", 30)))
+            raise RetryLater(timedelta(seconds=retry_after), f"Slack rate limit (429), retry after {retry_after}s")
+        if response.status_code >= 500:
+            raise RetryLater(timedelta(seconds=30), f"Slack webhook error HTTP {response.status_code}")
+        # 400 invalid_payload, 403 action_prohibited, 404 no_service / channel_not_found: retrying will not help.
+        raise PermanentFailure(f"Slack webhook refused the message: HTTP {response.status_code} {response.body}")
+
+
+def make_transport(bot_token: str, base_url: str, sink_path: Path, webhook_url: str = "") -> Transport:
+    if bot_token:
+        return SlackTransport(bot_token, base_url)
+    if webhook_url:
+        return WebhookTransport(webhook_url)
+    return SinkTransport(sink_path)
