@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models import AlertKind
+from models import AlertKind, RejectionReason
 
 _TITLES = {
     AlertKind.NEGATIVE_MENTION: ":warning: Negative mention",
@@ -68,20 +68,13 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         numbers = f", score {score:.2f} vs threshold {threshold}" if score is not None and threshold is not None else ""
         detail = f"*Why:* {reason} (rule `{why.get('rule')}`{numbers}, model `{escape(str(why.get('model', '')))}`)"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": detail}]})
+    actions = moderation_buttons(payload) if payload.get("mention_id") else []
     if payload.get("url"):
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": "Open source"},
-                        "url": payload["url"],
-                        "action_id": "open_source",
-                    },
-                ],
-            }
-        )
+        actions.append(_button("Open source", "open_source", url=payload["url"]))
+    if payload.get("console_url") and payload.get("mention_id"):
+        actions.append(_button("Open in console", "open_console", url=payload["console_url"]))
+    if actions:
+        blocks.append({"type": "actions", "block_id": f"mention:{payload.get('mention_id', 0)}", "elements": actions})
     fallback = f"{_TITLES.get(kind, kind.value)} ({brand}): {body[:200]}"
     return {
         "text": fallback,
@@ -90,6 +83,51 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         "metadata": {"event_type": "veilleur_alert", "event_payload": {"alert_id": alert_id}},
         "unfurl_links": False,
     }
+
+
+REJECTION_LABELS = {
+    RejectionReason.ABUSIVE: "Abusive or insulting",
+    RejectionReason.PERSONAL_DATA: "Personal data",
+    RejectionReason.SPAM: "Spam, advertising or links",
+    RejectionReason.OFF_TOPIC: "Off-topic",
+    RejectionReason.NOT_CUSTOMER_EXPERIENCE: "Not a customer experience",
+    RejectionReason.DUPLICATE: "Duplicate",
+    RejectionReason.CONFLICT_OF_INTEREST: "Conflict of interest",
+    RejectionReason.UNLAWFUL: "Unlawful content",
+    RejectionReason.AUTHOR_ASKED: "The author asked",
+}
+
+
+def _button(
+    text: str, action_id: str, value: str | None = None, url: str | None = None, style: str | None = None
+) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id}
+    if value is not None:
+        button["value"] = value
+    if url is not None:
+        button["url"] = url
+    if style is not None:
+        button["style"] = style
+    return button
+
+
+def moderation_buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Approve, reject with a reason, assign to me, mark handled: each calls the moderation workflow."""
+    mention = str(payload["mention_id"])
+    return [
+        _button("Approve", "approve", mention, style="primary"),
+        {
+            "type": "static_select",
+            "action_id": "reject",
+            "placeholder": {"type": "plain_text", "text": "Reject: reason…"},
+            "options": [
+                {"text": {"type": "plain_text", "text": label}, "value": f"{mention}:{reason.value}"}
+                for reason, label in REJECTION_LABELS.items()
+            ],
+        },
+        _button("Assign to me", "assign_me", mention),
+        _button("Mark handled", "mark_handled", mention),
+    ]
 
 
 _PLURALS = {

@@ -133,6 +133,7 @@ def _apply(
                 dedupe_key=f"{decision.alert.value}:mention:{mention.id}",
                 channel=channel,
                 payload={
+                    "mention_id": mention.id,
                     "source": source.name,
                     "source_kind": source.kind,
                     "url": mention.url,

@@ -116,6 +116,10 @@ class SlackSettings(_Section):
     base_url: str = "https://slack.com/api/"
     sink_path: str = "var/slack-sink.jsonl"
     max_attempts: int = Field(default=5, ge=1)
+    # Interactivity (buttons): requests are verified with the app's signing secret (set it in the environment);
+    # only these Slack user ids may moderate from Slack.
+    signing_secret: str = ""
+    moderators: list[str] = Field(default_factory=list)
     # Without a bot token, an incoming webhook URL (a secret: set it in the environment) is used if set.
     webhook_url: str = ""
     # Alert fatigue: at most one message per brand and kind per cooldown, the rest go to a digest;

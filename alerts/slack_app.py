@@ -1,0 +1,113 @@
+"""The Slack interactivity endpoint: button clicks arrive here, are verified, acted on through the moderation
+workflow (the same functions the CLI calls), recorded with the Slack user as the actor, and the message updated.
+
+Slack wants an answer within 3 seconds: the action itself is one small transaction; the message update goes
+to Slack's `response_url` in a background task after the answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from alerts.slack_signature import ReplayGuard, check
+
+log = logging.getLogger("veilleur.slack")
+
+# action_id -> handler(session, mention_id, actor, value) -> a short sentence for the message ("Approved")
+Handler = Callable[[Session, int, str, str | None], str]
+
+
+class ActionRefused(Exception):
+    """The workflow refused the action (wrong state, already done): told to the user, not an error."""
+
+
+def slack_routes(
+    sessions: sessionmaker[Session],
+    signing_secret: str,
+    moderators: set[str],
+    handlers: dict[str, Handler],
+    post: Callable[[str, dict[str, Any]], None] | None = None,
+) -> list[Route]:
+    guard = ReplayGuard()
+    post = post or _post_to_response_url
+
+    async def actions(request: Request) -> Response:
+        body = await request.body()
+        problem = check(
+            signing_secret,
+            request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"),
+            body,
+            guard,
+        )
+        if problem:
+            log.warning("refused Slack request from %s: %s", request.client.host if request.client else "?", problem)
+            return JSONResponse({"error": problem}, status_code=401)
+        form = await request.form()
+        try:
+            payload = json.loads(str(form["payload"]))
+            user = payload["user"]["id"]
+            action = payload["actions"][0]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return JSONResponse({"error": "not a Slack block_actions payload"}, status_code=400)
+        answer = _act(sessions, handlers, moderators, user, action)
+        update = _updated_message(payload, answer)
+        response_url = payload.get("response_url")
+        task = BackgroundTask(post, response_url, update) if response_url else None
+        return Response(status_code=200, background=task)
+
+    return [Route("/slack/actions", actions, methods=["POST"])]
+
+
+def _act(
+    sessions: sessionmaker[Session],
+    handlers: dict[str, Handler],
+    moderators: set[str],
+    user: str,
+    action: dict[str, Any],
+) -> str:
+    action_id = action.get("action_id", "")
+    if user not in moderators:
+        log.warning("Slack user %s is not in [slack] moderators: %s refused", user, action_id)
+        return f"<@{user}> is not allowed to moderate (ask an admin to add you to [slack] moderators)"
+    handler = handlers.get(action_id)
+    if handler is None:
+        return f"unknown action {action_id!r}"
+    raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    mention, _, value = raw.partition(":")
+    try:
+        mention_id = int(mention)
+    except ValueError:
+        return f"bad action value {raw!r}"
+    try:
+        with sessions.begin() as session:
+            done = handler(session, mention_id, f"slack:{user}", value or None)
+    except ActionRefused as refusal:
+        return f"not done: {refusal}"
+    return f"{done} by <@{user}>"
+
+
+def _updated_message(payload: dict[str, Any], answer: str) -> dict[str, Any]:
+    """The original message, with the line that says what was done (buttons kept: undo stays possible)."""
+    blocks = list((payload.get("message") or {}).get("blocks") or [])
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": answer}]})
+    return {"replace_original": True, "text": answer, "blocks": blocks}
+
+
+def _post_to_response_url(url: str, message: dict[str, Any]) -> None:
+    from slack_sdk.webhook import WebhookClient
+
+    try:
+        response = WebhookClient(url, timeout=5).send_dict(message)
+        if response.status_code != 200:
+            log.warning("Slack response_url answered %s: %s", response.status_code, response.body)
+    except OSError as error:
+        log.warning("could not update the Slack message: %s", error)

@@ -1,0 +1,153 @@
+"""The Slack interactivity endpoint over real HTTP (uvicorn on 127.0.0.1): signatures (valid, forged, replayed,
+stale), the moderator allow-list, and the message update sent to Slack's response_url (the fake Slack)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from alerts.slack_app import ActionRefused, slack_routes
+from alerts.slack_signature import ReplayGuard, check, sign
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str, str | None]] = []
+
+    def approve(self, session, mention_id, actor, value):  # type: ignore[no-untyped-def]
+        self.calls.append((mention_id, actor, value))
+        return "Approved"
+
+    def reject(self, session, mention_id, actor, value):  # type: ignore[no-untyped-def]
+        if mention_id == 404:
+            raise ActionRefused("mention 404 is not waiting for moderation")
+        self.calls.append((mention_id, actor, value))
+        return f"Rejected ({value})"
+
+
+class NoSessions:
+    """The handlers here are fakes that need no database; the real ones are tested with the workflow."""
+
+    def begin(self):  # type: ignore[no-untyped-def]
+        from contextlib import nullcontext
+
+        return nullcontext(None)
+
+
+@pytest.fixture
+def server(fake_slack) -> Iterator[tuple[str, Recorder]]:
+    recorder = Recorder()
+    app = Starlette(
+        routes=slack_routes(
+            NoSessions(),
+            SECRET,
+            {"U_MOD"},  # type: ignore[arg-type]
+            {"approve": recorder.approve, "reject": recorder.reject},
+        )
+    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    http = uvicorn.Server(config)
+    thread = threading.Thread(target=http.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not (http.started and http.servers):
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    port = http.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", recorder
+    http.should_exit = True
+    thread.join(5)
+
+
+def click(user: str, action: dict, response_url: str) -> bytes:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "actions": [action],
+        "response_url": response_url,
+        "message": {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "review"}}]},
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def post(base: str, body: bytes, timestamp: str | None = None, signature: str | None = None) -> httpx.Response:
+    timestamp = timestamp or str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": signature or sign(SECRET, timestamp, body),
+    }
+    return httpx.post(f"{base}/slack/actions", content=body, headers=headers, timeout=5)
+
+
+def wait_for_update(fake_slack, count: int) -> list[dict]:
+    deadline = time.monotonic() + 5
+    while len(fake_slack.requests) < count:
+        assert time.monotonic() < deadline, "no message update reached Slack"
+        time.sleep(0.01)
+    return [r["body"] for r in fake_slack.requests]
+
+
+def test_a_moderator_click_acts_and_updates_the_message(server, fake_slack):
+    base, recorder = server
+    body = click("U_MOD", {"action_id": "approve", "value": "12"}, fake_slack.base_url + "response/1")
+    started = time.monotonic()
+    response = post(base, body)
+    assert response.status_code == 200 and time.monotonic() - started < 3
+    assert recorder.calls == [(12, "slack:U_MOD", None)]
+    update = wait_for_update(fake_slack, 1)[0]
+    assert update["replace_original"] is True and "Approved by <@U_MOD>" in update["text"]
+    assert update["blocks"][0]["text"]["text"] == "review"
+
+
+def test_reject_with_a_reason_from_the_menu(server, fake_slack):
+    base, recorder = server
+    action = {"action_id": "reject", "selected_option": {"value": "7:spam"}}
+    assert post(base, click("U_MOD", action, fake_slack.base_url + "r")).status_code == 200
+    assert recorder.calls == [(7, "slack:U_MOD", "spam")]
+    refused = {"action_id": "reject", "selected_option": {"value": "404:spam"}}
+    post(base, click("U_MOD", refused, fake_slack.base_url + "r"))
+    assert "not done: mention 404" in wait_for_update(fake_slack, 2)[1]["text"]
+
+
+def test_users_outside_the_allow_list_cannot_moderate(server, fake_slack):
+    base, recorder = server
+    assert (
+        post(base, click("U_OTHER", {"action_id": "approve", "value": "1"}, fake_slack.base_url + "r")).status_code
+        == 200
+    )
+    assert recorder.calls == []
+    assert "not allowed to moderate" in wait_for_update(fake_slack, 1)[0]["text"]
+
+
+def test_forged_replayed_and_stale_requests_are_refused(server, fake_slack):
+    base, recorder = server
+    body = click("U_MOD", {"action_id": "approve", "value": "3"}, fake_slack.base_url + "r")
+    assert post(base, body, signature="v0=" + "0" * 64).status_code == 401
+    timestamp = str(int(time.time()))
+    signature = sign(SECRET, timestamp, body)
+    assert post(base, body, timestamp, signature).status_code == 200
+    assert post(base, body, timestamp, signature).status_code == 401  # the same request again
+    old = str(int(time.time()) - 6 * 60)
+    assert post(base, body, old, sign(SECRET, old, body)).status_code == 401
+    assert recorder.calls == [(3, "slack:U_MOD", None)]
+
+
+def test_signature_check_reasons():
+    guard = ReplayGuard()
+    body = b"payload=x"
+    assert check(SECRET, "1000", sign(SECRET, "1000", body), body, guard, now=1000) is None
+    assert check(SECRET, "1000", sign(SECRET, "1000", body), body, guard, now=1001) == "replayed request"
+    assert check(SECRET, "1000", sign("other", "1000", body), body, guard, now=1000) == "bad signature"
+    assert check(SECRET, "1000", sign(SECRET, "1000", body), body, guard, now=1400).startswith("stale request")
+    assert check("", "1000", "v0=x", body, guard, now=1000).startswith("no signing secret")
