@@ -101,16 +101,20 @@ def _send(
         else:
             message = build_group_message(claimed[0].kind, brand.name, [(a.id, a.payload) for a in claimed])
         channel, lead, won = claimed[0].channel, claimed[0].id, [alert.id for alert in claimed]
+        # Claimed before, and no error recorded: the last sender died mid-send. Slack may have the message.
+        retaken = any(alert.attempts > 1 and alert.last_error is None for alert in claimed)
     pace.wait(channel)
-    outcome = _deliver(transport, channel, message, lead)
+    outcome = _deliver(transport, channel, message, lead, retaken)
     with sessions.begin() as session:
         for alert_id in won:
             _record(session, session.get_one(Alert, alert_id), outcome, clock(), max_attempts, result)
 
 
-def _deliver(transport: Transport, channel: str, message: dict[str, Any], alert_id: int) -> str | Exception:
+def _deliver(
+    transport: Transport, channel: str, message: dict[str, Any], alert_id: int, retaken: bool
+) -> str | Exception:
     try:
-        return transport.deliver(channel, message, alert_id)
+        return transport.deliver(channel, message, alert_id, retaken)
     except (RetryLater, PermanentFailure) as error:
         return error
 

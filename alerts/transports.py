@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,7 +40,7 @@ class PermanentFailure(Exception):
 
 
 class Transport(Protocol):
-    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str: ...
+    def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str: ...
 
 
 class SinkTransport:
@@ -61,7 +62,7 @@ class SinkTransport:
                         return True
             return False
 
-    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str:
+    def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
         # A sender that crashed after writing but before recording it must not write the line twice.
         if self.delivered(alert_id):
             return f"sink:{alert_id}"
@@ -79,10 +80,50 @@ class SlackTransport:
         from slack_sdk import WebClient
 
         self.client = WebClient(token=token, base_url=base_url, timeout=timeout)
+        self.channel_ids: dict[str, str] = {}
 
-    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str:
+    def already_posted(self, channel: str, alert_id: int) -> str | None:
+        """After a sender died between Slack's answer and our record of it, Slack may already have the
+        alert: look for its metadata in the channel's last day. Any doubt answers None (send again:
+        a duplicate is better than a lost alert)."""
         from slack_sdk.errors import SlackApiError
 
+        try:
+            channel_id = self._channel_id(channel)
+            history = self.client.conversations_history(
+                channel=channel_id, oldest=str(time.time() - 86400), limit=200, include_all_metadata=True
+            )
+        except (SlackApiError, OSError, LookupError):
+            return None
+        for message in history.get("messages", []):
+            found = (message.get("metadata") or {}).get("event_payload") or {}
+            if found.get("alert_id") == alert_id or alert_id in found.get("alert_ids", []):
+                return f"slack:{channel_id}:{message.get('ts')}"
+        return None
+
+    def _channel_id(self, channel: str) -> str:
+        """conversations.history wants an id; settings usually name the channel ('#alerts')."""
+        name = channel.lstrip("#")
+        if name[:1] in "CG" and name.isupper():
+            return name
+        if name not in self.channel_ids:
+            cursor = None
+            while True:
+                page = self.client.conversations_list(types="public_channel,private_channel", limit=1000, cursor=cursor)
+                for found in page.get("channels", []):
+                    self.channel_ids[found["name"]] = found["id"]
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if name in self.channel_ids or not cursor:
+                    break
+        return self.channel_ids[name]
+
+    def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
+        from slack_sdk.errors import SlackApiError
+
+        if retaken:
+            posted = self.already_posted(channel, alert_id)
+            if posted:
+                return posted
         try:
             response = self.client.chat_postMessage(channel=channel, **message)
         except SlackApiError as error:
@@ -111,7 +152,7 @@ class WebhookTransport:
 
         self.client = WebhookClient(url, timeout=timeout)
 
-    def deliver(self, channel: str, message: dict[str, Any], alert_id: int) -> str:
+    def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
         body = {key: value for key, value in message.items() if key in ("text", "blocks", "unfurl_links")}
         try:
             response = self.client.send_dict(body)

@@ -97,7 +97,7 @@ def test_a_sender_killed_mid_send_is_taken_over_without_a_duplicate(sessions, tm
     sink = SinkTransport(tmp_path / "sink.jsonl")
 
     class DiesAfterWriting:
-        def deliver(self, channel, message, alert_id):
+        def deliver(self, channel, message, alert_id, retaken=False):
             sink.deliver(channel, message, alert_id)
             raise KeyboardInterrupt  # the process dies before recording the delivery
 
@@ -133,3 +133,21 @@ def test_block_kit_message_is_built_without_io():
     assert message["blocks"][0]["type"] == "header"
     assert "*Rating:* 1/5" in json.dumps(message["blocks"])
     assert message["metadata"]["event_payload"] == {"alert_id": 42}
+
+
+def test_a_slack_sender_killed_after_slack_answered_does_not_post_twice(sessions, fake_slack):
+    slack = SlackTransport("xoxb-test", fake_slack.base_url)
+
+    class DiesAfterPosting:
+        def deliver(self, channel, message, alert_id, retaken=False):
+            slack.deliver(channel, message, alert_id, retaken)
+            raise KeyboardInterrupt  # Slack has the message; we die before recording it
+
+    with pytest.raises(KeyboardInterrupt):
+        send_due(sessions, DiesAfterPosting(), "w1", min_interval=0, clock=lambda: NOW, fatigue=ONE_BY_ONE)
+    later = NOW + timedelta(minutes=6)  # the dead sender's claim has expired
+    result = send_due(sessions, slack, "w2", min_interval=0, clock=lambda: later, fatigue=ONE_BY_ONE)
+    assert result.sent == 3
+    alert_ids = [body["metadata"]["event_payload"]["alert_id"] for body in fake_slack.posted()]
+    assert sorted(alert_ids) == [1, 2, 3]  # the first alert was found in the channel's history, not re-posted
+    assert any(r["path"].endswith("/conversations.history") for r in fake_slack.requests)

@@ -32,7 +32,7 @@ class FakeSlack:
                         fake.requests.append(
                             {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
                         )
-                status, payload, headers = answer or (200, fake.ok(body), {})
+                status, payload, headers = answer or (200, fake.ok(self.path, body), {})
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -48,8 +48,16 @@ class FakeSlack:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def ok(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "channel": "C0FAKE", "ts": f"{len(self.requests)}.000100", "message": body}
+    def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if path.endswith("/conversations.list"):
+            return {"ok": True, "channels": [{"id": "C0FAKE", "name": "alerts"}], "response_metadata": {}}
+        if path.endswith("/conversations.history"):
+            posted = [
+                {"ts": f"{n}.000100", "text": b.get("text"), "metadata": b.get("metadata")}
+                for n, b in enumerate(self.posted(), start=1)
+            ]
+            return {"ok": True, "messages": posted[::-1]}
+        return {"ok": True, "channel": "C0FAKE", "ts": f"{len(self.posted())}.000100", "message": body}
 
     @property
     def base_url(self) -> str:
