@@ -1,0 +1,169 @@
+"""The brand's own post-purchase reviews (its satisfaction survey export), CSV or JSON, checked row by row.
+
+Columns (CSV header or JSON keys): order_ref, submitted_at, experienced_at, rating, consent are required;
+review_id, rating_best (default 5), title, text, author, language are optional. Every problem is reported
+with its line (CSV: the line in the file; JSON: the entry's number), and a file with any problem gives no
+reviews at all: a survey export is imported whole or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from crawlers.items import MentionItem
+from crawlers.normalise import parse_date, parse_number
+from crawlers.parsing.french import french_date
+
+REQUIRED = ("order_ref", "submitted_at", "experienced_at", "rating", "consent")
+OPTIONAL = ("review_id", "rating_best", "title", "text", "author", "language")
+YES = {"1", "true", "yes", "y", "oui", "o", "vrai"}
+NO = {"0", "false", "no", "n", "non", "faux"}
+
+
+class SurveyFileError(ValueError):
+    """The file cannot be imported; `problems` lists each one with its line."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported: {shown}")
+
+
+@dataclass
+class Row:
+    where: str  # "line 4" or "entry 3"
+    values: dict[str, Any]
+
+
+def read_survey(body: bytes, name: str, url: str) -> list[MentionItem]:
+    """Reviews from a survey export (JSON when `name` ends in .json or the body starts with [ or {).
+    Raises SurveyFileError listing every malformed row."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SurveyFileError(name, [f"byte {error.start}: the file is not UTF-8"]) from None
+    rows = _json_rows(text, name) if name.endswith(".json") or text.lstrip()[:1] in "[{" else _csv_rows(text, name)
+    problems: list[str] = []
+    items: list[MentionItem] = []
+    seen: dict[str, str] = {}
+    for row in rows:
+        try:
+            item = _item(row.values, url)
+        except ValueError as error:
+            problems.append(f"{row.where}: {error}")
+            continue
+        assert item.external_id is not None
+        if item.external_id in seen:
+            problems.append(f"{row.where}: same review as {seen[item.external_id]} ({item.external_id})")
+            continue
+        seen[item.external_id] = row.where
+        items.append(item)
+    if problems:
+        raise SurveyFileError(name, problems)
+    return items
+
+
+def _csv_rows(text: str, name: str) -> list[Row]:
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    header = [column.strip() for column in reader.fieldnames or []]
+    missing = [column for column in REQUIRED if column not in header]
+    if missing:
+        raise SurveyFileError(name, [f"line 1: missing column(s) {', '.join(missing)} (header: {header})"])
+    rows = []
+    try:
+        for values in reader:
+            if None in values:
+                rows.append(Row(f"line {reader.line_num}", {"__extra__": values[None]}))  # type: ignore[index]
+                continue
+            rows.append(Row(f"line {reader.line_num}", {key.strip(): value for key, value in values.items()}))
+    except csv.Error as error:
+        raise SurveyFileError(name, [f"line {reader.line_num}: {error}"]) from None
+    return rows
+
+
+def _json_rows(text: str, name: str) -> list[Row]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SurveyFileError(name, [f"line {error.lineno}: not JSON ({error.msg})"]) from None
+    except RecursionError:
+        raise SurveyFileError(name, ["JSON nested too deeply"]) from None
+    entries = data.get("reviews") if isinstance(data, dict) else data
+    if not isinstance(entries, list):
+        raise SurveyFileError(name, ["expected a list of reviews, or an object with a 'reviews' list"])
+    return [Row(f"entry {number}", entry) for number, entry in enumerate(entries, start=1)]
+
+
+def _item(values: Any, url: str) -> MentionItem:
+    if not isinstance(values, dict):
+        raise ValueError(f"expected an object, got {type(values).__name__}")
+    if "__extra__" in values:
+        raise ValueError(f"more fields than columns: {values['__extra__']!r}")
+    problems = [f"{column} is empty" for column in REQUIRED if _str(values, column) is None]
+    if problems:
+        raise ValueError(", ".join(problems))
+    rating = _number(values, "rating")
+    best = _number(values, "rating_best") or 5.0
+    if rating is None or not 1 <= rating <= best:
+        raise ValueError(f"rating {values['rating']!r} is not between 1 and {best:g}")
+    submitted, experienced = _date(values, "submitted_at"), _date(values, "experienced_at")
+    if experienced and submitted and experienced.date() > submitted.date():
+        raise ValueError(f"experienced_at {values['experienced_at']} is after submitted_at {values['submitted_at']}")
+    order_ref = str(values["order_ref"]).strip()
+    review_id = str(values.get("review_id") or "").strip() or None
+    return MentionItem(
+        url=url,
+        kind="review",
+        # One review per order unless the export gives its own ids: the order reference is then the id.
+        external_id=f"survey:{review_id}" if review_id else f"order:{order_ref}",
+        author=_str(values, "author"),
+        title=_str(values, "title"),
+        text=_str(values, "text") or "",
+        rating=rating,
+        rating_best=best,
+        rating_worst=1.0,
+        language=_str(values, "language"),
+        published_at=submitted,
+        experienced_at=experienced,
+        order_ref=order_ref,
+        consent=_consent(values["consent"]),
+    )
+
+
+def _str(values: dict[str, Any], key: str) -> str | None:
+    value = values.get(key)
+    return (str(value).strip() or None) if value is not None else None
+
+
+def _number(values: dict[str, Any], key: str) -> float | None:
+    try:
+        return parse_number(values.get(key))
+    except (ValueError, TypeError):
+        raise ValueError(f"{key} {values.get(key)!r} is not a number") from None
+
+
+def _date(values: dict[str, Any], key: str):  # type: ignore[no-untyped-def]
+    try:
+        value = values.get(key)
+        return parse_date(french_date(value) if isinstance(value, str) else value)
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(f"{key} {values.get(key)!r} is not a date") from None
+
+
+def _consent(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(f"consent {value!r} is not yes/no (oui/non, true/false, 1/0)")
