@@ -40,8 +40,16 @@ def judge(
     if ok_pages == 0:
         seen = ", ".join(f"HTTP {status} x{count}" for status, count in sorted(statuses.items()))
         return f"no page fetched ({seen or exceptions or 'no response'}; {errors} errors)"
+    if blocked:
+        # e.g. Reddit's anonymous JSON: 403 beside pages that worked is still a source that lost data.
+        shown = ", ".join(f"HTTP {status} x{statuses[status]}" for status in blocked)
+        return f"partly blocked: {shown} beside {ok_pages} page(s) fetched"
     if unparsed:
         return f"{unparsed} page(s) not recognised: layout changed?"
+    failed = sorted(status for status in statuses if status >= 400)
+    if failed:
+        shown = ", ".join(f"HTTP {status} x{statuses[status]}" for status in failed)
+        return f"some pages failed ({shown}) beside {ok_pages} page(s) fetched"
     if items_seen == 0 and had_mentions:
         return f"zero mentions parsed from {ok_pages} page(s) that used to have some: layout changed?"
     if errors:
