@@ -31,6 +31,7 @@ from veilleur.settings import Settings
 
 log = logging.getLogger("veilleur.scheduler")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+CRAWL_MODULE = "crawlers.run"  # run as a child process per crawl
 
 
 class Context:
@@ -64,7 +65,7 @@ def crawl(context: Context, brand: str, source: str) -> int:
     command = [
         sys.executable,
         "-m",
-        "crawlers.run",
+        CRAWL_MODULE,
         "--settings",
         str(context.settings_path),
         "--brand",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from models import Alert, Source
 from scheduler import jobs
 from scheduler.worker import build_scheduler
 from tests.conftest import write_settings
@@ -36,20 +38,18 @@ def test_every_job_is_scheduled_with_one_instance_and_coalescing(tmp_path, datab
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_crashing_crawl_cannot_take_the_worker_down(tmp_path, database_url):
-    """The crawl runs in a child process; here it dies at once (a kind with no spider) and the worker lives on."""
-    body = brand_body("http://127.0.0.1:9").replace('kind = "schema_org"', 'kind = "youtube"', 1)
-    path = write_settings(tmp_path, database_url, body)
+def test_a_crashing_crawl_cannot_take_the_worker_down(tmp_path, database_url, monkeypatch):
+    """The crawl runs in a child process; here the child aborts (as a segfault would) and the worker lives on."""
+    monkeypatch.setattr(jobs, "CRAWL_MODULE", "tests.support.crashing_crawl")
+    path = write_settings(tmp_path, database_url, brand_body("http://127.0.0.1:9"))
     context = jobs.Context(load_settings(path), path)
     try:
         status = jobs.crawl(context, "acme", "carrot")
         with context.sessions.begin() as session:
-            from sqlalchemy import select
-
-            from models import Source
-
             source = session.scalars(select(Source).where(Source.name == "carrot")).one()
             assert status != 0
             assert not source.healthy and "exited" in source.health_reason
+            alert = session.scalars(select(Alert)).one()
+            assert alert.kind.value == "source_unhealthy"
     finally:
         context.close()
