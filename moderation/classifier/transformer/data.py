@@ -73,7 +73,9 @@ def _labelled(labelled: Path) -> dict[str, tuple[list, list]]:
     """Each corpus as (train, held-out). Corpora with an official test split use it."""
     mlma_fr = corpora.mlma(labelled / "mlma" / "fr_dataset.csv")
     mlma_en = corpora.mlma(labelled / "mlma" / "en_dataset.csv")
-    spam_rows = [row for path in sorted((labelled / "youtube_spam").glob("*.csv")) for row in corpora.youtube_spam(path)]
+    spam_rows = [
+        row for path in sorted((labelled / "youtube_spam").glob("*.csv")) for row in corpora.youtube_spam(path)
+    ]
     return {
         "umsab_fr": (corpora.umsab(labelled / "umsab_fr", "train"), corpora.umsab(labelled / "umsab_fr", "test")),
         "umsab_en": (corpora.umsab(labelled / "umsab_en", "train"), corpora.umsab(labelled / "umsab_en", "test")),

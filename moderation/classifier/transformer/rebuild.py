@@ -133,8 +133,9 @@ def state_dict(packed: dict) -> dict[str, np.ndarray]:
 
 def build_tokenizer(packed: dict):  # type: ignore[no-untyped-def]
     """A fast Unigram tokenizer equal to e5.c's: per-codepoint map (NFKC-like), metaspace, <s> ... </s>."""
-    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
     from unicodedata import normalize
+
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
 
     c = packed["config"]
     tokenizer = Tokenizer(models.Unigram(packed["pieces"], unk_id=c["unk"], byte_fallback=False))

