@@ -44,10 +44,12 @@ def _item(review: Selector, response: scrapy.http.Response) -> MentionItem:
     reply_words = " ".join(reply.xpath("string()").get("").split()) if reply else ""
     own_words = words.replace(reply_words, "") if reply_words else words
     rating = review.xpath('.//*[@itemprop="reviewRating"]')
+    body = review.xpath('.//*[@itemprop="reviewBody"]')
+    if not rating and not body:
+        raise NotRecognised("a Review block with neither rating nor reviewBody: layout changed?")
     author = review.xpath('.//*[@itemprop="author"]')
     published = _prop(review, "datePublished") or _search(PUBLISHED, own_words)
     review_id = review.attrib.get("data-review-id") or review.attrib.get("id", "").removeprefix("review-") or None
-    body = review.xpath('.//*[@itemprop="reviewBody"]')
     reply_text = reply.xpath('.//*[contains(@class, "texte") or contains(@class, "text")]') if reply else None
     return MentionItem(
         url=response.urljoin(f"#review-{review_id}") if review_id else response.url,
