@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from moderation.classifier.base import Classifier, Prediction
 from veilleur.settings import Settings, SettingsError, load_settings
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per problem, greppable
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
