@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from crawlers.parsing.french import french_date
 REQUIRED = ("order_ref", "submitted_at", "experienced_at", "rating", "consent")
 OPTIONAL = ("review_id", "rating_best", "title", "text", "author", "language")
 YES = {"1", "true", "yes", "y", "oui", "o", "vrai"}
+YEAR = re.compile(r"\b\d{4}\b")
 NO = {"0", "false", "no", "n", "non", "faux"}
 
 
@@ -153,6 +155,8 @@ def _number(values: dict[str, Any], key: str) -> float | None:
 def _date(values: dict[str, Any], key: str):  # type: ignore[no-untyped-def]
     try:
         value = values.get(key)
+        if isinstance(value, str) and not YEAR.search(value):
+            raise ValueError  # "hier", "le mois dernier": an export must say which day
         return parse_date(french_date(value) if isinstance(value, str) else value)
     except (ValueError, TypeError, OverflowError):
         raise ValueError(f"{key} {values.get(key)!r} is not a date") from None
