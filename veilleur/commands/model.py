@@ -91,7 +91,7 @@ def evaluate(
     with Progress(console=console, transient=True) as progress:
         progress.add_task("fitting baselines and loading the model", total=None)
         examples = training_examples(labelled)
-        scorers = {
+        scorers: dict[str, ev.Scorer] = {
             "majority": ev.Baseline("majority", examples).predict,
             "tfidf-lr": ev.Baseline("tfidf", examples).predict,
         }

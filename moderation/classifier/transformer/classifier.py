@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,8 +49,8 @@ class TransformerClassifier:
         self.batch_size = batch_size
         self.threads = threads or min(2, os.cpu_count() or 1)
         self.tokenizer = mm.load_tokenizer(encoder_dir)
-        self._torch_model = None
-        self._session = None
+        self._torch_model: Any = None
+        self._session: Any = None
         if backend == "onnx":
             from moderation.classifier.transformer.export import export, onnx_path
 

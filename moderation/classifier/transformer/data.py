@@ -65,7 +65,9 @@ def from_corrections(corrections: Iterable[tuple[str, str, object]]) -> list[Exa
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r} in a correction (expected one of {', '.join(TASKS)})")
         value = SENTIMENTS.index(str(label)) if task == "sentiment" else int(label)  # type: ignore[call-overload]
-        examples.append(Example(text, source="correction", **{task: value}))
+        example = Example(text, source="correction")
+        setattr(example, task, value)
+        examples.append(example)
     return examples
 
 

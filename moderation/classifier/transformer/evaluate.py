@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,11 +51,11 @@ def eval_sets(labelled: Path, real_dir: Path = realdata.DEFAULT_DIR, sms_sample:
         sets.append(EvalSet("hand_test coarse complaints", "flagged", lang, coarse, [0] * len(coarse)))
     reviews = realdata.real_reviews(real_dir)
     for lang in ("fr", "en"):
-        rows = [(t, s) for _, t, s in reviews if detect_language(t) == lang]
+        found = [(t, s) for _, t, s in reviews if detect_language(t) == lang]
         sets.append(
-            EvalSet("real reviews", "sentiment", lang, [t for t, _ in rows], [realdata.polarity(s) for _, s in rows])
+            EvalSet("real reviews", "sentiment", lang, [t for t, _ in found], [realdata.polarity(s) for _, s in found])
         )
-        sets.append(EvalSet("real reviews", "stars", lang, [t for t, _ in rows], [s for _, s in rows]))
+        sets.append(EvalSet("real reviews", "stars", lang, [t for t, _ in found], [s for _, s in found]))
     return sets
 
 
@@ -91,9 +92,9 @@ def score(task: str, labels: list, predictions: list[Prediction], threshold: flo
     if task == "flagged":
         flagged = [max(p.toxic, p.spam) >= threshold for p in predictions]
         return {"flagged": float(np.mean(flagged))}
-    guess = [int(getattr(p, task) >= threshold) for p in predictions]
-    return {"f1": f1_score(labels, guess, zero_division=0), "macro_f1": f1_score(labels, guess, average="macro"),
-            "accuracy": accuracy_score(labels, guess)}  # fmt: skip
+    flags = [int(getattr(p, task) >= threshold) for p in predictions]
+    return {"f1": f1_score(labels, flags, zero_division=0), "macro_f1": f1_score(labels, flags, average="macro"),
+            "accuracy": accuracy_score(labels, flags)}  # fmt: skip
 
 
 class Baseline:
@@ -147,7 +148,13 @@ def run(sets: list[EvalSet], scorers: dict[str, Scorer], threshold: float = 0.5)
     for item in sets:
         if not item.texts:
             continue
-        row = {"set": item.name, "task": item.task, "language": item.language, "n": len(item.texts), "scores": {}}
+        row: dict[str, Any] = {
+            "set": item.name,
+            "task": item.task,
+            "language": item.language,
+            "n": len(item.texts),
+            "scores": {},
+        }
         for name, scorer in scorers.items():
             key = (name, item.name + item.language + item.task.replace("stars", "sentiment"))
             if key not in cache:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ MODEL_NAME = "e5-small-veilleur-finetuned"
 class MultiHeadModel(nn.Module):
     """Mean-pooled encoder output (as e5 was trained) -> sentiment (3), stars (5), toxic (1), spam (1) logits."""
 
-    def __init__(self, encoder: nn.Module) -> None:
+    def __init__(self, encoder: Any) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
@@ -42,7 +43,7 @@ class MultiHeadModel(nn.Module):
         return torch.cat([self.sentiment(pooled), self.stars(pooled), self.abuse(pooled)], dim=-1)
 
     def trained_parameters(self) -> dict[str, nn.Parameter]:
-        layers = self.encoder.config.num_hidden_layers
+        layers = int(self.encoder.config.num_hidden_layers)
         first = layers - TRAINED_LAYERS
         keep = tuple(f"encoder.encoder.layer.{i}." for i in range(first, layers))
         return {

@@ -19,6 +19,7 @@ import json
 import shutil
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,7 @@ def read_packed(path: Path) -> dict:
     for _ in range(n_norm):
         codepoint, n_out = norm.take("IB")
         normaliser[chr(codepoint)] = "".join(chr(c) for c in norm.take(f"{n_out}I"))
-    tensors = {}
+    tensors: dict[str, Any] = {}
     (n_tensors,) = reader.take("i")
     for _ in range(n_tensors):
         (name_len,) = reader.take("H")
@@ -141,7 +142,7 @@ def build_tokenizer(packed: dict):  # type: ignore[no-untyped-def]
     tokenizer = Tokenizer(models.Unigram(packed["pieces"], unk_id=c["unk"], byte_fallback=False))
     # The stored map is NFKC except for ~45 control characters (dropped, or tab/newline -> space).
     # Those are replaced first; NFKC does the thousands of other entries.
-    steps = []
+    steps: list[Any] = []
     for char, target in sorted(packed["norm"].items()):
         if normalize("NFKC", char) != target:
             steps.append(normalizers.Replace(char, target))
