@@ -4,6 +4,7 @@ health check reports that status (the source turns unhealthy), it is never taken
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urljoin
 
@@ -14,6 +15,8 @@ from crawlers.parsing.feeds import parse_feed
 from crawlers.parsing.page import NotRecognised, Page, PagedSpider, body_text, load_json, with_query
 
 SITE = "https://www.reddit.com"
+# The feed wraps what the author wrote in <div class="md">, then adds "submitted by /u/... [link] [comments]".
+POST_BODY = re.compile(r'<div class="md">(.*)</div>', re.S)
 
 
 def read(response: scrapy.http.Response) -> Page:
@@ -33,7 +36,7 @@ def _feed(response: scrapy.http.Response) -> Page:
                 author=(entry.author or "").removeprefix("/u/") or None,
                 author_id=entry.author_uri,
                 title=entry.title,
-                text=entry.summary or "",
+                text=_post_body(entry.summary or ""),
                 published_at=entry.published,
                 updated_at=entry.updated if entry.updated != entry.published else None,
             )
@@ -41,6 +44,12 @@ def _feed(response: scrapy.http.Response) -> Page:
     if page.items and page.items[-1].external_id:
         page.next_url = with_query(response.url, after=page.items[-1].external_id)
     return page
+
+
+def _post_body(html: str) -> str:
+    """The author's words only; a link post has none (its title is then what was said)."""
+    match = POST_BODY.search(html)
+    return match.group(1) if match else ""
 
 
 def _listing(response: scrapy.http.Response) -> Page:
