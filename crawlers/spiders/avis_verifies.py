@@ -34,14 +34,19 @@ def _prop(node: Selector, name: str) -> str | None:
     if not found:
         return None
     value = found[0].attrib.get("content")
-    return value if value is not None else " ".join(found[0].xpath("string()").get().split()) or None
+    return value if value is not None else " ".join(_string(found[0]).split()) or None
+
+
+def _string(node: Selector) -> str:
+    """All the text inside the node, as written (line breaks kept)."""
+    return node.xpath("string()").get() or ""
 
 
 def _item(review: Selector, response: scrapy.http.Response) -> MentionItem:
     # The reply sits inside the review block: read the review's own text without it.
     reply = review.xpath(REPLY)
-    words = " ".join(review.xpath("string()").get().split())
-    reply_words = " ".join(reply.xpath("string()").get("").split()) if reply else ""
+    words = " ".join(_string(review).split())
+    reply_words = " ".join(_string(reply[0]).split()) if reply else ""
     own_words = words.replace(reply_words, "") if reply_words else words
     rating = review.xpath('.//*[@itemprop="reviewRating"]')
     body = review.xpath('.//*[@itemprop="reviewBody"]')
@@ -55,8 +60,8 @@ def _item(review: Selector, response: scrapy.http.Response) -> MentionItem:
         url=response.urljoin(f"#review-{review_id}") if review_id else response.url,
         kind="review",
         external_id=review_id,
-        author=(_prop(author[0], "name") if author else None) or (_text(author) if author else None),
-        text=body[0].xpath("string()").get() if body else "",
+        author=(_prop(author[0], "name") or " ".join(_string(author[0]).split()) or None) if author else None,
+        text=_string(body[0]) if body else "",
         # A review's rating is on its own scale (/5), whatever the page's aggregate uses (/10).
         rating=_prop(rating[0], "ratingValue") if rating else None,
         rating_best=(_prop(rating[0], "bestRating") if rating else None) or 5,
@@ -64,16 +69,12 @@ def _item(review: Selector, response: scrapy.http.Response) -> MentionItem:
         language="fr",
         published_at=french_date(published),
         experienced_at=french_date(_search(EXPERIENCED, own_words)),
-        reply_text=(reply_text[0].xpath("string()").get() if reply_text else reply_words) if reply else None,
+        reply_text=(_string(reply_text[0]) if reply_text else reply_words) if reply else None,
         reply_at=french_date(_search(REPLY_DATE, reply_words)) if reply else None,
         # Avis Vérifiés asks the merchant's customers after an order, but the page does not say it per review:
         # "verified" is left to what Veilleur can check itself (an order reference).
         extra={"platform_collected_after_order": True},
     )
-
-
-def _text(nodes: Selector | list[Selector]) -> str | None:
-    return " ".join(nodes[0].xpath("string()").get().split()) or None
 
 
 def _search(pattern: re.Pattern[str], text: str) -> str | None:
