@@ -17,7 +17,7 @@ from scrapy.spiderloader import SpiderLoader
 
 from crawlers.items import MentionItem
 from crawlers.parsing.finish import finish
-from crawlers.parsing.page import NotRecognised
+from crawlers.parsing.page import NotRecognised, fit_id
 
 USER_AGENT = "Veilleur-extract/0.1 (checking one page by hand; +https://github.com/veilleur)"
 FIELDS = {
@@ -55,6 +55,7 @@ def extract(kind: str, path_or_url: str, now: datetime | None = None) -> list[di
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for item in items:
+        item.external_id = fit_id(item.external_id)
         if item.external_id is not None and item.external_id in seen:
             continue  # shown twice on the page: the crawl stores it once too
         seen.add(item.external_id or "")

@@ -8,6 +8,7 @@ counted in `pages/unrecognised` (the source turns unhealthy) and the crawl goes 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,6 +78,16 @@ def query_value(url: str, name: str) -> str | None:
     return dict(parse_qsl(urlsplit(url).query)).get(name)
 
 
+MAX_ID_LENGTH = 200  # models.Mention.external_id: String(200)
+
+
+def fit_id(external_id: str | None) -> str | None:
+    """A site id as stored: a long one (a feed entry identified by a long URL) becomes its hash, stably."""
+    if external_id is None or len(external_id) <= MAX_ID_LENGTH:
+        return external_id
+    return "sha256:" + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
+
+
 def describe(error: BaseException) -> str:
     text = str(error) if isinstance(error, NotRecognised) else f"{type(error).__name__}: {error}"
     return text if len(text) <= 300 else text[:300] + "..."
@@ -97,6 +108,8 @@ class PagedSpider(VeilleurSpider):
             self.unrecognised(response, describe(error))
             return
         stats = self.crawler.stats
+        for item in result.items:
+            item.external_id = fit_id(item.external_id)
         for key, count in result.counters.items():
             stats.inc_value(key, count)
         fresh = [item for item in result.items if item.external_id not in self.known_ids]

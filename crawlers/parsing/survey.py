@@ -121,6 +121,8 @@ def _item(values: Any, url: str) -> MentionItem:
         raise ValueError(f"experienced_at {values['experienced_at']} is after submitted_at {values['submitted_at']}")
     order_ref = str(values["order_ref"]).strip()
     review_id = str(values.get("review_id") or "").strip() or None
+    if len(order_ref) > 150 or len(review_id or "") > 150:
+        raise ValueError("order_ref and review_id must be at most 150 characters")
     return MentionItem(
         url=url,
         kind="review",

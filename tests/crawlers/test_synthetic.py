@@ -208,3 +208,67 @@ def test_reddit_search_rss() -> None:
     assert first.published_at == at(2024, 6, 3, 9, 12, 44)
     assert first.url == "https://www.reddit.com/r/france/comments/1d6abcd/remboursement_acme/"
     assert [request.url for request in requests] == [url + "&after=t3_1d5wxyz"]
+
+
+# --- RSS 2.0, HN comments, long texts and long ids ----------------------------------------------------------
+
+RSS2 = (
+    b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Actu</title><language>fr-FR</language>
+<item><title>Acme &lt;em&gt;rappelle&lt;/em&gt; ses bouilloires</title>
+<link>https://news.example/acme-rappel</link><guid isPermaLink="false">news-42</guid>
+<pubDate>Tue, 04 Jun 2024 16:30:00 +0200</pubDate>
+<dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">R. Dupont</dc:creator>
+<description>&lt;p&gt;Le fabricant &lt;b&gt;Acme&lt;/b&gt; rappelle 10&amp;nbsp;000 bouilloires.&lt;/p&gt;
+</description></item>
+<item><title>Sans guid</title><link>https://news.example/"""
+    + b"x" * 300
+    + b"""</link><description>Texte</description></item>
+</channel></rss>"""
+)
+
+
+def test_rss2_items() -> None:
+    from crawlers.spiders.feed import FeedSpider
+
+    spider = make_spider(FeedSpider, "https://news.example/rss")
+    items, _ = run_parse(spider, response(SYNTHETIC / "x.xml", "https://news.example/rss", RSS2))
+    first, second = finished(items)
+    assert (first.external_id, first.author, first.language) == ("news-42", "R. Dupont", "fr-FR")
+    assert first.title == "Acme rappelle ses bouilloires"
+    assert first.text == "Le fabricant Acme rappelle 10 000 bouilloires."
+    assert first.published_at == at(2024, 6, 4, 14, 30)
+    # An entry known only by a 300-character link gets a stable id that fits the database column.
+    assert second.external_id.startswith("sha256:") and len(second.external_id) <= 200
+
+
+def test_hackernews_comment_text_is_whole() -> None:
+    import json
+
+    from crawlers.spiders.hackernews import HackernewsSpider
+
+    long_text = "Acme support <i>never</i> answered. " * 5000
+    body = json.dumps(
+        {
+            "hits": [
+                {
+                    "objectID": "40000001",
+                    "author": "pg_fan",
+                    "comment_text": long_text,
+                    "created_at": "2024-06-01T10:00:00Z",
+                    "story_id": 39999999,
+                    "story_title": "Ask HN: kettles?",
+                    "_tags": ["comment", "author_pg_fan", "story_39999999"],
+                }
+            ],
+            "page": 0,
+            "nbPages": 1,
+        }
+    ).encode()
+    spider = make_spider(HackernewsSpider, "https://hn.algolia.com/api/v1/search_by_date?query=acme")
+    [comment], requests = run_parse(spider, response(SYNTHETIC / "x.json", spider.start_urls[0], body))
+    [comment] = finished([comment])
+    assert comment.title is None
+    assert comment.text == long_text.replace("<i>", "").replace("</i>", "").strip()
+    assert comment.extra["type"] == "comment"
+    assert requests == []
