@@ -79,6 +79,7 @@ def query_value(url: str, name: str) -> str | None:
 
 
 MAX_ID_LENGTH = 200  # models.Mention.external_id: String(200)
+MAX_LANGUAGE_LENGTH = 12
 
 
 def fit_id(external_id: str | None) -> str | None:
@@ -110,6 +111,8 @@ class PagedSpider(VeilleurSpider):
         stats = self.crawler.stats
         for item in result.items:
             item.external_id = fit_id(item.external_id)
+            if item.language and len(item.language) > MAX_LANGUAGE_LENGTH:
+                item.language = None  # not a language tag (models.Mention.language: String(12))
         for key, count in result.counters.items():
             stats.inc_value(key, count)
         fresh = [item for item in result.items if item.external_id not in self.known_ids]
