@@ -17,7 +17,7 @@ from crawlers.parsing.finish import finish
 from crawlers.parsing.survey import SurveyFileError, read_survey
 from crawlers.pipelines.store import StorePipeline
 
-__all__ = ["ImportResult", "SurveyFileError", "import_survey"]
+__all__ = ["ImportResult", "SurveyFileError", "import_survey", "import_survey_body"]
 DEFAULT_PSEUDONYM_SECRET = "veilleur-default-pseudonym-key"  # the same default as crawlers/settings.py
 
 
@@ -37,7 +37,19 @@ def import_survey(
         body = path.read_bytes()
     except OSError as error:
         raise SurveyFileError(str(path), [f"cannot read the file: {error.strerror}"]) from None
-    items = read_survey(body, path.name, path.resolve().as_uri())
+    return import_survey_body(session, source_id, body, path.name, path.resolve().as_uri(), pseudonym_secret)
+
+
+def import_survey_body(
+    session: Session,
+    source_id: int,
+    body: bytes,
+    name: str,
+    url: str,
+    pseudonym_secret: str = DEFAULT_PSEUDONYM_SECRET,
+) -> ImportResult:
+    """The same import for an export received over HTTP (the intake endpoint): `name` tells CSV from JSON."""
+    items = read_survey(body, name, url)
     now = datetime.now(UTC)
     items = [finish(item, now) for item in items]
     store = StorePipeline("", pseudonym_secret)

@@ -45,8 +45,6 @@ def build_scheduler(context: jobs.Context) -> BlockingScheduler:
 
     for brand in settings.brands:
         for source in brand.sources:
-            if source.kind == "survey":
-                continue  # survey answers arrive by import or the intake endpoint, not by crawling
             name = f"crawl:{brand.slug}/{source.name}"
             every(name, jobs.crawl, context, brand.slug, source.name, minutes=source.interval_minutes)
     intervals = settings.scheduler

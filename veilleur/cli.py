@@ -155,10 +155,61 @@ def check_settings(settings: SettingsOption = Path("settings.toml")) -> None:
     console.print(f"{settings}: ok ({len(config.brands)} brands, {sum(len(b.sources) for b in config.brands)} sources)")
 
 
+@app.command()
+def serve(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Serve Slack's button clicks (/slack/actions) and the survey intake (/intake/survey/BRAND/SOURCE)."""
+    import uvicorn
+
+    from veilleur.web import create_app
+
+    config = _settings(settings)
+    uvicorn.run(create_app(_context(settings)), host=config.serve.host, port=config.serve.port)
+
+
+survey = typer.Typer(help="The brand's own post-purchase reviews (survey exports).", no_args_is_help=True)
+
+
+@survey.command("import")
+def survey_import(
+    path: Annotated[Path, typer.Argument(help="CSV or JSON export (format: docs/sources.md)")],
+    brand: Annotated[str, typer.Option("--brand")],
+    source: Annotated[str, typer.Option("--source", help="a source of kind survey")],
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Import a survey export: every row is checked first; one bad row and nothing is imported."""
+    from crawlers.survey_import import SurveyFileError, import_survey
+    from models.catalogue import find_source
+
+    config = _settings(settings)
+    context = _context(settings)
+    with context.sessions.begin() as session:
+        row = find_source(session, brand, source)
+        if row is None or row.kind != "survey":
+            console.print(f"[red]error:[/red] {settings}: no source {brand}/{source} of kind survey")
+            raise typer.Exit(2)
+        try:
+            result = import_survey(
+                session, row.id, path, config.crawl.pseudonym_secret or "veilleur-default-pseudonym-key"
+            )
+        except SurveyFileError as error:
+            console.print(f"[red]error:[/red] {error}; nothing imported", highlight=False)
+            for problem in error.problems:
+                console.print(f"  {problem}", highlight=False)
+            raise typer.Exit(1) from None
+    console.print(f"{path}: {result.rows} rows, {result.imported} imported, {result.already_stored} already stored")
+
+
 def _mount() -> None:
     from alerts.signals_cli import app as signals
+    from veilleur.commands.classify import classify
+    from veilleur.commands.extract import extract_command
+    from veilleur.commands.model import app as model
 
     app.add_typer(signals, name="signals")
+    app.add_typer(model, name="model")
+    app.add_typer(survey, name="survey")
+    app.command("classify")(classify)
+    app.command("extract")(extract_command)
 
 
 _mount()

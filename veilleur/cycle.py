@@ -25,7 +25,7 @@ class CycleResult:
 def run_cycle(context: jobs.Context, console: Console, min_interval: float = 1.0) -> CycleResult:
     result = CycleResult()
     settings = context.settings
-    sources = [(b.slug, s.name) for b in settings.brands for s in b.sources if s.kind != "survey"]
+    sources = [(b.slug, s.name) for b in settings.brands for s in b.sources]
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),

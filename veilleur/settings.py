@@ -170,6 +170,17 @@ class SignalsSettings(_Section):
     check_minutes: int = Field(default=5, ge=1)
 
 
+class IntakeSettings(_Section):
+    """The survey intake endpoint of `veilleur serve` (POST /intake/survey/BRAND/SOURCE)."""
+
+    token: str = ""  # a secret: set VEILLEUR__INTAKE__TOKEN; empty refuses every request
+
+
+class ServeSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
 class DemoSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
@@ -185,6 +196,8 @@ class Settings(_Section):
     reports: ReportSettings = ReportSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     signals: SignalsSettings = SignalsSettings()
+    intake: IntakeSettings = IntakeSettings()
+    serve: ServeSettings = ServeSettings()
     demo: DemoSettings = DemoSettings()
     brands: list[BrandSettings] = Field(default_factory=list)
     # Where the file was read from: relative paths in settings are relative to its folder.

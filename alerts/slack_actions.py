@@ -1,0 +1,45 @@
+"""Slack button actions, mapped to the moderation workflow: the same functions the CLI calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from alerts.slack_app import ActionRefused, Handler
+from models import RejectionReason
+
+
+def workflow_handlers() -> dict[str, Handler]:
+    from moderation import workflow
+
+    def refusing(function: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object, **kwargs: object) -> object:
+            try:
+                return function(*args, **kwargs)
+            except workflow.WorkflowError as error:
+                raise ActionRefused(str(error)) from None
+
+        return call
+
+    def approve(session: Session, mention_id: int, actor: str, value: str | None) -> str:
+        refusing(workflow.approve)(session, mention_id, actor)
+        return "Approved for publication"
+
+    def reject(session: Session, mention_id: int, actor: str, value: str | None) -> str:
+        try:
+            reason = RejectionReason(value or "")
+        except ValueError:
+            raise ActionRefused(f"unknown rejection reason {value!r}") from None
+        refusing(workflow.reject)(session, mention_id, actor, reason)
+        return f"Rejected ({reason.value})"
+
+    def assign_me(session: Session, mention_id: int, actor: str, value: str | None) -> str:
+        refusing(workflow.assign)(session, mention_id, actor, actor)
+        return "Assigned"
+
+    def mark_handled(session: Session, mention_id: int, actor: str, value: str | None) -> str:
+        refusing(workflow.mark_handled)(session, mention_id, actor)
+        return "Marked handled"
+
+    return {"approve": approve, "reject": reject, "assign_me": assign_me, "mark_handled": mark_handled}

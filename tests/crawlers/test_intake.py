@@ -1,0 +1,70 @@
+"""The survey intake endpoint over HTTP: token required, a malformed export imports nothing and names its
+lines, a good one is stored once however often it is sent."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from models import Mention
+from scheduler import jobs
+from tests.conftest import FIXTURES, write_settings
+from veilleur.intake import intake_routes
+from veilleur.settings import load_settings
+
+BODY = """
+[[brands]]
+slug = "acme"
+name = "Acme"
+
+[[brands.sources]]
+name = "survey"
+kind = "survey"
+urls = ["file:///dev/null"]
+own = true
+"""
+
+
+@pytest.fixture
+def client(tmp_path, database_url):
+    path = write_settings(tmp_path, database_url, BODY)
+    context = jobs.Context(load_settings(path), path)
+    app = Starlette(routes=intake_routes(context.sessions, "s3cret", "key"))
+    with TestClient(app) as client:
+        yield client, context
+    context.close()
+
+
+def test_the_token_is_required(client):
+    http, _ = client
+    csv = (FIXTURES / "crawlers" / "survey" / "export_fr_SYNTHETIC.csv").read_bytes()
+    assert http.post("/intake/survey/acme/survey", content=csv).status_code == 401
+    wrong = http.post("/intake/survey/acme/survey", content=csv, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+
+
+def test_an_export_is_imported_once(client):
+    http, context = client
+    csv = (FIXTURES / "crawlers" / "survey" / "export_fr_SYNTHETIC.csv").read_bytes()
+    headers = {"Authorization": "Bearer s3cret", "Content-Type": "text/csv"}
+    first = http.post("/intake/survey/acme/survey", content=csv, headers=headers)
+    again = http.post("/intake/survey/acme/survey", content=csv, headers=headers)
+    assert first.status_code == 200 and first.json()["imported"] == first.json()["rows"] > 0
+    assert again.json()["imported"] == 0
+    with context.sessions.begin() as session:
+        mentions = session.query(Mention).all()
+        assert len(mentions) == first.json()["rows"]
+        assert all(m.order_ref for m in mentions)
+
+
+def test_a_malformed_export_imports_nothing_and_names_the_lines(client):
+    http, context = client
+    broken = (FIXTURES / "crawlers" / "survey" / "export_broken_SYNTHETIC.csv").read_bytes()
+    response = http.post("/intake/survey/acme/survey", content=broken, headers={"Authorization": "Bearer s3cret"})
+    assert response.status_code == 422
+    assert any("line 3" in problem for problem in response.json()["problems"])
+    with context.sessions.begin() as session:
+        assert session.query(Mention).count() == 0
+    unknown = http.post("/intake/survey/acme/nope", content=broken, headers={"Authorization": "Bearer s3cret"})
+    assert unknown.status_code == 404

@@ -1,0 +1,28 @@
+"""The HTTP app served by `veilleur serve`: Slack's interactivity endpoint and the survey intake."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from alerts.slack_actions import workflow_handlers
+from alerts.slack_app import slack_routes
+from scheduler.jobs import Context
+from veilleur.intake import intake_routes
+
+
+def create_app(context: Context) -> Starlette:
+    settings = context.settings
+    slack = settings.slack
+
+    async def health(_request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    routes = [Route("/health", health)]
+    routes += slack_routes(context.sessions, slack.signing_secret, set(slack.moderators), workflow_handlers())
+    routes += intake_routes(
+        context.sessions, settings.intake.token, settings.crawl.pseudonym_secret or "veilleur-default-pseudonym-key"
+    )
+    return Starlette(routes=routes)
