@@ -95,9 +95,10 @@ class SlackTransport:
             )
         except (SlackApiError, OSError, LookupError):
             return None
-        for message in history.get("messages", []):
-            found = (message.get("metadata") or {}).get("event_payload") or {}
-            if found.get("alert_id") == alert_id or alert_id in found.get("alert_ids", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for message in messages:
+            posted: dict[str, Any] = (message.get("metadata") or {}).get("event_payload") or {}
+            if posted.get("alert_id") == alert_id or alert_id in posted.get("alert_ids", []):
                 return f"slack:{channel_id}:{message.get('ts')}"
         return None
 
@@ -110,8 +111,9 @@ class SlackTransport:
             cursor = None
             while True:
                 page = self.client.conversations_list(types="public_channel,private_channel", limit=1000, cursor=cursor)
-                for found in page.get("channels", []):
-                    self.channel_ids[found["name"]] = found["id"]
+                channels: list[dict[str, Any]] = page.get("channels", [])
+                for known in channels:
+                    self.channel_ids[known["name"]] = known["id"]
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if name in self.channel_ids or not cursor:
                     break

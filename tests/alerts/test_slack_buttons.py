@@ -50,6 +50,7 @@ def app(tmp_path, database_url, fake_slack):
 
 
 def click(client, action: dict, response_url: str):  # type: ignore[no-untyped-def]
+    action = {**action, "action_ts": f"{time.time():.6f}"}  # as Slack does: two clicks never have the same body
     payload = {
         "type": "block_actions",
         "user": {"id": "U_MOD"},
