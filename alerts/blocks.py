@@ -38,6 +38,8 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         fields.append(f"*Rating:* {payload['rating']:g}/{payload.get('rating_best') or 5:g}")
     if payload.get("language"):
         fields.append(f"*Language:* {payload['language']}")
+    if payload.get("reply_due"):
+        fields.append(f"*Answer by:* {payload['reply_due'][:16].replace('T', ' ')} UTC")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": field} for field in fields]},

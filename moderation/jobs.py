@@ -4,6 +4,7 @@ transactions, so a crash loses nothing and a restart redoes only the unfinished 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,7 +58,9 @@ def _model_text(mention: Mention) -> str:
     return f"{mention.title}. {mention.text}" if mention.title else mention.text
 
 
-def route_classified(sessions: sessionmaker[Session], thresholds: Thresholds, channel: str) -> int:
+def route_classified(
+    sessions: sessionmaker[Session], thresholds: Thresholds, channel: str, reply_sla: timedelta = timedelta(hours=24)
+) -> int:
     """Route every CLASSIFIED mention by the policy, with an audit event and, if due, an outbox alert."""
     routed = 0
     while True:
@@ -76,7 +79,7 @@ def route_classified(sessions: sessionmaker[Session], thresholds: Thresholds, ch
             source = session.get_one(Source, mention.source_id)
             author = author_activity(session, mention, utcnow())
             decision = decide(_facts(mention, source, author), _prediction(classification), thresholds)
-            _apply(session, mention, source, classification, decision, channel, author)
+            _apply(session, mention, source, classification, decision, channel, author, reply_sla)
         routed += 1
 
 
@@ -97,6 +100,7 @@ def _apply(
     decision: Decision,
     channel: str,
     author: AuthorSignals,
+    reply_sla: timedelta,
 ) -> None:
     # Conditional update: if another worker routed this mention first, we change nothing.
     changed = session.execute(
@@ -134,6 +138,12 @@ def _apply(
                 channel=channel,
                 payload={
                     "mention_id": mention.id,
+                    # The reply is due within the SLA from when the review was written (or collected).
+                    "reply_due": (
+                        ((mention.published_at or mention.collected_at) + reply_sla).isoformat()
+                        if decision.status == MentionStatus.TO_REPLY
+                        else None
+                    ),
                     "source": source.name,
                     "source_kind": source.kind,
                     "url": mention.url,

@@ -130,7 +130,10 @@ def classify(context: Context) -> int:
 
 def route(context: Context) -> int:
     t = context.settings.classifier.thresholds
-    return route_classified(context.sessions, Thresholds(t.negative, t.toxic, t.spam), context.settings.slack.channel)
+    sla = timedelta(hours=context.settings.moderation.reply_sla_hours)
+    return route_classified(
+        context.sessions, Thresholds(t.negative, t.toxic, t.spam), context.settings.slack.channel, sla
+    )
 
 
 def fatigue(context: Context) -> Fatigue:

@@ -141,6 +141,8 @@ def test_crawl_classify_route_alert_report(tmp_path, database_url, pages_server,
         alerts = session.scalars(select(Alert)).all()
         # (A daily digest may be there too, depending on the hour the test runs.)
         assert [a.mention_id for a in alerts if a.kind.value != "digest"] == [late.id]
+        answer = next(a for a in alerts if a.mention_id == late.id)
+        assert answer.payload["reply_due"] == "2026-10-03T00:00:00+00:00"  # published 2 Oct + 24 h SLA
         assert alerts and all(alert.sent_at is not None for alert in alerts)
     posted = fake_slack.posted()
     assert len(posted) == len(alerts)
