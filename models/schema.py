@@ -75,6 +75,8 @@ class AlertKind(enum.StrEnum):
     NEGATIVE_MENTION = "negative_mention"
     ABUSE = "abuse"
     REVIEW_TO_ANSWER = "review_to_answer"
+    REPLY_DUE = "reply_due"  # a reply's SLA is near or past
+    LOW_PRODUCT_RATING = "low_product_rating"  # a product review rated 3 or less, for its owner
     SOURCE_UNHEALTHY = "source_unhealthy"
     CRISIS = "crisis"
     DIGEST = "digest"
@@ -140,6 +142,10 @@ class Author(Base):
     # Personal data: kept for moderators (who is speaking?), removed by erasure; never published.
     name: Mapped[str | None] = mapped_column(String(300))
     display_name: Mapped[str | None] = mapped_column(String(200))
+    # Personal data: an e-mail address from the brand's own survey, used only to tell the author of a rejection.
+    contact: Mapped[str | None] = mapped_column(String(320))
+    # Set when retention or an erasure request removed the person: nothing about them is kept but the handle.
+    pseudonymised_at: Mapped[datetime | None]
     mentions: Mapped[list[Mention]] = relationship(back_populates="author")
 
 
@@ -174,8 +180,15 @@ class Mention(Base):
     verified_purchase: Mapped[bool] = mapped_column(default=False)
     order_ref: Mapped[str | None] = mapped_column(String(200))
     consent: Mapped[bool] = mapped_column(default=False)
+    product: Mapped[str | None] = mapped_column(String(200), index=True)  # product reference, when known
+    location: Mapped[str | None] = mapped_column(String(200))  # store or site, when known
     status: Mapped[MentionStatus] = mapped_column(_enum(MentionStatus), default=MentionStatus.NEW)
     rejection_reason: Mapped[RejectionReason | None] = mapped_column(_enum(RejectionReason))
+    # The reply workflow: when the brand's answer is due (SLA) and who is on it.
+    reply_due_at: Mapped[datetime | None]
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    # The publishing workflow: when automatic approval may publish it (None: a moderator must approve).
+    publish_after: Mapped[datetime | None]
     source: Mapped[Source] = relationship()
     author: Mapped[Author | None] = relationship(back_populates="mentions")
     classifications: Mapped[list[Classification]] = relationship(back_populates="mention")
@@ -229,6 +242,8 @@ class Publication(Base):
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
     display_name: Mapped[str | None] = mapped_column(String(200))
+    approved_by: Mapped[str | None] = mapped_column(String(200))  # "cli:alice", "slack:U1", "auto"
+    mention: Mapped[Mention] = relationship()
 
 
 class Alert(Base):
@@ -257,3 +272,54 @@ class Alert(Base):
     # Alert fatigue: an alert held back (quiet hours, cooldown) waits for a digest instead of being sent alone.
     held_reason: Mapped[str | None] = mapped_column(String(40))
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"))
+
+
+class Correction(Base):
+    """A moderator's correction of the classifier ("this is not abusive"): a training label for `model train`."""
+
+    __tablename__ = "correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mention.id"), index=True)
+    task: Mapped[str] = mapped_column(String(20))  # sentiment / stars / toxic / spam
+    label: Mapped[str] = mapped_column(String(20))  # negative|neutral|positive, 1-5, 0|1
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """The outbox of messages to people outside the team (an author told why a review was rejected, a product
+    owner told of a low rating). Sent by a notifier (e-mail over SMTP), retried, never sent twice."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mention.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookDelivery(Base):
+    """A change of the published feed pushed to the brand's site (signed), retried until acknowledged."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mention.id"), index=True)
+    event: Mapped[str] = mapped_column(String(20))  # published / updated / withdrawn
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
