@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-import models.schema
 
+import models.schema
 
 revision: str = "0003"
 down_revision: str | None = "0002"
