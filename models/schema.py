@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -323,3 +323,27 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MentionTopic(Base):
+    """A topic of the customer journey found in a mention's text (reports/topics.py), computed once per mention
+    and tagger version so a report over a million mentions only counts rows. A mention that matches no topic
+    gets one row with topic "other" (its best score kept): it is tagged, and a weak-signal candidate."""
+
+    __tablename__ = "mention_topic"
+    __table_args__ = (
+        UniqueConstraint("mention_id", "topic", "version"),
+        Index("ix_mention_topic_version_topic", "version", "topic"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mention.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(60))
+    score: Mapped[float]
+    method: Mapped[str] = mapped_column(String(40))  # "embeddings" (e5-small) or "lexical" (the fallback)
+    version: Mapped[str] = mapped_column(String(100))  # method, model and a hash of the topic settings
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Reports select a brand's mentions by source and date (published, else collected): one index serves both.
+Index("ix_mention_source_when", Mention.source_id, func.coalesce(Mention.published_at, Mention.collected_at))
