@@ -176,6 +176,38 @@ class IntakeSettings(_Section):
     token: str = ""  # a secret: set VEILLEUR__INTAKE__TOKEN; empty refuses every request
 
 
+class PublishingSettings(_Section):
+    """The published feed and its webhook push to the brand's site (moderation/publishing/)."""
+
+    # Where feed changes are pushed (POST, signed). Empty: no push; the site reads /feed/BRAND.json instead.
+    webhook_url: str = ""
+    webhook_secret: str = ""  # a secret: set VEILLEUR__PUBLISHING__WEBHOOK_SECRET
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    # Failed pushes wait 1, 2, 4... minutes, never more than this, and are retried until the site answers 2xx.
+    retry_max_minutes: int = Field(default=60, ge=1)
+    send_minutes: int = Field(default=1, ge=1)
+    # Shown on the disclosure page: the longest a review waits between submission and publication.
+    max_publication_days: int = Field(default=7, ge=1)
+    # What authors get in exchange for a review (shown on the disclosure page). Empty: nothing at all.
+    incentive: str = ""
+
+    @model_validator(mode="after")
+    def _signed(self) -> PublishingSettings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("webhook_url is set but webhook_secret is empty: set VEILLEUR__PUBLISHING__WEBHOOK_SECRET")
+        return self
+
+
+class PrivacySettings(_Section):
+    """Personal data retention (moderation/privacy.py)."""
+
+    # Authors whose newest mention is older than this lose their name, contact and display name.
+    pseudonymise_after_months: int = Field(default=24, ge=1)
+    # Removed reviews and their reasons are kept (without personal data) at least this long: one year minimum.
+    keep_removed_days: int = Field(default=365, ge=365)
+    retention_hours: int = Field(default=24, ge=1)
+
+
 class ServeSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -197,6 +229,8 @@ class Settings(_Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     signals: SignalsSettings = SignalsSettings()
     intake: IntakeSettings = IntakeSettings()
+    publishing: PublishingSettings = PublishingSettings()
+    privacy: PrivacySettings = PrivacySettings()
     serve: ServeSettings = ServeSettings()
     demo: DemoSettings = DemoSettings()
     brands: list[BrandSettings] = Field(default_factory=list)
