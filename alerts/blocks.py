@@ -13,6 +13,8 @@ _TITLES = {
     AlertKind.SOURCE_UNHEALTHY: ":rotating_light: Source unhealthy",
     AlertKind.CRISIS: ":fire: Crisis",
     AlertKind.DIGEST: ":newspaper: Digest",
+    AlertKind.REPLY_DUE: ":alarm_clock: Reply due",
+    AlertKind.LOW_PRODUCT_RATING: ":package: Low product rating",
 }
 _QUOTE_LIMIT = 2500  # Slack section text is capped at 3000 characters; the link leads to the whole text
 
@@ -136,6 +138,7 @@ _PLURALS = {
     AlertKind.NEGATIVE_MENTION: "negative mentions",
     AlertKind.ABUSE: "abusive posts",
     AlertKind.REVIEW_TO_ANSWER: "negative reviews to answer",
+    AlertKind.REPLY_DUE: "replies due",
 }
 
 

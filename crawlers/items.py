@@ -35,4 +35,7 @@ class MentionItem:
     verified_purchase: bool = False
     order_ref: str | None = None
     consent: bool = False
+    contact: str | None = None  # the author's e-mail, from the brand's own survey only (personal data)
+    product: str | None = None
+    location: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -3,19 +3,42 @@ transactions, so a crash loses nothing and a restart redoes only the unfinished 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source, utcnow
+from moderation import notify
 from moderation.classifier.base import Classifier, Prediction
 from moderation.language import detect_language
 from moderation.policy import Decision, MentionFacts, Thresholds, decide
 from moderation.trolls import AuthorSignals, author_activity
 
 Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The routing rules from `[moderation]`: none of them looks at sentiment for publication."""
+
+    reply_sla: timedelta = timedelta(hours=24)
+    publishing: str = "one_click"  # or "auto"
+    auto_approve_after: timedelta = timedelta(hours=24)
+    auto_sample_share: float = 0.1
+    low_rating: float = 3.0  # on 5
+    product_owners: dict[str, str] = field(default_factory=dict)
+
+    def publish_after(self, mention_id: int, now: datetime) -> datetime | None:
+        """When automatic approval may publish this review; None holds it for a moderator (one-click mode, or
+        the sampled share). The sample is a hash of the id: reproducible, and blind to what the review says."""
+        if self.publishing != "auto":
+            return None
+        draw = int(hashlib.sha256(f"sample:{mention_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        return None if draw < self.auto_sample_share else now + self.auto_approve_after
 
 
 def classify_pending(
@@ -59,7 +82,7 @@ def _model_text(mention: Mention) -> str:
 
 
 def route_classified(
-    sessions: sessionmaker[Session], thresholds: Thresholds, channel: str, reply_sla: timedelta = timedelta(hours=24)
+    sessions: sessionmaker[Session], thresholds: Thresholds, channel: str, rules: Rules | None = None
 ) -> int:
     """Route every CLASSIFIED mention by the policy, with an audit event and, if due, an outbox alert."""
     routed = 0
@@ -79,7 +102,7 @@ def route_classified(
             source = session.get_one(Source, mention.source_id)
             author = author_activity(session, mention, utcnow())
             decision = decide(_facts(mention, source, author), _prediction(classification), thresholds)
-            _apply(session, mention, source, classification, decision, channel, author, reply_sla)
+            _apply(session, mention, source, classification, decision, channel, author, rules or Rules())
         routed += 1
 
 
@@ -100,13 +123,24 @@ def _apply(
     decision: Decision,
     channel: str,
     author: AuthorSignals,
-    reply_sla: timedelta,
+    rules: Rules,
 ) -> None:
+    now = utcnow()
+    # The reply is due within the SLA from when the review was written (or collected).
+    reply_due = (mention.published_at or mention.collected_at) + rules.reply_sla if decision.needs_reply else None
+    publish_after = rules.publish_after(mention.id, now) if decision.status == MentionStatus.TO_PUBLISH else None
+    owner = _product_owner(mention, rules)
     # Conditional update: if another worker routed this mention first, we change nothing.
     changed = session.execute(
         update(Mention)
         .where(Mention.id == mention.id, Mention.status == MentionStatus.CLASSIFIED)
-        .values(status=decision.status, rejection_reason=decision.rejection)
+        .values(
+            status=decision.status,
+            rejection_reason=decision.rejection,
+            reply_due_at=reply_due,
+            publish_after=publish_after,
+            assignee=owner or mention.assignee,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if not changed:
@@ -116,6 +150,9 @@ def _apply(
         "score": decision.score,
         "threshold": decision.threshold,
         "model": f"{classification.model_name}@{classification.model_version}",
+        "publish_after": publish_after.isoformat() if publish_after else None,
+        "held_for_moderator": decision.status == MentionStatus.TO_PUBLISH and publish_after is None,
+        "product_owner": owner,
     }
     session.add(
         ModerationEvent(
@@ -138,12 +175,7 @@ def _apply(
                 channel=channel,
                 payload={
                     "mention_id": mention.id,
-                    # The reply is due within the SLA from when the review was written (or collected).
-                    "reply_due": (
-                        ((mention.published_at or mention.collected_at) + reply_sla).isoformat()
-                        if decision.status == MentionStatus.TO_REPLY
-                        else None
-                    ),
+                    "reply_due": reply_due.isoformat() if reply_due else None,
                     "source": source.name,
                     "source_kind": source.kind,
                     "url": mention.url,
@@ -157,6 +189,19 @@ def _apply(
                 },
             )
         )
+
+    if owner is not None:
+        session.refresh(mention)
+        notify.queue_owner_notice(session, mention, owner)
+
+
+def _product_owner(mention: Mention, rules: Rules) -> str | None:
+    """The owner of the product, when this review of it is rated `low_rating` or less (on a 5-point scale)."""
+    if mention.product is None or mention.rating_normalised is None:
+        return None
+    if 1 + 4 * mention.rating_normalised > rules.low_rating + 1e-9:
+        return None
+    return rules.product_owners.get(mention.product)
 
 
 def _author_view(mention: Mention, author: AuthorSignals) -> dict[str, object] | None:

@@ -1,8 +1,8 @@
 """Routing policy: pure functions from what a mention is and what the model said, to where it goes.
 
 DESIGN.md rule 1: sentiment routes replies and alerts; it never decides publication. An own review with
-consent goes to the publishing queue whatever its sentiment; a negative one also goes to the reply queue
-first, so it is published beside the brand's answer.
+consent goes to the publishing queue whatever its sentiment, on the same path and with the same delays; a
+negative one also needs a reply (`needs_reply`), shown beside it once written.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Decision:
     threshold: float | None = None
     rejection: RejectionReason | None = None
     alert: AlertKind | None = None
+    needs_reply: bool = False  # the reply queue, with its SLA; independent of the publication state
 
 
 def polarity(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) -> tuple[str, str, float]:
@@ -101,7 +102,18 @@ def decide(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) 
                 alert=AlertKind.NEGATIVE_MENTION,
             )
         return Decision(MentionStatus.WATCH, "post", f"{label} mention ({why})", score)
-    if label == "negative":
+    negative = label == "negative"
+    if facts.own_source and facts.consent:
+        return Decision(
+            MentionStatus.TO_PUBLISH,
+            "own_review_with_consent",
+            f"{label} review ({why})",
+            score,
+            thresholds.negative if negative else None,
+            alert=AlertKind.REVIEW_TO_ANSWER if negative else None,
+            needs_reply=negative,
+        )
+    if negative:
         return Decision(
             MentionStatus.TO_REPLY,
             "negative_review",
@@ -109,9 +121,8 @@ def decide(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) 
             score,
             thresholds.negative,
             alert=AlertKind.REVIEW_TO_ANSWER,
+            needs_reply=True,
         )
-    if facts.own_source and facts.consent:
-        return Decision(MentionStatus.TO_PUBLISH, "own_review_with_consent", f"{label} review ({why})", score)
     if facts.own_source:
         return Decision(MentionStatus.WATCH, "own_review_without_consent", "no publication consent", score)
     return Decision(MentionStatus.WATCH, "third_party_review", f"{label} review on another platform ({why})", score)

@@ -22,7 +22,7 @@ from models import Alert, AlertKind, Brand, Source
 from models.catalogue import sync_brands
 from models.db import make_engine, make_session_factory, upgrade
 from moderation.classifier.base import Classifier
-from moderation.jobs import classify_pending, route_classified
+from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
 from reports import html
 from reports.figures import brand_figures
@@ -130,10 +130,48 @@ def classify(context: Context) -> int:
 
 def route(context: Context) -> int:
     t = context.settings.classifier.thresholds
-    sla = timedelta(hours=context.settings.moderation.reply_sla_hours)
     return route_classified(
-        context.sessions, Thresholds(t.negative, t.toxic, t.spam), context.settings.slack.channel, sla
+        context.sessions, Thresholds(t.negative, t.toxic, t.spam), context.settings.slack.channel, rules(context)
     )
+
+
+def rules(context: Context) -> Rules:
+    m = context.settings.moderation
+    return Rules(
+        timedelta(hours=m.reply_sla_hours),
+        m.publishing,
+        timedelta(hours=m.auto_approve_hours),
+        m.auto_sample_share,
+        m.low_rating,
+        dict(m.product_owners),
+    )
+
+
+def publish_due(context: Context) -> int:
+    """Automatic approval ("auto" publishing mode): publish what no moderator stopped in time."""
+    from moderation.deadlines import publish_due as publish
+
+    return publish(context.sessions)
+
+
+def remind_replies(context: Context) -> int:
+    from moderation.deadlines import remind_replies as remind
+
+    near = timedelta(hours=context.settings.moderation.reply_reminder_hours)
+    return remind(context.sessions, context.settings.slack.channel, near)
+
+
+def notify(context: Context) -> tuple[int, int]:
+    """Send queued notices (authors told of a rejection, product owners of a low rating)."""
+    from moderation.notify import SinkNotifier, SmtpNotifier, send_due
+
+    smtp = context.settings.moderation.smtp
+    notifier = (
+        SmtpNotifier(smtp.host, smtp.port, smtp.sender, smtp.user, smtp.password, smtp.starttls)
+        if smtp.host
+        else SinkNotifier(context.settings.path(smtp.sink_path))
+    )
+    return send_due(context.sessions, notifier, smtp.max_attempts)
 
 
 def fatigue(context: Context) -> Fatigue:

@@ -51,7 +51,10 @@ def build_scheduler(context: jobs.Context) -> BlockingScheduler:
     every("classify", jobs.classify, context, minutes=intervals.classify_minutes)
     every("route", jobs.route, context, minutes=intervals.route_minutes)
     every("crises", jobs.watch_crises, context, minutes=settings.signals.check_minutes)
+    every("publish", jobs.publish_due, context, minutes=intervals.route_minutes)
+    every("reply-reminders", jobs.remind_replies, context, minutes=intervals.route_minutes)
     every("send", jobs.send, context, minutes=intervals.send_minutes)
+    every("notify", jobs.notify, context, minutes=intervals.send_minutes)
     every("report", jobs.weekly_report, context, hours=intervals.report_hours)
     return scheduler
 

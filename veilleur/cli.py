@@ -60,7 +60,8 @@ def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-d
         console.print(f"crawl {source}: {'ok' if status == 0 else f'failed (exit {status})'}")
     console.print(
         f"classified {result.classified}, routed {result.routed}, alerts sent {result.sent}"
-        f" (failed {result.send_failed})"
+        f" (failed {result.send_failed}), published automatically {result.published},"
+        f" reply reminders {result.reminders}, notices sent {result.notified}"
     )
     for path in result.reports:
         console.print(f"report: {path}")
@@ -204,7 +205,9 @@ def _mount() -> None:
     from veilleur.commands.classify import classify
     from veilleur.commands.extract import extract_command
     from veilleur.commands.model import app as model
+    from veilleur.commands.queue import app as queue
 
+    app.add_typer(queue, name="queue")
     app.add_typer(signals, name="signals")
     app.add_typer(model, name="model")
     app.add_typer(survey, name="survey")

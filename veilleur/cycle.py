@@ -17,6 +17,9 @@ class CycleResult:
     crawled: dict[str, int] = field(default_factory=dict)  # source -> exit status
     classified: int = 0
     routed: int = 0
+    published: int = 0  # automatic approvals whose delay had passed
+    reminders: int = 0  # reply SLA reminders queued
+    notified: int = 0  # notices sent (authors, product owners)
     sent: int = 0
     send_failed: int = 0
     reports: list[Path] = field(default_factory=list)
@@ -48,10 +51,13 @@ def run_cycle(context: jobs.Context, console: Console, min_interval: float = 1.0
         task = progress.add_task("routing", total=None)
         result.routed = jobs.route(context)
         progress.update(task, total=result.routed, completed=result.routed)
+        result.published = jobs.publish_due(context)
+        result.reminders = jobs.remind_replies(context)
         task = progress.add_task("sending alerts", total=None)
         sent = jobs.send(context, min_interval)
         result.sent, result.send_failed = sent.sent, sent.failed
         progress.update(task, total=sent.sent + sent.failed + sent.retrying, completed=sent.sent)
+        result.notified, _ = jobs.notify(context)
     end = datetime.now(UTC)
     # Reviews can be years old: the cycle's report covers everything collected so far.
     start = datetime(1990, 1, 1, tzinfo=UTC)

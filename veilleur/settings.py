@@ -105,9 +105,35 @@ class ClassifierSettings(_Section):
     thresholds: Thresholds = Thresholds()
 
 
+class SmtpSettings(_Section):
+    """Where author and product-owner notices leave from. No host: a local JSONL sink (the demo's default)."""
+
+    host: str = ""
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = "veilleur@localhost"
+    user: str = ""
+    password: str = ""  # a secret: set VEILLEUR__MODERATION__SMTP__PASSWORD
+    starttls: bool = False
+    sink_path: str = "var/mail-sink.jsonl"
+    max_attempts: int = Field(default=5, ge=1)
+
+
 class ModerationSettings(_Section):
     reply_sla_hours: int = Field(default=24, ge=1)
+    # A reminder goes to Slack when a reply is due within this many hours, another when it is late.
+    reply_reminder_hours: int = Field(default=4, ge=0)
     undo_minutes: int = Field(default=10, ge=0)
+    # "one_click": every review waits for a moderator. "auto": published after auto_approve_hours unless a
+    # moderator acts first, except a sampled share held for a moderator. Sentiment plays no part in either.
+    publishing: Literal["one_click", "auto"] = "one_click"
+    auto_approve_hours: float = Field(default=24.0, ge=0)
+    auto_sample_share: float = Field(default=0.1, ge=0, le=1)
+    # Product reviews rated this or less (on 5) go to the product's owner (an e-mail address), by product ref.
+    low_rating: float = Field(default=3.0, ge=1, le=5)
+    product_owners: dict[str, str] = Field(default_factory=dict)
+    # Reply templates: language -> template name -> text; {name} is the author's display name.
+    reply_templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+    smtp: SmtpSettings = SmtpSettings()
 
 
 class SlackSettings(_Section):
@@ -141,8 +167,34 @@ class SlackSettings(_Section):
         return value
 
 
+class TopicSettings(_Section):
+    """A topic of the customer journey and example phrases (French and English) that mean it."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    examples: list[str] = Field(min_length=2)
+
+
 class ReportSettings(_Section):
     out_dir: str = "var/reports"
+    # The weekly report (every [scheduler] report_hours): these files are kept in out_dir and posted to Slack.
+    weekly_formats: list[Literal["html", "pdf", "csv"]] = ["html", "pdf"]
+    post_to_slack: bool = True
+    # "Products rated 3 or less over their last N reviews".
+    product_last_reviews: int = Field(default=10, ge=1)
+    product_max_rating: float = Field(default=3.0, ge=1, le=5)
+    # Weak signals: a topic is rare under this share of the period's tagged mentions.
+    rare_topic_share: float = Field(default=0.05, ge=0, le=1)
+    # Empty: the built-in list (reports/topic_list.py). Changing the list re-tags mentions (a new tagger version).
+    topics: list[TopicSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_topics(self) -> ReportSettings:
+        names = [topic.name for topic in self.topics]
+        duplicates = sorted({name for name in names if names.count(name) > 1 or name == "other"})
+        if duplicates:
+            raise ValueError(f"topic names must be unique and not 'other': {', '.join(duplicates)}")
+        return self
 
 
 class SchedulerSettings(_Section):
@@ -208,6 +260,38 @@ class PrivacySettings(_Section):
     retention_hours: int = Field(default=24, ge=1)
 
 
+class ConsoleUser(_Section):
+    """A console account. In header mode the proxy authenticates and password_hash stays empty."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
+    role: Literal["viewer", "moderator", "admin"]
+    password_hash: str = ""  # from `veilleur console hash-password`
+
+
+class ConsoleSettings(_Section):
+    """The moderation console at /console on `veilleur serve` (docs/console.md)."""
+
+    # Signs the session cookie: set VEILLEUR__CONSOLE__SECRET_KEY. Empty keeps the console off.
+    secret_key: str = ""
+    # "password": local accounts below. "header": a trusted reverse proxy names the user in `header`.
+    auth: Literal["password", "header"] = "password"
+    header: str = "X-Forwarded-User"
+    users: list[ConsoleUser] = Field(default_factory=list)
+    session_hours: float = Field(default=12.0, gt=0)
+    # Failed logins allowed per client address and per user name within the window.
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    page_size: int = Field(default=50, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _unique_users(self) -> ConsoleSettings:
+        names = [user.name for user in self.users]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"console user names must be unique: {', '.join(duplicates)}")
+        return self
+
+
 class ServeSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -232,6 +316,7 @@ class Settings(_Section):
     publishing: PublishingSettings = PublishingSettings()
     privacy: PrivacySettings = PrivacySettings()
     serve: ServeSettings = ServeSettings()
+    console: ConsoleSettings = ConsoleSettings()
     demo: DemoSettings = DemoSettings()
     brands: list[BrandSettings] = Field(default_factory=list)
     # Where the file was read from: relative paths in settings are relative to its folder.

@@ -1,7 +1,9 @@
 """The brand's own post-purchase reviews (its satisfaction survey export), CSV or JSON, checked row by row.
 
 Columns (CSV header or JSON keys): order_ref, submitted_at, experienced_at, rating, consent are required;
-review_id, rating_best (default 5), title, text, author, language are optional. Every problem is reported
+review_id, rating_best (default 5), title, text, author, language, email (to tell the author of a rejection),
+product, location and verified (yes when the brand's order system matched the order reference: only then is
+the review shown as a verified purchase) are optional. Every problem is reported
 with its line (CSV: the line in the file; JSON: the entry's number), and a file with any problem gives no
 reviews at all: a survey export is imported whole or not at all.
 """
@@ -20,7 +22,19 @@ from crawlers.normalise import parse_date, parse_number
 from crawlers.parsing.french import french_date
 
 REQUIRED = ("order_ref", "submitted_at", "experienced_at", "rating", "consent")
-OPTIONAL = ("review_id", "rating_best", "title", "text", "author", "language")
+OPTIONAL = (
+    "review_id",
+    "rating_best",
+    "title",
+    "text",
+    "author",
+    "language",
+    "email",
+    "product",
+    "location",
+    "verified",
+)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 YES = {"1", "true", "yes", "y", "oui", "o", "vrai"}
 YEAR = re.compile(r"\b\d{4}\b")
 NO = {"0", "false", "no", "n", "non", "faux"}
@@ -123,6 +137,12 @@ def _item(values: Any, url: str) -> MentionItem:
     review_id = str(values.get("review_id") or "").strip() or None
     if len(order_ref) > 150 or len(review_id or "") > 150:
         raise ValueError("order_ref and review_id must be at most 150 characters")
+    email = _str(values, "email")
+    if email is not None and (len(email) > 320 or not EMAIL.match(email)):
+        raise ValueError(f"email {email!r} is not an e-mail address")
+    product, location = _str(values, "product"), _str(values, "location")
+    if len(product or "") > 200 or len(location or "") > 200:
+        raise ValueError("product and location must be at most 200 characters")
     return MentionItem(
         url=url,
         kind="review",
@@ -139,6 +159,10 @@ def _item(values: Any, url: str) -> MentionItem:
         experienced_at=experienced,
         order_ref=order_ref,
         consent=_consent(values["consent"]),
+        verified_purchase=values.get("verified") not in (None, "") and _consent(values["verified"], "verified"),
+        contact=email,
+        product=product,
+        location=location,
     )
 
 
@@ -164,7 +188,7 @@ def _date(values: dict[str, Any], key: str):  # type: ignore[no-untyped-def]
         raise ValueError(f"{key} {values.get(key)!r} is not a date") from None
 
 
-def _consent(value: Any) -> bool:
+def _consent(value: Any, key: str = "consent") -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -172,4 +196,4 @@ def _consent(value: Any) -> bool:
         return True
     if text in NO:
         return False
-    raise ValueError(f"consent {value!r} is not yes/no (oui/non, true/false, 1/0)")
+    raise ValueError(f"{key} {value!r} is not yes/no (oui/non, true/false, 1/0)")

@@ -68,6 +68,8 @@ class StorePipeline:
                 verified_purchase=item.verified_purchase,
                 order_ref=item.order_ref,
                 consent=item.consent or source.consent,
+                product=item.product,
+                location=item.location,
             )
         )
         return True
@@ -83,4 +85,6 @@ class StorePipeline:
                 source_kind=source_kind, handle=handle, name=item.author, display_name=minimised_name(item.author)
             )
             session.add(author)
+        if item.contact:
+            author.contact = item.contact  # the newest address the author gave
         return author

@@ -25,7 +25,9 @@ POST = MentionFacts("post", own_source=False, consent=False, rating_normalised=N
     [
         (OWN, POSITIVE, MentionStatus.TO_PUBLISH, None, None),
         (OWN_NO_CONSENT, POSITIVE, MentionStatus.WATCH, None, None),
-        (OWN, NEGATIVE, MentionStatus.TO_REPLY, None, AlertKind.REVIEW_TO_ANSWER),
+        # Negative or positive, an own review with consent takes the same publishing path (DESIGN.md rule 1).
+        (OWN, NEGATIVE, MentionStatus.TO_PUBLISH, None, AlertKind.REVIEW_TO_ANSWER),
+        (OWN_NO_CONSENT, NEGATIVE, MentionStatus.TO_REPLY, None, AlertKind.REVIEW_TO_ANSWER),
         (THIRD_PARTY, NEGATIVE, MentionStatus.TO_REPLY, None, AlertKind.REVIEW_TO_ANSWER),
         (THIRD_PARTY, POSITIVE, MentionStatus.WATCH, None, None),
         (OWN, TOXIC, MentionStatus.REJECTED, RejectionReason.ABUSIVE, None),
@@ -43,7 +45,8 @@ def test_routes(facts, prediction, status, rejection, alert):
 
 def test_the_authors_rating_wins_over_the_model():
     one_star = MentionFacts("review", True, True, rating_normalised=0.0)
-    assert decide(one_star, POSITIVE, T).status == MentionStatus.TO_REPLY
+    assert decide(one_star, POSITIVE, T).needs_reply
+    assert not decide(MentionFacts("review", True, True, rating_normalised=1.0), NEGATIVE, T).needs_reply
     five_stars = MentionFacts("review", True, True, rating_normalised=1.0)
     assert decide(five_stars, NEGATIVE, T).status == MentionStatus.TO_PUBLISH
 
@@ -63,3 +66,9 @@ def test_troll_signals_raise_an_abuse_alert_for_a_negative_post_under_the_abuse_
     assert "7 posts in the last hour" in decision.reason
     quiet_author = MentionFacts("post", False, False, None, AuthorSignals(posts_last_hour=1))
     assert decide(quiet_author, NEGATIVE, T).alert == AlertKind.NEGATIVE_MENTION
+
+
+@pytest.mark.parametrize("facts", [OWN, OWN_NO_CONSENT, THIRD_PARTY])
+def test_negative_reviews_need_a_reply_and_positive_ones_do_not(facts):
+    assert decide(facts, NEGATIVE, T).needs_reply
+    assert not decide(facts, POSITIVE, T).needs_reply

@@ -1,0 +1,96 @@
+"""The clock-driven part of moderation: automatic approval when its delay has passed, and reply reminders when
+an SLA is near or past. Both run as worker jobs and are safe to run twice (conditional updates, dedupe keys)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Alert, AlertKind, Mention, MentionStatus, utcnow
+from moderation.workflow import WorkflowError, publish
+
+CLOSED = (MentionStatus.REJECTED, MentionStatus.WITHDRAWN)
+
+
+def publish_due(sessions: sessionmaker[Session], now: datetime | None = None) -> int:
+    """Publish every review whose automatic-approval time has come (set by the router in "auto" mode only)."""
+    now = now or utcnow()
+    with sessions() as session:
+        due = session.scalars(
+            select(Mention.id)
+            .where(Mention.status == MentionStatus.TO_PUBLISH, Mention.publish_after <= now)
+            .order_by(Mention.publish_after)
+        ).all()
+    published = 0
+    for mention_id in due:
+        with sessions.begin() as session:
+            try:
+                publish(session, mention_id, "auto", "approved automatically: no moderator objected in time")
+            except WorkflowError:
+                continue  # a moderator acted first
+        published += 1
+    return published
+
+
+def reply_queue(session: Session) -> list[Mention]:
+    """Every mention waiting for the brand's answer, most urgent first."""
+    return list(
+        session.scalars(
+            select(Mention)
+            .where(Mention.reply_due_at.is_not(None), Mention.reply_text.is_(None), Mention.status.not_in(CLOSED))
+            .order_by(Mention.reply_due_at)
+        )
+    )
+
+
+def sla_state(mention: Mention, now: datetime, near: timedelta) -> str | None:
+    """'late', 'near' or 'ok' for a mention waiting for a reply; None when nothing is due."""
+    if mention.reply_due_at is None or mention.reply_text is not None:
+        return None
+    if mention.reply_due_at <= now:
+        return "late"
+    return "near" if mention.reply_due_at - now <= near else "ok"
+
+
+def remind_replies(sessions: sessionmaker[Session], channel: str, near: timedelta, now: datetime | None = None) -> int:
+    """One Slack reminder when a reply is due within `near`, one more when it is late. Returns how many queued."""
+    now = now or utcnow()
+    queued = 0
+    with sessions.begin() as session:
+        for mention in reply_queue(session):
+            state = sla_state(mention, now, near)
+            if state not in ("near", "late"):
+                continue
+            key = f"{AlertKind.REPLY_DUE.value}:{state}:mention:{mention.id}"
+            if session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is not None:
+                continue
+            assert mention.reply_due_at is not None
+            session.add(
+                Alert(
+                    brand_id=mention.source.brand_id,
+                    mention_id=mention.id,
+                    kind=AlertKind.REPLY_DUE,
+                    dedupe_key=key,
+                    channel=channel,
+                    payload={
+                        "mention_id": mention.id,
+                        "source": mention.source.name,
+                        "url": mention.url,
+                        "title": mention.title,
+                        "text": mention.text,
+                        "rating": mention.rating,
+                        "rating_best": mention.rating_best,
+                        "reply_due": mention.reply_due_at.isoformat(),
+                        "assignee": mention.assignee,
+                        "why": {
+                            "rule": f"reply_{state}",
+                            "reason": ("reply late since " if state == "late" else "reply due at ")
+                            + mention.reply_due_at.isoformat(timespec="minutes"),
+                        },
+                    },
+                )
+            )
+            queued += 1
+    return queued

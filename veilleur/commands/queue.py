@@ -1,0 +1,272 @@
+"""`veilleur queue list|show|approve|reject|reply|assign|handled|correct|undo|corrections`: moderation from the
+terminal. Every action goes through moderation/workflow.py, as Slack buttons and the console do, and is
+audited with `cli:<user>` as the actor."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Classification, Correction, Mention, ModerationEvent, RejectionReason
+from veilleur.settings import SettingsError, load_settings
+
+app = typer.Typer(help="Moderation queues: list, show and act on reviews.", no_args_is_help=True)
+console = Console(highlight=False)
+SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
+ActorOption = Annotated[str | None, typer.Option("--as", help="who acts (default: your login name)")]
+IdsArgument = Annotated[list[int], typer.Argument(help="mention ids")]
+
+
+def _context(path: Path):  # type: ignore[no-untyped-def]
+    from scheduler.jobs import Context
+
+    try:
+        settings = load_settings(path)
+    except SettingsError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    return Context(settings, path)
+
+
+def _actor(name: str | None) -> str:
+    return f"cli:{name or getpass.getuser()}"
+
+
+@app.command("list")
+def list_queue(
+    queue: Annotated[str, typer.Argument(help="to_publish, to_reply, flagged, rejected or published")] = "to_publish",
+    brand: Annotated[str | None, typer.Option(help="brand slug")] = None,
+    limit: Annotated[int, typer.Option(help="rows shown")] = 50,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """The queue, most urgent first: id, source, rating, language, SLA, assignee, first words."""
+    from moderation.deadlines import sla_state
+    from moderation.queues import queue_query
+
+    context = _context(settings)
+    try:
+        query = queue_query(queue, brand)
+    except ValueError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    now = datetime.now(UTC)
+    near = timedelta(hours=context.settings.moderation.reply_reminder_hours)
+    with context.sessions() as session:
+        rows = session.scalars(query.limit(limit)).all()
+        table = Table(title=f"{queue} ({len(rows)} shown)")
+        for column in ("id", "source", "rating", "lang", "reply due", "assignee", "text"):
+            table.add_column(column)
+        for mention in rows:
+            due = mention.reply_due_at.strftime("%d/%m %H:%M") if mention.reply_due_at else ""
+            state = sla_state(mention, now, near)
+            table.add_row(
+                str(mention.id),
+                mention.source.name,
+                f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "",
+                mention.language or "",
+                f"{due} {state}" if state else due,
+                mention.assignee or "",
+                " ".join((((mention.title + ". ") if mention.title else "") + mention.text).split())[:70],
+                style="red" if state == "late" else None,
+            )
+    console.print(table)
+    context.close()
+
+
+@app.command()
+def show(mention_id: int, settings: SettingsOption = Path("settings.toml")) -> None:
+    """One review: its text, dates, what the model said, why it was routed, its audit history."""
+    context = _context(settings)
+    with context.sessions() as session:
+        mention = session.get(Mention, mention_id)
+        if mention is None:
+            console.print(f"[red]error:[/red] no mention {mention_id}")
+            raise typer.Exit(1)
+        _print_mention(session, mention)
+    context.close()
+
+
+def _print_mention(session: Session, mention: Mention) -> None:
+    author = mention.author
+    console.print(f"[bold]#{mention.id}[/bold] {mention.kind.value} from {mention.source.name} · {mention.status}")
+    console.print(f"url: {mention.url or '-'}")
+    console.print(
+        f"author: {(author.display_name or '-') if author else '-'} ({author.handle[:12] if author else '-'})"
+    )
+    rating = f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "-"
+    console.print(f"rating: {rating} · language: {mention.language or '-'} · product: {mention.product or '-'}")
+    console.print(f"written: {mention.published_at} · experienced: {mention.experienced_at}")
+    console.print(f"reply due: {mention.reply_due_at or '-'} · assignee: {mention.assignee or '-'}")
+    if mention.title:
+        console.print(f"[bold]{mention.title}[/bold]", markup=True)
+    console.print(mention.text, markup=False)
+    if mention.reply_text:
+        console.print(f"reply ({mention.reply_at}):", markup=False)
+        console.print(mention.reply_text, markup=False)
+    classification = session.scalars(
+        select(Classification).where(Classification.mention_id == mention.id).order_by(Classification.id.desc())
+    ).first()
+    if classification is not None:
+        console.print(
+            f"model {classification.model_name}@{classification.model_version}: {classification.sentiment}, "
+            f"{classification.stars:.1f} stars, toxic {classification.toxic:.2f}, spam {classification.spam:.2f}"
+        )
+    events = session.scalars(
+        select(ModerationEvent).where(ModerationEvent.mention_id == mention.id).order_by(ModerationEvent.id)
+    ).all()
+    for event in events:
+        console.print(
+            f"  {event.at:%Y-%m-%d %H:%M} {event.actor}: {event.action} {event.from_status} -> {event.to_status}"
+            f" ({event.reason})",
+            markup=False,
+        )
+
+
+def _act(settings: Path, ids: list[int], action) -> None:  # type: ignore[no-untyped-def]
+    """Run the action on each id in its own savepoint; report each; exit 1 if any did not apply."""
+    from moderation.workflow import bulk
+
+    context = _context(settings)
+    with context.sessions.begin() as session:
+        result = bulk(session, ids, lambda mention_id: action(session, mention_id))
+    for mention_id in result.done:
+        console.print(f"#{mention_id}: done")
+    for mention_id, error in result.failed.items():
+        console.print(f"[red]#{mention_id}: {error}[/red]")
+    context.close()
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def approve(ids: IdsArgument, who: ActorOption = None, settings: SettingsOption = Path("settings.toml")) -> None:
+    """Publish these reviews (one or many)."""
+    from moderation.workflow import publish
+
+    _act(settings, ids, lambda session, mention_id: publish(session, mention_id, _actor(who)))
+
+
+@app.command()
+def reject(
+    ids: IdsArgument,
+    reason: Annotated[str, typer.Option(help=", ".join(r.value for r in RejectionReason))],
+    note: Annotated[str, typer.Option(help="a note for the audit log")] = "",
+    who: ActorOption = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Reject (or withdraw, if published) with one reason from the fixed list; the author is told."""
+    from moderation.workflow import reject as reject_one
+
+    try:
+        chosen = RejectionReason(reason)
+    except ValueError:
+        console.print(
+            f"[red]error:[/red] unknown reason {reason!r}: one of {', '.join(r.value for r in RejectionReason)}"
+        )
+        raise typer.Exit(2) from None
+    _act(settings, ids, lambda session, mention_id: reject_one(session, mention_id, _actor(who), chosen, note))
+
+
+@app.command()
+def reply(
+    mention_id: int,
+    text: Annotated[str | None, typer.Option(help="the reply")] = None,
+    template: Annotated[
+        str | None, typer.Option(help="a reply template name from [moderation.reply_templates]")
+    ] = None,
+    who: ActorOption = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Record the brand's reply (shown with the review when it is published)."""
+    from moderation.replies import TemplateError, render_template
+    from moderation.workflow import reply as reply_one
+
+    if (text is None) == (template is None):
+        console.print("[red]error:[/red] give either --text or --template")
+        raise typer.Exit(2)
+    context = _context(settings)
+    templates = context.settings.moderation.reply_templates
+    with context.sessions() as session:
+        mention = session.get(Mention, mention_id)
+        try:
+            body = text if text is not None else render_template(templates, mention, template or "")
+        except TemplateError as error:
+            console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(2) from None
+    context.close()
+    _act(settings, [mention_id], lambda session, one: reply_one(session, one, _actor(who), body))
+
+
+@app.command()
+def assign(
+    ids: IdsArgument,
+    to: Annotated[str, typer.Option(help="who will handle it")],
+    who: ActorOption = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    from moderation.workflow import assign as assign_one
+
+    _act(settings, ids, lambda session, mention_id: assign_one(session, mention_id, _actor(who), to))
+
+
+@app.command()
+def handled(ids: IdsArgument, who: ActorOption = None, settings: SettingsOption = Path("settings.toml")) -> None:
+    """The brand answered elsewhere: take these out of the reply queue."""
+    from moderation.workflow import mark_handled
+
+    _act(settings, ids, lambda session, mention_id: mark_handled(session, mention_id, _actor(who)))
+
+
+@app.command()
+def correct(
+    mention_id: int,
+    task: Annotated[str, typer.Option(help="sentiment, stars, toxic or spam")],
+    label: Annotated[str, typer.Option(help="negative|neutral|positive, 1-5, or 0|1")],
+    who: ActorOption = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Correct the classifier ("this is not abusive": --task toxic --label 0); kept as a training label."""
+    from moderation.workflow import correct as correct_one
+
+    _act(settings, [mention_id], lambda session, one: correct_one(session, one, _actor(who), task, label))
+
+
+@app.command()
+def undo(mention_id: int, who: ActorOption = None, settings: SettingsOption = Path("settings.toml")) -> None:
+    """Undo the last action on a review, within [moderation] undo_minutes."""
+    from moderation.workflow import undo as undo_one
+
+    window = timedelta(minutes=load_settings(settings).moderation.undo_minutes)
+    _act(settings, [mention_id], lambda session, one: undo_one(session, one, _actor(who), window))
+
+
+@app.command()
+def corrections(
+    out: Annotated[Path, typer.Option(help="JSONL file for `veilleur model train --corrections`")],
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Export moderators' corrections as training labels ({"text", "task", "label"} per line)."""
+    context = _context(settings)
+    with context.sessions() as session:
+        rows = session.execute(
+            select(Mention.title, Mention.text, Correction.task, Correction.label)
+            .join(Mention, Mention.id == Correction.mention_id)
+            .order_by(Correction.id)
+        ).all()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as file:
+        for title, text, task, label in rows:
+            # The model reads the title with the text (moderation/jobs.py): so does its training.
+            line = {"text": f"{title}. {text}" if title else text, "task": task, "label": label}
+            file.write(json.dumps(line, ensure_ascii=False) + "\n")
+    console.print(f"{out}: {len(rows)} corrections")
+    context.close()
