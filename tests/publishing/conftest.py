@@ -21,7 +21,7 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     with factory.begin() as session:
         brand = Brand(slug="acme", name="Acme & Fils")
         session.add(brand)
-        session.add(Source(brand=brand, name="survey", kind="survey", own=True, consent=True))
+        session.add(Source(brand=brand, name="survey", kind="survey", own=True))
         session.add(Source(brand=brand, name="trustpilot", kind="trustpilot"))
     yield factory
     engine.dispose()

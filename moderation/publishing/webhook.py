@@ -1,0 +1,168 @@
+"""Push feed changes to the brand's site: one signed POST per `webhook_delivery` row, retried until a 2xx.
+
+The delivery row holds no copy of the review: the body is the feed entry as it is when sent (so an erased or
+withdrawn review is sent as withdrawn, and a retry after a reply carries the reply). A sender claims a row with
+a conditional UPDATE that pushes `next_attempt_at` past its lease, so two senders never post the same row at
+once; a sender that dies after the POST but before recording it posts again after the lease (at least once:
+the site dedupes on `X-Veilleur-Delivery`). A site that is down loses nothing: the rows wait.
+
+Signature: `X-Veilleur-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>` with the shared secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Brand, WebhookDelivery, utcnow
+from moderation.publishing.feed import feed_entry
+
+LEASE = timedelta(minutes=5)  # longer than any POST can take (timeout_seconds)
+USER_AGENT = "Veilleur-webhook/1"
+# (url, body, headers, timeout) -> HTTP status; raises OSError when the site cannot be reached.
+Post = Callable[[str, bytes, dict[str, str], float], int]
+
+
+@dataclass
+class WebhookResult:
+    sent: int = 0
+    failed: int = 0
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify(secret: str, header: str, body: bytes, now: float, tolerance: float = 300) -> bool:
+    """What the receiving site does: recompute the HMAC, compare in constant time, refuse old timestamps."""
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(now - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), f"t={timestamp},v1={parts.get('v1', '')}")
+
+
+def body_of(session: Session, delivery: WebhookDelivery) -> dict[str, Any]:
+    """The message for one delivery, from the feed as it is now."""
+    brand = session.get_one(Brand, delivery.brand_id).slug
+    current = feed_entry(session, delivery.mention_id)
+    if current is None:  # withdrawn, erased, or un-published since: the site must drop it
+        return {"event": "withdrawn", "brand": brand, "id": delivery.mention_id}
+    # A "withdrawn" row sent after the review came back (undo) carries the review again.
+    event = "published" if delivery.event == "withdrawn" else delivery.event
+    return {"event": event, "brand": brand, **current}
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return int(error.code)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirected POST would lose its body (or become a GET): a 3xx is a failure to fix in settings.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def due_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
+    return list(
+        session.scalars(
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.delivered_at.is_(None),
+                or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+            )
+            .order_by(WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim(session: Session, delivery_id: int, now: datetime) -> bool:
+    """True if this sender won the row: a concurrent sender that got here first pushed next_attempt_at on."""
+    won = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.delivered_at.is_(None),
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+        )
+        .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(won)
+
+
+def backoff(attempts: int, ceiling: timedelta) -> timedelta:
+    """1, 2, 4, 8... minutes after the 1st, 2nd, 3rd... failure, never more than `ceiling`."""
+    return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 20)), ceiling)
+
+
+def send_due(
+    sessions: sessionmaker[Session],
+    url: str,
+    secret: str,
+    *,
+    timeout: float = 10.0,
+    retry_max: timedelta = timedelta(minutes=60),
+    now: datetime | None = None,
+    post: Post = http_post,
+) -> WebhookResult:
+    """Post every due delivery once. Without a URL nothing is sent and the rows wait."""
+    result = WebhookResult()
+    if not url:
+        return result
+    now = now or utcnow()
+    with sessions() as session:
+        ids = due_ids(session, now)
+    for delivery_id in ids:
+        with sessions.begin() as session:
+            if not claim(session, delivery_id, now):
+                continue
+            delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
+            message = body_of(session, delivery)
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            "X-Veilleur-Event": str(message["event"]),
+            "X-Veilleur-Delivery": str(delivery_id),
+            "X-Veilleur-Signature": sign(secret, int(utcnow().timestamp()), body),
+        }
+        try:
+            status = post(url, body, headers, timeout)
+            error = None if 200 <= status < 300 else f"HTTP {status}"
+        except OSError as problem:  # refused, DNS, timeout: the site or the network is down
+            error = f"{type(problem).__name__}: {problem}"
+        with sessions.begin() as session:
+            delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
+            if error is None:
+                delivery.delivered_at, delivery.last_error = utcnow(), None
+                result.sent += 1
+            else:
+                delivery.last_error = error[:2000]
+                delivery.next_attempt_at = now + backoff(delivery.attempts, retry_max)
+                result.failed += 1
+    return result
