@@ -157,6 +157,7 @@ def _apply(
     session.add(
         ModerationEvent(
             mention_id=mention.id,
+            at=now,
             actor="policy",
             action="route",
             from_status=MentionStatus.CLASSIFIED.value,

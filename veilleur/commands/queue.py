@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +21,9 @@ from sqlalchemy.orm import Session
 from models import Classification, Correction, Mention, ModerationEvent, RejectionReason
 from veilleur.settings import SettingsError, load_settings
 
+if TYPE_CHECKING:
+    from scheduler.jobs import Context
+
 app = typer.Typer(help="Moderation queues: list, show and act on reviews.", no_args_is_help=True)
 console = Console(highlight=False)
 SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
@@ -26,7 +31,9 @@ ActorOption = Annotated[str | None, typer.Option("--as", help="who acts (default
 IdsArgument = Annotated[list[int], typer.Argument(help="mention ids")]
 
 
-def _context(path: Path):  # type: ignore[no-untyped-def]
+@contextmanager
+def _context(path: Path) -> Iterator[Context]:
+    """The database and settings for one command, closed however the command ends."""
     from scheduler.jobs import Context
 
     try:
@@ -34,7 +41,11 @@ def _context(path: Path):  # type: ignore[no-untyped-def]
     except SettingsError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    return Context(settings, path)
+    context = Context(settings, path)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def _actor(name: str | None) -> str:
@@ -52,47 +63,45 @@ def list_queue(
     from moderation.deadlines import sla_state
     from moderation.queues import queue_query
 
-    context = _context(settings)
-    try:
-        query = queue_query(queue, brand)
-    except ValueError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
-    now = datetime.now(UTC)
-    near = timedelta(hours=context.settings.moderation.reply_reminder_hours)
-    with context.sessions() as session:
-        rows = session.scalars(query.limit(limit)).all()
-        table = Table(title=f"{queue} ({len(rows)} shown)")
-        for column in ("id", "source", "rating", "lang", "reply due", "assignee", "text"):
-            table.add_column(column)
-        for mention in rows:
-            due = mention.reply_due_at.strftime("%d/%m %H:%M") if mention.reply_due_at else ""
-            state = sla_state(mention, now, near)
-            table.add_row(
-                str(mention.id),
-                mention.source.name,
-                f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "",
-                mention.language or "",
-                f"{due} {state}" if state else due,
-                mention.assignee or "",
-                " ".join((((mention.title + ". ") if mention.title else "") + mention.text).split())[:70],
-                style="red" if state == "late" else None,
-            )
-    console.print(table)
-    context.close()
+    with _context(settings) as context:
+        try:
+            query = queue_query(queue, brand)
+        except ValueError as error:
+            console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(2) from None
+        now = datetime.now(UTC)
+        near = timedelta(hours=context.settings.moderation.reply_reminder_hours)
+        with context.sessions() as session:
+            rows = session.scalars(query.limit(limit)).all()
+            table = Table(title=f"{queue} ({len(rows)} shown)")
+            for column in ("id", "source", "rating", "lang", "reply due", "assignee", "text"):
+                table.add_column(column)
+            for mention in rows:
+                due = mention.reply_due_at.strftime("%d/%m %H:%M") if mention.reply_due_at else ""
+                state = sla_state(mention, now, near)
+                table.add_row(
+                    str(mention.id),
+                    mention.source.name,
+                    f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "",
+                    mention.language or "",
+                    f"{due} {state}" if state else due,
+                    mention.assignee or "",
+                    " ".join((((mention.title + ". ") if mention.title else "") + mention.text).split())[:70],
+                    style="red" if state == "late" else None,
+                )
+        console.print(table)
 
 
 @app.command()
 def show(mention_id: int, settings: SettingsOption = Path("settings.toml")) -> None:
     """One review: its text, dates, what the model said, why it was routed, its audit history."""
-    context = _context(settings)
-    with context.sessions() as session:
-        mention = session.get(Mention, mention_id)
-        if mention is None:
-            console.print(f"[red]error:[/red] no mention {mention_id}")
-            raise typer.Exit(1)
-        _print_mention(session, mention)
-    context.close()
+    with _context(settings) as context:
+        with context.sessions() as session:
+            mention = session.get(Mention, mention_id)
+            if mention is None:
+                console.print(f"[red]error:[/red] no mention {mention_id}")
+                raise typer.Exit(1)
+            _print_mention(session, mention)
 
 
 def _print_mention(session: Session, mention: Mention) -> None:
@@ -135,14 +144,13 @@ def _act(settings: Path, ids: list[int], action) -> None:  # type: ignore[no-unt
     """Run the action on each id in its own savepoint; report each; exit 1 if any did not apply."""
     from moderation.workflow import bulk
 
-    context = _context(settings)
-    with context.sessions.begin() as session:
-        result = bulk(session, ids, lambda mention_id: action(session, mention_id))
-    for mention_id in result.done:
-        console.print(f"#{mention_id}: done")
-    for mention_id, error in result.failed.items():
-        console.print(f"[red]#{mention_id}: {error}[/red]")
-    context.close()
+    with _context(settings) as context:
+        with context.sessions.begin() as session:
+            result = bulk(session, ids, lambda mention_id: action(session, mention_id))
+        for mention_id in result.done:
+            console.print(f"#{mention_id}: done")
+        for mention_id, error in result.failed.items():
+            console.print(f"[red]#{mention_id}: {error}[/red]")
     if result.failed:
         raise typer.Exit(1)
 
@@ -193,16 +201,15 @@ def reply(
     if (text is None) == (template is None):
         console.print("[red]error:[/red] give either --text or --template")
         raise typer.Exit(2)
-    context = _context(settings)
-    templates = context.settings.moderation.reply_templates
-    with context.sessions() as session:
-        mention = session.get(Mention, mention_id)
-        try:
-            body = text if text is not None else render_template(templates, mention, template or "")
-        except TemplateError as error:
-            console.print(f"[red]error:[/red] {error}")
-            raise typer.Exit(2) from None
-    context.close()
+    with _context(settings) as context:
+        templates = context.settings.moderation.reply_templates
+        with context.sessions() as session:
+            mention = session.get(Mention, mention_id)
+            try:
+                body = text if text is not None else render_template(templates, mention, template or "")
+            except TemplateError as error:
+                console.print(f"[red]error:[/red] {error}")
+                raise typer.Exit(2) from None
     _act(settings, [mention_id], lambda session, one: reply_one(session, one, _actor(who), body))
 
 
@@ -255,18 +262,17 @@ def corrections(
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
     """Export moderators' corrections as training labels ({"text", "task", "label"} per line)."""
-    context = _context(settings)
-    with context.sessions() as session:
-        rows = session.execute(
-            select(Mention.title, Mention.text, Correction.task, Correction.label)
-            .join(Mention, Mention.id == Correction.mention_id)
-            .order_by(Correction.id)
-        ).all()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as file:
-        for title, text, task, label in rows:
-            # The model reads the title with the text (moderation/jobs.py): so does its training.
-            line = {"text": f"{title}. {text}" if title else text, "task": task, "label": label}
-            file.write(json.dumps(line, ensure_ascii=False) + "\n")
-    console.print(f"{out}: {len(rows)} corrections")
-    context.close()
+    with _context(settings) as context:
+        with context.sessions() as session:
+            rows = session.execute(
+                select(Mention.title, Mention.text, Correction.task, Correction.label)
+                .join(Mention, Mention.id == Correction.mention_id)
+                .order_by(Correction.id)
+            ).all()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as file:
+            for title, text, task, label in rows:
+                # The model reads the title with the text (moderation/jobs.py): so does its training.
+                line = {"text": f"{title}. {text}" if title else text, "task": task, "label": label}
+                file.write(json.dumps(line, ensure_ascii=False) + "\n")
+        console.print(f"{out}: {len(rows)} corrections")

@@ -1,0 +1,101 @@
+"""`veilleur queue` as a moderator uses it, on a real settings file and database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from crawlers.survey_import import import_survey_body
+from models import Mention, MentionStatus, ModerationEvent, Source
+from moderation.jobs import classify_pending, route_classified
+from moderation.policy import Thresholds
+from scheduler import jobs
+from tests.conftest import write_settings
+from tests.moderation.support import RatingClassifier, survey_csv
+from veilleur.cli import app
+from veilleur.settings import load_settings
+
+BRAND = """
+[[brands]]
+slug = "acme"
+name = "Acme"
+
+[[brands.sources]]
+name = "survey"
+kind = "survey"
+urls = ["http://127.0.0.1:1/export.csv"]
+own = true
+"""
+TEMPLATES = """
+[moderation.reply_templates.fr]
+excuses = "Bonjour {name}, toutes nos excuses."
+"""
+
+
+@pytest.fixture
+def settings(tmp_path, database_url):
+    path = write_settings(tmp_path, database_url, BRAND + TEMPLATES)
+    context = jobs.Context(load_settings(path), path)
+    rows = [
+        {"order_ref": "A1", "rating": "5", "text": "Parfait <b>vraiment</b>.", "author": "Marie Dupont"},
+        {"order_ref": "A2", "rating": "1", "text": "Colis arrivé cassé.", "author": "Jean Martin"},
+    ]
+    with context.sessions.begin() as session:
+        source = session.scalars(select(Source)).one()
+        import_survey_body(session, source.id, survey_csv(rows), "export.csv", "https://acme.example/survey")
+    classify_pending(context.sessions, RatingClassifier())
+    route_classified(context.sessions, Thresholds(0.5, 0.5, 0.5), "#alerts")
+    yield path, context
+    context.close()
+
+
+def run(path, *args: str):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["queue", *args, "--settings", str(path)])
+    return result.exit_code, result.output
+
+
+def test_list_approve_undo_reject_reply_and_export_corrections(settings, tmp_path):
+    path, context = settings
+    code, out = run(path, "list", "to_publish")
+    assert code == 0 and "Parfait" in out and "Colis" in out
+    code, out = run(path, "list", "to_reply")
+    assert code == 0 and "Colis" in out and "Parfait" not in out
+    code, out = run(path, "approve", "1", "2", "--as", "alice")
+    assert code == 0 and "#1: done" in out and "#2: done" in out
+    code, out = run(path, "approve", "1", "--as", "alice")
+    assert code == 1 and "is published" in out
+    assert run(path, "undo", "2", "--as", "alice")[0] == 0
+    code, out = run(path, "reject", "2", "--reason", "off_topic", "--as", "bob")
+    assert code == 0
+    code, out = run(path, "reject", "1", "--reason", "rude")
+    assert code == 2 and "unknown reason 'rude'" in out
+    code, out = run(path, "reply", "1", "--template", "excuses", "--as", "alice")
+    assert code == 0
+    code, out = run(path, "reply", "1", "--template", "nope")
+    assert code == 2 and "no reply template 'nope'" in out and "excuses" in out
+    assert run(path, "correct", "2", "--task", "sentiment", "--label", "negative")[0] == 0
+    code, out = run(path, "show", "2")
+    assert code == 0 and "cli:bob: reject" in out and "off_topic" in out
+    out_file = tmp_path / "corrections.jsonl"
+    assert run(path, "corrections", "--out", str(out_file))[0] == 0
+    assert [json.loads(line) for line in out_file.read_text().splitlines()] == [
+        {"text": "Colis arrivé cassé.", "task": "sentiment", "label": "negative"}
+    ]
+    with context.sessions() as session:
+        first, second = session.get_one(Mention, 1), session.get_one(Mention, 2)
+        assert first.status == MentionStatus.PUBLISHED and first.reply_text == "Bonjour Marie D., toutes nos excuses."
+        assert second.status == MentionStatus.REJECTED
+        actors = session.scalars(select(ModerationEvent.actor).order_by(ModerationEvent.id)).all()
+        assert actors == [
+            "policy",
+            "policy",
+            "cli:alice",
+            "cli:alice",
+            "cli:alice",
+            "cli:bob",
+            "cli:alice",
+            *actors[7:],
+        ]
