@@ -1,94 +1,209 @@
-"""Report figures, recomputed from stored mentions and their stored classifications (so a report can be
-regenerated identically, and says which model versions its sentiment comes from)."""
+"""What a report holds: plain dataclasses, filled by reports/collect.py and friends, read by the renderers.
+
+Ratings are on a 1-5 scale whatever the source's own (1 + 4 x rating_normalised). The NPS-like score counts
+rounded stars: promoters 5, detractors 1 to 3, as (promoters - detractors) / rated x 100.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from statistics import median
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+SENTIMENTS = ("negative", "neutral", "positive")
 
-from models import Brand, Classification, Mention, Source
+
+def stars(rating_normalised: float) -> int:
+    """Rounded stars (half up) of a 0-1 rating: 0.875 (4.5/5) counts as 5."""
+    return min(5, max(1, int(1 + 4 * rating_normalised + 0.5)))
 
 
 @dataclass
-class SourceFigures:
-    name: str
-    kind: str
-    healthy: bool
-    health_reason: str | None
+class Tally:
+    """One group's counts over one period."""
+
     mentions: int = 0
-    reviews_rated: int = 0
-    rating_sum: float = 0.0  # on a 1-5 scale
+    reviews: int = 0
+    rated: int = 0
+    rating_sum: float = 0.0
+    stars: list[int] = field(default_factory=lambda: [0] * 5)  # count of 1, 2, 3, 4, 5 stars
     sentiment: Counter[str] = field(default_factory=Counter)
-    statuses: Counter[str] = field(default_factory=Counter)
+    answered: int = 0  # reviews with the brand's reply
+    reply_hours: list[float] = field(default_factory=list)
+    with_deadline: int = 0  # reviews with a reply deadline (SLA)
+    sla_breaches: int = 0  # answered after the deadline, or unanswered and past it at the report's date
+
+    def add(self, other: Tally) -> None:
+        self.mentions += other.mentions
+        self.reviews += other.reviews
+        self.rated += other.rated
+        self.rating_sum += other.rating_sum
+        self.stars = [a + b for a, b in zip(self.stars, other.stars, strict=True)]
+        self.sentiment.update(other.sentiment)
+        self.answered += other.answered
+        self.reply_hours.extend(other.reply_hours)
+        self.with_deadline += other.with_deadline
+        self.sla_breaches += other.sla_breaches
 
     @property
     def average_rating(self) -> float | None:
-        return self.rating_sum / self.reviews_rated if self.reviews_rated else None
+        return self.rating_sum / self.rated if self.rated else None
+
+    @property
+    def nps(self) -> float | None:
+        if not self.rated:
+            return None
+        promoters, detractors = self.stars[4], sum(self.stars[:3])
+        return 100 * (promoters - detractors) / self.rated
 
     def share(self, label: str) -> float | None:
         total = sum(self.sentiment.values())
         return self.sentiment[label] / total if total else None
 
-
-@dataclass
-class BrandFigures:
-    brand: str
-    start: datetime
-    end: datetime
-    sources: list[SourceFigures]
-    models: list[str]
+    @property
+    def answered_share(self) -> float | None:
+        return self.answered / self.reviews if self.reviews else None
 
     @property
-    def total(self) -> SourceFigures:
-        total = SourceFigures("all sources", "", all(s.healthy for s in self.sources), None)
-        for source in self.sources:
-            total.mentions += source.mentions
-            total.reviews_rated += source.reviews_rated
-            total.rating_sum += source.rating_sum
-            total.sentiment.update(source.sentiment)
-            total.statuses.update(source.statuses)
-        return total
+    def median_reply_hours(self) -> float | None:
+        return median(self.reply_hours) if self.reply_hours else None
 
 
-def brand_figures(session: Session, brand_slug: str, start: datetime, end: datetime) -> BrandFigures:
-    """Mentions published in [start, end) (collected then, when the source gives no date)."""
-    brand = session.scalars(select(Brand).where(Brand.slug == brand_slug)).one()
-    sources = {
-        source.id: SourceFigures(source.name, source.kind, source.healthy, source.health_reason)
-        for source in session.scalars(select(Source).where(Source.brand_id == brand.id).order_by(Source.name))
-    }
-    latest = (
-        select(Classification.mention_id, func.max(Classification.id).label("id"))
-        .group_by(Classification.mention_id)
-        .subquery()
-    )
-    when = func.coalesce(Mention.published_at, Mention.collected_at)
-    rows = session.execute(
-        select(Mention, Classification)
-        .outerjoin(latest, latest.c.mention_id == Mention.id)
-        .outerjoin(Classification, Classification.id == latest.c.id)
-        .where(Mention.source_id.in_(sources), when >= start, when < end)
-    )
-    models: set[str] = set()
-    for mention, classification in rows:
-        figures = sources[mention.source_id]
-        figures.mentions += 1
-        figures.statuses[mention.status.value] += 1
-        if mention.rating_normalised is not None:
-            figures.reviews_rated += 1
-            figures.rating_sum += 1 + 4 * mention.rating_normalised
-        if classification is not None:
-            figures.sentiment[classification.sentiment] += 1
-            models.add(f"{classification.model_name}@{classification.model_version}")
-    return BrandFigures(brand.name, start, end, list(sources.values()), sorted(models))
+@dataclass
+class Group:
+    """A brand, a source, a product or a location: its current and previous period."""
+
+    name: str
+    kind: str = ""
+    healthy: bool = True
+    health_reason: str | None = None
+    current: Tally = field(default_factory=Tally)
+    previous: Tally = field(default_factory=Tally)
 
 
-def by_kind(figures: BrandFigures) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for source in figures.sources:
-        counts[source.kind] += source.mentions
-    return dict(counts)
+@dataclass
+class Trend:
+    """The current period in buckets (days, or weeks over long periods)."""
+
+    bucket_days: int
+    starts: list[datetime]
+    mentions: list[int]
+    negative: list[int]
+    rating_sum: list[float]
+    rated: list[int]
+
+    def average_rating(self, index: int) -> float | None:
+        return self.rating_sum[index] / self.rated[index] if self.rated[index] else None
+
+
+@dataclass
+class Moderation:
+    statuses: Counter[str] = field(default_factory=Counter)
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
+
+    PUBLISHED = ("published", "replied")
+    PENDING = ("new", "classified", "to_publish", "to_reply")
+
+    @property
+    def published(self) -> int:
+        return sum(self.statuses[s] for s in self.PUBLISHED)
+
+    @property
+    def pending(self) -> int:
+        return sum(self.statuses[s] for s in self.PENDING)
+
+    @property
+    def rejected(self) -> int:
+        return self.statuses["rejected"]
+
+
+@dataclass
+class Quote:
+    mention_id: int
+    text: str
+    source: str
+    when: datetime
+    url: str | None = None
+    rating: float | None = None  # 1-5
+    sentiment: str | None = None
+    topic: str | None = None
+    score: float | None = None
+
+
+@dataclass
+class TopicFigures:
+    name: str
+    label: str
+    current: Counter[str] = field(default_factory=Counter)  # sentiment -> mentions
+    previous: Counter[str] = field(default_factory=Counter)
+    praise_examples: list[Quote] = field(default_factory=list)
+    irritant_examples: list[Quote] = field(default_factory=list)
+
+    @property
+    def volume(self) -> int:
+        return sum(self.current.values())
+
+    @property
+    def previous_volume(self) -> int:
+        return sum(self.previous.values())
+
+
+@dataclass
+class ProductRating:
+    product: str
+    reviews: int  # how many of its last N reviews were counted
+    average_rating: float
+    last_review_at: datetime
+
+
+@dataclass
+class LateReply:
+    mention_id: int
+    source: str
+    assignee: str | None
+    due_at: datetime
+    text: str
+    url: str | None
+
+
+@dataclass
+class Crisis:
+    at: datetime
+    source: str
+    text: str
+
+
+@dataclass
+class Report:
+    brand: str
+    slug: str
+    start: datetime
+    end: datetime  # excluded
+    previous_start: datetime
+    as_of: datetime  # deadlines are judged at this time: the period's end, or now while it runs
+    total: Group
+    sources: list[Group]
+    products: list[Group]
+    locations: list[Group]
+    trend: Trend
+    moderation: Moderation
+    models: list[str]
+    crises: list[Crisis] = field(default_factory=list)
+    topics: list[TopicFigures] = field(default_factory=list)
+    topic_version: str | None = None
+    untagged: int = 0  # mentions of the period the topic tagger has not seen yet
+    weak_signals: list[Quote] = field(default_factory=list)
+    low_products: list[ProductRating] = field(default_factory=list)
+    late_replies: list[LateReply] = field(default_factory=list)
+    late_by_assignee: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def praise(self) -> list[TopicFigures]:
+        ranked = [t for t in self.topics if t.current["positive"]]
+        return sorted(ranked, key=lambda t: (-t.current["positive"], t.name))[:3]
+
+    @property
+    def irritants(self) -> list[TopicFigures]:
+        ranked = [t for t in self.topics if t.current["negative"]]
+        return sorted(ranked, key=lambda t: (-t.current["negative"], t.name))[:3]

@@ -1,26 +1,45 @@
-"""Write the HTML report. Review text is never rendered here unescaped (autoescape is on)."""
+"""Write the HTML report: one self-contained file (inline CSS and SVG charts, no script, nothing fetched).
+Review text is never rendered unescaped (autoescape is on)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reports.figures import BrandFigures
+from reports.charts import charts
+from reports.figures import Report
+from reports.levels import levels
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
-def render(figures: BrandFigures, version: str) -> str:
+def _diff(current: float | None, previous: float | None) -> float | None:
+    return None if current is None or previous is None else current - previous
+
+
+def render(report: Report, version: str, product_max_rating: float = 3.0, product_last_reviews: int = 10) -> str:
     environment = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
-    total = figures.total
-    rows = [*figures.sources, total] if len(figures.sources) > 1 else figures.sources
-    return environment.get_template("report.html.j2").render(f=figures, rows=rows, total=total, version=version)
+    return environment.get_template("report.html.j2").render(
+        r=report,
+        t=report.total.current,
+        p=report.total.previous,
+        last_day=(report.end - timedelta(days=1)).date(),
+        previous_last_day=(report.start - timedelta(days=1)).date(),
+        levels=levels(report),
+        charts=charts(report),
+        diff=_diff,
+        version=version,
+        product_max_rating=product_max_rating,
+        product_last_reviews=product_last_reviews,
+    )
 
 
-def write(figures: BrandFigures, path: Path, version: str) -> Path:
+def write_text(text: str, path: Path) -> Path:
+    """Write through a temporary file: a reader never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".tmp")
-    partial.write_text(render(figures, version), encoding="utf-8")
+    partial.write_text(text, encoding="utf-8")
     partial.replace(path)
     return path

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,8 +25,9 @@ from models.db import make_engine, make_session_factory, upgrade
 from moderation.classifier.base import Classifier
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
-from reports import html
-from reports.figures import brand_figures
+from reports import output, slack_post
+from reports.build import build_report
+from reports.tagging import cached_tagger, tag_pending
 from veilleur import __version__
 from veilleur.settings import Settings
 
@@ -197,15 +199,57 @@ def watch_crises(context: Context) -> int:
         return len(watch(session, context.settings.signals, context.settings.slack.channel))
 
 
-def report(context: Context, brand: str, start: datetime, end: datetime, out: Path | None = None) -> Path:
+def report(
+    context: Context,
+    brand: str,
+    start: datetime,
+    end: datetime,
+    out: Path | None = None,
+    fmt: output.Format = "html",
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write one report of [start, end) (reports/); returns its file (the folder, for CSV)."""
+    options = output.options_from(context.settings.reports)
     with context.sessions.begin() as session:
-        figures = brand_figures(session, brand, start, end)
-    out = out or context.settings.path(context.settings.reports.out_dir) / f"{brand}-{start.date()}-{end.date()}.html"
-    return html.write(figures, out, __version__)
+        built = build_report(session, brand, start, end, options, progress=progress)
+    out = out or context.settings.path(context.settings.reports.out_dir) / output.default_name(brand, start, end, fmt)
+    output.write(built, fmt, out, __version__, options)
+    return out
 
 
-def weekly_report(context: Context) -> None:
-    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    start = end - timedelta(hours=context.settings.scheduler.report_hours)
-    for brand in context.settings.brands:
-        report(context, brand.slug, start, end)
+def weekly_report(context: Context, now: datetime | None = None) -> list[Path]:
+    """The report of the `report_hours` before last Monday 00:00 UTC, per brand, in `weekly_formats`, kept in
+    out_dir and posted to Slack once (a marker file beside it remembers the post). The worker calls it hourly:
+    it is posted early on Monday, and a worker started mid-week posts the missed one."""
+    settings = context.settings
+    today = (now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = today - timedelta(days=today.weekday())
+    start = end - timedelta(hours=settings.scheduler.report_hours)
+    folder = settings.path(settings.reports.out_dir)
+    options = output.options_from(settings.reports)
+    written: list[Path] = []
+    for brand in settings.brands:
+        paths = {
+            fmt: folder / output.default_name(brand.slug, start, end, fmt) for fmt in settings.reports.weekly_formats
+        }
+        marker = folder / (output.default_name(brand.slug, start, end, "csv") + ".posted")
+        if all(path.exists() for path in paths.values()) and (marker.exists() or not settings.reports.post_to_slack):
+            continue  # this week's report is written (and posted): the hourly check has nothing to do
+        with context.sessions.begin() as session:
+            built = build_report(session, brand.slug, start, end, options, now=now)
+        files = []
+        for fmt, path in paths.items():
+            files += output.write(built, fmt, path, __version__, options)
+        written += files
+        if settings.reports.post_to_slack:
+            slack_post.post_once(
+                files, slack_post.summary(built), settings.slack, settings.path(settings.slack.sink_path), marker
+            )
+    return written
+
+
+def tag_topics(context: Context, limit: int = 5000) -> int:
+    """Tag the topics of mentions the current tagger has not seen (reports/topics.py), `limit` per run."""
+    settings = context.settings
+    tagger = cached_tagger(output.options_from(settings.reports).topics, settings.path(settings.classifier.cache_dir))
+    return tag_pending(context.sessions, tagger, limit=limit)

@@ -55,7 +55,8 @@ def build_scheduler(context: jobs.Context) -> BlockingScheduler:
     every("reply-reminders", jobs.remind_replies, context, minutes=intervals.route_minutes)
     every("send", jobs.send, context, minutes=intervals.send_minutes)
     every("notify", jobs.notify, context, minutes=intervals.send_minutes)
-    every("report", jobs.weekly_report, context, hours=intervals.report_hours)
+    every("topics", jobs.tag_topics, context, minutes=intervals.classify_minutes)
+    every("report", jobs.weekly_report, context, hours=1)
     return scheduler
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -112,27 +112,6 @@ def _date(value: str, option: str) -> datetime:
 
 
 @app.command()
-def report(
-    brand: Annotated[str, typer.Option("--brand")],
-    start: Annotated[str, typer.Option("--from", help="first day (YYYY-MM-DD)")],
-    end: Annotated[str, typer.Option("--to", help="last day, included (YYYY-MM-DD)")],
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    settings: SettingsOption = Path("settings.toml"),
-) -> None:
-    """Write the HTML reputation report of a brand for a period."""
-    from scheduler import jobs
-
-    config = _settings(settings)
-    try:
-        config.brand(brand)
-    except SettingsError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
-    path = jobs.report(_context(settings), brand, _date(start, "--from"), _date(end, "--to") + timedelta(days=1), out)
-    console.print(f"report: {path}")
-
-
-@app.command()
 def status(settings: SettingsOption = Path("settings.toml")) -> None:
     """Source health, queue sizes and the alert outbox."""
     from scheduler.status import overview
@@ -206,6 +185,7 @@ def _mount() -> None:
     from veilleur.commands.extract import extract_command
     from veilleur.commands.model import app as model
     from veilleur.commands.queue import app as queue
+    from veilleur.commands.report import report
 
     app.add_typer(queue, name="queue")
     app.add_typer(signals, name="signals")
@@ -213,6 +193,7 @@ def _mount() -> None:
     app.add_typer(survey, name="survey")
     app.command("classify")(classify)
     app.command("extract")(extract_command)
+    app.command("report")(report)
 
 
 _mount()

@@ -28,6 +28,7 @@ def test_every_job_is_scheduled_with_one_instance_and_coalescing(tmp_path, datab
             "route",
             "crises",
             "send",
+            "topics",
             "report",
         }
         assert all(job.max_instances == 1 and job.coalesce for job in scheduled.values())

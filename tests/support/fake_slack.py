@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 class FakeSlack:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes uploaded (files_upload_v2)
         # Scripted answers, used first-in first-out: (HTTP status, JSON body, headers).
         self.script: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
         self.lock = threading.Lock()
@@ -21,6 +22,15 @@ class FakeSlack:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 length = int(self.headers.get("Content-Length", 0))
+                if self.path.startswith("/upload/"):  # a file's bytes, to the URL files.getUploadURLExternal gave
+                    fake.uploads[self.path.rsplit("/", 1)[-1]] = self.rfile.read(length)
+                    answer = f"OK - {length}".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
                 raw = self.rfile.read(length).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     body = json.loads(raw or "{}")
@@ -57,6 +67,12 @@ class FakeSlack:
                 for n, b in enumerate(self.posted(), start=1)
             ]
             return {"ok": True, "messages": posted[::-1]}
+        if path.endswith("/files.getUploadURLExternal"):
+            file_id = f"F{len(self.uploads) + len(self.requests):05d}"
+            upload_url = self.base_url.replace("/api/", f"/upload/{file_id}")
+            return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+        if path.endswith("/files.completeUploadExternal"):
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in json.loads(body["files"])]}
         return {"ok": True, "channel": "C0FAKE", "ts": f"{len(self.posted())}.000100", "message": body}
 
     @property

@@ -1,0 +1,83 @@
+"""Build a report from what is stored: mentions, their latest classifications, topic tags, alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Brand, Source
+from reports import topic_figures, watchlist
+from reports.collect import Collector
+from reports.figures import Report
+from reports.topics import Topic
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    topics: list[Topic]
+    product_last_reviews: int = 10
+    product_max_rating: float = 3.0
+    rare_topic_share: float = 0.05
+
+
+def build_report(
+    session: Session,
+    slug: str,
+    start: datetime,
+    end: datetime,
+    options: Options,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Figures of mentions dated (published, else collected) in [start, end), against [start - length, start).
+    Deadlines are judged at the period's end, or now while it runs: a past period's report never changes."""
+    step = progress or (lambda _: None)
+    as_of = min(end, now or datetime.now(UTC))
+    brand = session.scalars(select(Brand).where(Brand.slug == slug)).one()
+    sources = list(session.scalars(select(Source).where(Source.brand_id == brand.id).order_by(Source.name)))
+    ids = [s.id for s in sources]
+    step("mentions")
+    collector = Collector(sources, start, end, as_of)
+    collector.run(session)
+    report = Report(
+        brand=brand.name,
+        slug=slug,
+        start=start,
+        end=end,
+        previous_start=collector.previous_start,
+        as_of=as_of,
+        total=collector.total,
+        sources=list(collector.sources.values()),
+        products=Collector.top(collector.products),
+        locations=Collector.top(collector.locations),
+        trend=collector.trend,
+        moderation=collector.moderation,
+        models=sorted(collector.models),
+    )
+    step("topics")
+    version = topic_figures.tagger_version(session, ids, start, end)
+    report.topic_version = version
+    report.untagged = topic_figures.untagged_count(session, version, ids, start, end)
+    if version is not None:
+        report.topics = topic_figures.topic_figures(
+            session, options.topics, version, ids, collector.previous_start, start, end
+        )
+        step("examples")
+        shown = {t.name for t in report.praise + report.irritants}
+        topic_figures.add_examples(session, [t for t in report.topics if t.name in shown], version, ids, start, end)
+        report.weak_signals = topic_figures.weak_signals(
+            session, report.topics, version, ids, start, end, options.rare_topic_share
+        )
+    step("watchlist")
+    report.low_products = watchlist.low_products(
+        session, ids, end, options.product_last_reviews, options.product_max_rating
+    )
+    report.late_replies, report.late_by_assignee = watchlist.late_replies(session, ids, as_of)
+    report.crises = watchlist.crises(session, brand.id, start, end)
+    return report

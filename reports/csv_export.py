@@ -1,0 +1,121 @@
+"""CSV exports of the report's tables: one file per table in a folder, numbers unrounded, dates ISO."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from reports.figures import Group, Quote, Report, Tally
+
+TALLY_COLUMNS = [
+    "mentions",
+    "reviews",
+    "rated",
+    "average_rating",
+    "nps_like",
+    "stars_1",
+    "stars_2",
+    "stars_3",
+    "stars_4",
+    "stars_5",
+    "negative",
+    "neutral",
+    "positive",
+    "answered",
+    "answered_share",
+    "median_reply_hours",
+    "with_deadline",
+    "sla_breaches",
+]
+
+
+def tally_row(tally: Tally) -> list[Any]:
+    return [
+        tally.mentions,
+        tally.reviews,
+        tally.rated,
+        tally.average_rating,
+        tally.nps,
+        *tally.stars,
+        tally.sentiment["negative"],
+        tally.sentiment["neutral"],
+        tally.sentiment["positive"],
+        tally.answered,
+        tally.answered_share,
+        tally.median_reply_hours,
+        tally.with_deadline,
+        tally.sla_breaches,
+    ]
+
+
+def group_rows(level: str, groups: Iterable[Group]) -> list[list[Any]]:
+    rows = []
+    for group in groups:
+        for period, tally in (("current", group.current), ("previous", group.previous)):
+            rows.append([level, group.name, group.kind, period, *tally_row(tally)])
+    return rows
+
+
+def quote_rows(kind: str, quotes: Iterable[Quote]) -> list[list[Any]]:
+    return [[kind, q.topic, q.mention_id, q.source, q.when.isoformat(), q.rating, q.sentiment, q.text] for q in quotes]
+
+
+def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
+    groups = (
+        group_rows("brand", [report.total])
+        + group_rows("source", report.sources)
+        + group_rows("product", report.products)
+        + group_rows("location", report.locations)
+    )
+    quotes = quote_rows("weak_signal", report.weak_signals)
+    for topic in report.topics:
+        quotes += quote_rows("praise", topic.praise_examples) + quote_rows("irritant", topic.irritant_examples)
+    trend = report.trend
+    return {
+        "figures": (["level", "name", "kind", "period", *TALLY_COLUMNS], groups),
+        "trend": (
+            ["bucket_start", "mentions", "negative", "rated", "average_rating"],
+            [
+                [start.isoformat(), trend.mentions[i], trend.negative[i], trend.rated[i], trend.average_rating(i)]
+                for i, start in enumerate(trend.starts)
+            ],
+        ),
+        "topics": (
+            ["topic", "label", "period", "negative", "neutral", "positive", "total"],
+            [
+                [t.name, t.label, period, c["negative"], c["neutral"], c["positive"], sum(c.values())]
+                for t in report.topics
+                for period, c in (("current", t.current), ("previous", t.previous))
+            ],
+        ),
+        "quotes": (["kind", "topic", "mention_id", "source", "when", "rating", "sentiment", "text"], quotes),
+        "moderation": (
+            ["what", "name", "mentions"],
+            [["status", s, n] for s, n in sorted(report.moderation.statuses.items())]
+            + [["rejection_reason", s, n] for s, n in sorted(report.moderation.rejected_by_reason.items())],
+        ),
+        "products_low": (
+            ["product", "reviews_counted", "average_rating", "last_review_at"],
+            [[p.product, p.reviews, p.average_rating, p.last_review_at.isoformat()] for p in report.low_products],
+        ),
+        "late_replies": (
+            ["mention_id", "source", "assignee", "due_at", "text"],
+            [[x.mention_id, x.source, x.assignee, x.due_at.isoformat(), x.text] for x in report.late_replies],
+        ),
+        "crises": (["at", "source", "text"], [[c.at.isoformat(), c.source, c.text] for c in report.crises]),
+    }
+
+
+def write(report: Report, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (header, rows) in tables(report).items():
+        path = folder / f"{name}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(["" if value is None else value for value in row] for row in rows)
+        written.append(path)
+    return written

@@ -1,0 +1,39 @@
+"""Write a built report in a format: html (one file), pdf (one file), csv (a folder of tables)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from reports import csv_export, html, pdf
+from reports.build import Options
+from reports.figures import Report
+from reports.topics import topics_from
+
+Format = Literal["html", "pdf", "csv"]
+
+
+def options_from(reports_settings: Any) -> Options:
+    """Build options from the `[reports]` settings section."""
+    return Options(
+        topics=topics_from(reports_settings.topics),
+        product_last_reviews=reports_settings.product_last_reviews,
+        product_max_rating=reports_settings.product_max_rating,
+        rare_topic_share=reports_settings.rare_topic_share,
+    )
+
+
+def default_name(slug: str, start: datetime, end: datetime, fmt: Format) -> str:
+    """demo-2026-11-16-2026-11-22.html: the brand and the first and last days (the end is excluded)."""
+    stem = f"{slug}-{start.date()}-{(end - timedelta(days=1)).date()}"
+    return stem if fmt == "csv" else f"{stem}.{fmt}"
+
+
+def write(report: Report, fmt: Format, out: Path, version: str, options: Options) -> list[Path]:
+    if fmt == "csv":
+        return csv_export.write(report, out)
+    text = html.render(report, version, options.product_max_rating, options.product_last_reviews)
+    if fmt == "pdf":
+        return [pdf.write(text, out)]
+    return [html.write_text(text, out)]

@@ -1,0 +1,71 @@
+"""Tag the topics of mentions that have none for the current tagger version, in batches, once per mention."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Mention, MentionTopic
+from reports.topics import Tagger, Topic, make_tagger
+
+
+def untagged(session: Session, version: str, limit: int, scope: Sequence[Any] = ()) -> list[tuple[int, str]]:
+    tagged = exists().where(MentionTopic.mention_id == Mention.id, MentionTopic.version == version)
+    rows = session.execute(
+        select(Mention.id, Mention.text, Mention.title).where(~tagged, *scope).order_by(Mention.id).limit(limit)
+    )
+    return [(mention_id, f"{title}. {text}" if title else text) for mention_id, text, title in rows]
+
+
+def untagged_count(session: Session, version: str, scope: Sequence[Any] = ()) -> int:
+    tagged = exists().where(MentionTopic.mention_id == Mention.id, MentionTopic.version == version)
+    return int(session.scalar(select(func.count(Mention.id)).where(~tagged, *scope)) or 0)
+
+
+def tag_pending(
+    sessions: sessionmaker[Session],
+    tagger: Tagger,
+    batch_size: int = 256,
+    limit: int | None = None,
+    scope: Sequence[Any] = (),
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Tag up to `limit` mentions (all when None); each batch is committed on its own, so a crash keeps the done
+    ones and a restart carries on where it stopped."""
+    done = 0
+    while limit is None or done < limit:
+        size = batch_size if limit is None else min(batch_size, limit - done)
+        with sessions.begin() as session:
+            batch = untagged(session, tagger.version, size, scope)
+            if not batch:
+                break
+            for (mention_id, _), topics in zip(batch, tagger.tag([text for _, text in batch]), strict=True):
+                for topic, score in topics:
+                    session.add(
+                        MentionTopic(
+                            mention_id=mention_id,
+                            topic=topic,
+                            score=round(score, 4),
+                            method=tagger.method,
+                            version=tagger.version,
+                        )
+                    )
+        done += len(batch)
+        if progress:
+            progress(len(batch))
+    return done
+
+
+@lru_cache(maxsize=2)
+def _tagger(topics: tuple[Topic, ...], cache_dir: Path, method: str) -> Tagger:
+    return make_tagger(topics, cache_dir, method)
+
+
+def cached_tagger(topics: Sequence[Topic], cache_dir: Path, method: str = "embeddings") -> Tagger:
+    """One tagger per topic list and process: loading the encoder takes seconds, tagging a batch less."""
+    return _tagger(tuple(topics), cache_dir, method)

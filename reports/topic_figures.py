@@ -1,0 +1,170 @@
+"""Topic figures from the stored tags (mention_topic): volume and sentiment per topic for both periods, quoted
+examples of praise and irritants, and weak signals. Counting happens in SQL: tags are never recomputed here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Classification, Mention, MentionStatus, MentionTopic, Source
+from reports.collect import latest_classification, when_column
+from reports.figures import Quote, TopicFigures
+from reports.topics import OTHER, Topic
+
+QUOTE_CHARS = 280
+# Weak signals: strongly felt (1 or 5 stars, given or estimated) and about something the known topics miss.
+EXTREME_LOW, EXTREME_HIGH = 1.5, 4.5
+WEAK_SIGNALS_MAX = 8
+
+
+def _in_period(source_ids: Sequence[int], start: datetime, end: datetime) -> Any:
+    when = when_column()
+    return and_(Mention.source_id.in_(list(source_ids)), when >= start, when < end)
+
+
+def tagger_version(session: Session, source_ids: Sequence[int], start: datetime, end: datetime) -> str | None:
+    """The tagger version that covers most of the period's mentions (a changed topic list re-tags gradually)."""
+    row = session.execute(
+        select(MentionTopic.version, func.count(func.distinct(MentionTopic.mention_id)).label("n"))
+        .join(Mention, Mention.id == MentionTopic.mention_id)
+        .where(_in_period(source_ids, start, end))
+        .group_by(MentionTopic.version)
+        .order_by(func.count(func.distinct(MentionTopic.mention_id)).desc(), MentionTopic.version)
+        .limit(1)
+    ).first()
+    return row.version if row else None
+
+
+def untagged_count(
+    session: Session, version: str | None, source_ids: Sequence[int], start: datetime, end: datetime
+) -> int:
+    tagged = select(MentionTopic.id).where(MentionTopic.mention_id == Mention.id, MentionTopic.version == version)
+    query = select(func.count(Mention.id)).where(_in_period(source_ids, start, end), ~tagged.exists())
+    return int(session.scalar(query) or 0)
+
+
+def topic_figures(
+    session: Session,
+    topics: Sequence[Topic],
+    version: str,
+    source_ids: Sequence[int],
+    previous_start: datetime,
+    start: datetime,
+    end: datetime,
+) -> list[TopicFigures]:
+    figures = {t.name: TopicFigures(t.name, t.label) for t in topics}
+    current = case((when_column() >= start, 1), else_=0).label("current")
+    rows = session.execute(
+        select(MentionTopic.topic, current, Classification.sentiment, func.count().label("n"))
+        .join(Mention, Mention.id == MentionTopic.mention_id)
+        .outerjoin(Classification, Classification.id == latest_classification())
+        .where(MentionTopic.version == version, _in_period(source_ids, previous_start, end))
+        .group_by(MentionTopic.topic, current, Classification.sentiment)
+    )
+    for topic, is_current, sentiment, n in rows:
+        if topic not in figures:  # "other", or a topic since removed from settings
+            continue
+        counts = figures[topic].current if is_current else figures[topic].previous
+        counts[sentiment or "unclassified"] += n
+    return list(figures.values())
+
+
+def _quote_text(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= QUOTE_CHARS:
+        return text
+    cut = text[:QUOTE_CHARS].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+def _quotes(session: Session, query: Any) -> list[Quote]:
+    return [
+        Quote(
+            mention_id=row.id,
+            text=_quote_text(row.text),
+            source=row.source,
+            when=row.when,
+            url=row.url,
+            rating=None if row.rating_normalised is None else 1 + 4 * row.rating_normalised,
+            sentiment=row.sentiment,
+            topic=row.topic,
+            score=row.score,
+        )
+        for row in session.execute(query)
+    ]
+
+
+def _quote_query(version: str, source_ids: Sequence[int], start: datetime, end: datetime) -> Any:
+    # Rejected mentions (abuse, personal data...) are never quoted in a report meant to be forwarded.
+    return (
+        select(
+            Mention.id,
+            Mention.text,
+            Mention.url,
+            Mention.rating_normalised,
+            when_column().label("when"),
+            Source.name.label("source"),
+            Classification.sentiment,
+            MentionTopic.topic,
+            MentionTopic.score,
+        )
+        .join(Mention, Mention.id == MentionTopic.mention_id)
+        .join(Source, Source.id == Mention.source_id)
+        .outerjoin(Classification, Classification.id == latest_classification())
+        .where(
+            MentionTopic.version == version,
+            _in_period(source_ids, start, end),
+            Mention.status != MentionStatus.REJECTED,
+        )
+    )
+
+
+def add_examples(
+    session: Session,
+    figures: Sequence[TopicFigures],
+    version: str,
+    source_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    per_topic: int = 2,
+) -> None:
+    """Two quotes per topic and polarity: the mentions the tagger found most clearly about the topic."""
+    base = _quote_query(version, source_ids, start, end)
+    for topic in figures:
+        for sentiment, target in (("positive", topic.praise_examples), ("negative", topic.irritant_examples)):
+            query = (
+                base.where(MentionTopic.topic == topic.name, Classification.sentiment == sentiment)
+                .order_by(MentionTopic.score.desc(), Mention.id)
+                .limit(per_topic)
+            )
+            target.extend(_quotes(session, query))
+
+
+def weak_signals(
+    session: Session,
+    figures: Sequence[TopicFigures],
+    version: str,
+    source_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    rare_share: float,
+) -> list[Quote]:
+    """Strongly felt mentions (1 or 5 stars, given or estimated) that no known topic covers, or whose topic is
+    rare this period: listed whatever their volume, the least like the known topics first."""
+    tagged = sum(t.volume for t in figures)
+    rare = [t.name for t in figures if 0 < t.volume <= rare_share * tagged]
+    strength = func.coalesce(1 + 4 * Mention.rating_normalised, Classification.stars)
+    query = (
+        _quote_query(version, source_ids, start, end)
+        .where(
+            or_(MentionTopic.topic == OTHER, MentionTopic.topic.in_(rare)),
+            or_(strength <= EXTREME_LOW, strength >= EXTREME_HIGH),
+        )
+        .order_by(MentionTopic.score, Mention.id)
+        .limit(WEAK_SIGNALS_MAX)
+    )
+    return _quotes(session, query)

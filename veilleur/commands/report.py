@@ -1,0 +1,89 @@
+"""`veilleur report --brand B --from D --to D --format html|pdf|csv --out PATH`: the reputation report of a
+brand for a period, recomputed from the database, with progress bars for the long steps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from veilleur.settings import Settings, SettingsError, load_settings
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _day(value: str, option: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        err.print(f"[red]error:[/red] {option} {value!r}: expected a date like 2026-11-01")
+        raise typer.Exit(2) from None
+
+
+def _settings(path: Path, brand: str) -> Settings:
+    try:
+        settings = load_settings(path)
+        settings.brand(brand)
+    except SettingsError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    return settings
+
+
+def _tag_period(context, brand: str, start: datetime, end: datetime, progress: Progress) -> int:  # type: ignore[no-untyped-def]
+    """Tag the topics of the period's mentions the worker has not tagged yet (none, when it runs)."""
+    from sqlalchemy import func, select
+
+    from models import Brand, Mention, Source
+    from reports.tagging import cached_tagger, tag_pending, untagged_count
+    from reports.topics import topics_from
+
+    settings = context.settings
+    when = func.coalesce(Mention.published_at, Mention.collected_at)
+    sources = select(Source.id).join(Brand).where(Brand.slug == brand)
+    scope = [Mention.source_id.in_(sources), when >= start - (end - start), when < end]
+    tagger = cached_tagger(topics_from(settings.reports.topics), settings.path(settings.classifier.cache_dir))
+    with context.sessions.begin() as session:
+        waiting = untagged_count(session, tagger.version, scope)
+    if not waiting:
+        return 0
+    task = progress.add_task("tagging topics", total=waiting)
+    return tag_pending(context.sessions, tagger, scope=scope, progress=lambda n: progress.advance(task, n))
+
+
+def report(
+    brand: Annotated[str, typer.Option("--brand")],
+    start: Annotated[str, typer.Option("--from", help="first day (YYYY-MM-DD)")],
+    end: Annotated[str, typer.Option("--to", help="last day, included (YYYY-MM-DD)")],
+    fmt: Annotated[Literal["html", "pdf", "csv"], typer.Option("--format")] = "html",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file (a folder for csv); default in [reports] out_dir")
+    ] = None,
+    tag: Annotated[bool, typer.Option("--tag/--no-tag", help="tag the period's untagged mentions first")] = True,
+    settings: Annotated[Path, typer.Option("--settings", help="settings file")] = Path("settings.toml"),
+) -> None:
+    """Write the reputation report of a brand for a period (compared with the period before it)."""
+    from scheduler.jobs import Context
+    from scheduler.jobs import report as write_report
+
+    config = _settings(settings, brand)
+    first, last = _day(start, "--from"), _day(end, "--to") + timedelta(days=1)
+    if last <= first:
+        err.print("[red]error:[/red] --to is before --from")
+        raise typer.Exit(2)
+    context = Context(config, settings)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        if tag:
+            _tag_period(context, brand, first, last, progress)
+        steps = ["mentions", "topics", "examples", "watchlist"]
+        task = progress.add_task("computing the report", total=len(steps) + 1)
+        path = write_report(context, brand, first, last, out, fmt, lambda _: progress.advance(task))
+        progress.update(task, completed=len(steps) + 1)
+    context.close()
+    console.print(f"report: {path}")
