@@ -22,7 +22,7 @@ from models import Brand, Mention, MentionStatus, Publication, Source
 
 Entry = dict[str, Any]
 _TEMPLATES = Path(__file__).parent / "templates"
-_environment = Environment(
+environment = Environment(
     loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True
 )
 
@@ -165,7 +165,7 @@ LABELS = {
 def feed_html(entries: list[Entry], brand_name: str, language: str = "fr") -> str:
     """An HTML fragment for the brand's page: visible reviews and their JSON-LD. Autoescaped throughout."""
     labels = LABELS["fr" if language.startswith("fr") else "en"]
-    return _environment.get_template("feed.html.j2").render(
+    return environment.get_template("feed.html.j2").render(
         entries=entries,
         brand=brand_name,
         labels=labels,
