@@ -1,0 +1,214 @@
+"""What the console shows, as queries: the queues with their filters, one review, the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from models import Brand, Classification, Mention, MentionStatus, ModerationEvent, Source
+
+S = MentionStatus
+QUEUES = {
+    "to_publish": "To publish",
+    "to_reply": "To reply",
+    "flagged": "Flagged",
+    "rejected": "Rejected",
+    "published": "Published",
+}
+SENTIMENTS = ("negative", "neutral", "positive")
+AGES = {"day": "under a day", "week": "under a week", "older": "a week or more"}
+SLA_STATES = ("ok", "near", "late")
+SORTS = {"urgent": "most urgent first", "newest": "newest first"}
+
+
+def queue_condition(queue: str) -> ColumnElement[bool]:
+    if queue == "to_reply":
+        # Waiting for the brand's answer whatever its publication state (the reply queue is orthogonal).
+        waiting = and_(
+            Mention.reply_due_at.is_not(None),
+            Mention.reply_text.is_(None),
+            Mention.status.not_in((S.REJECTED, S.WITHDRAWN)),
+        )
+        return or_(waiting, Mention.status == S.TO_REPLY)
+    status = {"to_publish": S.TO_PUBLISH, "flagged": S.WATCH, "rejected": S.REJECTED, "published": S.PUBLISHED}
+    return Mention.status == status[queue]
+
+
+@dataclass(frozen=True)
+class Filters:
+    queue: str = "to_publish"
+    brand: str = ""
+    source: str = ""
+    language: str = ""
+    rating: int | None = None
+    sentiment: str = ""
+    rule: str = ""
+    age: str = ""
+    sla: str = ""
+    q: str = ""
+    sort: str = "urgent"
+    page: int = 1
+
+    @classmethod
+    def parse(cls, queue: str, params: Mapping[str, str]) -> Filters:
+        """From the query string; a value out of its list is ignored rather than an error."""
+
+        def pick(name: str, allowed: object) -> str:
+            value = params.get(name, "").strip()
+            return value if value in allowed else ""  # type: ignore[operator]
+
+        rating = params.get("rating", "")
+        page = params.get("page", "")
+        return cls(
+            queue=queue,
+            brand=params.get("brand", "").strip()[:100],
+            source=params.get("source", "").strip()[:100],
+            language=params.get("language", "").strip()[:12],
+            rating=int(rating) if rating in ("1", "2", "3", "4", "5") else None,
+            sentiment=pick("sentiment", SENTIMENTS),
+            rule=params.get("rule", "").strip()[:100],
+            age=pick("age", AGES),
+            sla=pick("sla", SLA_STATES),
+            q=params.get("q", "").strip()[:200],
+            sort=pick("sort", SORTS) or "urgent",
+            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        )
+
+    def query_string(self, **changes: Any) -> str:
+        values = replace(self, **changes)
+        pairs = {name: getattr(values, name) for name in _PARAMS}
+        return urlencode({k: v for k, v in pairs.items() if v not in ("", None) and (k, v) not in _DEFAULTS})
+
+
+_PARAMS = ("brand", "source", "language", "rating", "sentiment", "rule", "age", "sla", "q", "sort", "page")
+_DEFAULTS = {("sort", "urgent"), ("page", 1)}
+
+
+def _latest(model: Any, *where: ColumnElement[bool]) -> Any:
+    """The newest row of `model` per mention (by id), as a subquery of (mention_id, id)."""
+    return (
+        select(model.mention_id, func.max(model.id).label("latest_id")).where(*where).group_by(model.mention_id)
+    ).subquery()
+
+
+@dataclass
+class Row:
+    mention: Mention
+    brand: str
+    source: str
+    sentiment: str | None
+    rule: str | None
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    total: int
+    pages: int
+    filters: Filters
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def queue_page(session: Session, filters: Filters, page_size: int, now: datetime, near: timedelta) -> Page:
+    latest_class = _latest(Classification)
+    latest_route = _latest(ModerationEvent, ModerationEvent.action == "route")
+    classification = aliased(Classification)
+    route = aliased(ModerationEvent)
+    rule = route.details["rule"].as_string()
+    when = func.coalesce(Mention.published_at, Mention.collected_at)
+    query: Select[Any] = (
+        select(Mention, Brand.slug, Source.name, classification.sentiment, rule)
+        .join(Source, Mention.source_id == Source.id)
+        .join(Brand, Source.brand_id == Brand.id)
+        .outerjoin(latest_class, latest_class.c.mention_id == Mention.id)
+        .outerjoin(classification, classification.id == latest_class.c.latest_id)
+        .outerjoin(latest_route, latest_route.c.mention_id == Mention.id)
+        .outerjoin(route, route.id == latest_route.c.latest_id)
+        .where(queue_condition(filters.queue))
+    )
+    if filters.brand:
+        query = query.where(Brand.slug == filters.brand)
+    if filters.source:
+        query = query.where(Source.name == filters.source)
+    if filters.language:
+        query = query.where(Mention.language == filters.language)
+    if filters.rating is not None:
+        centre = (filters.rating - 1) / 4  # stars on the source's own scale, normalised to 0-1
+        query = query.where(Mention.rating_normalised.between(centre - 0.125, centre + 0.124))
+    if filters.sentiment:
+        query = query.where(classification.sentiment == filters.sentiment)
+    if filters.rule:
+        query = query.where(rule == filters.rule)
+    if filters.age == "day":
+        query = query.where(when >= now - timedelta(days=1))
+    elif filters.age == "week":
+        query = query.where(when >= now - timedelta(days=7))
+    elif filters.age == "older":
+        query = query.where(when < now - timedelta(days=7))
+    if filters.sla == "late":
+        query = query.where(Mention.reply_due_at < now)
+    elif filters.sla == "near":
+        query = query.where(Mention.reply_due_at >= now, Mention.reply_due_at < now + near)
+    elif filters.sla == "ok":
+        query = query.where(Mention.reply_due_at >= now + near)
+    if filters.q:
+        pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Mention.text.ilike(pattern, escape="\\"), Mention.title.ilike(pattern, escape="\\")))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if filters.sort == "newest":
+        query = query.order_by(when.desc(), Mention.id.desc())
+    else:
+        # The reply deadline first; then the oldest review (the publication delay runs from its date).
+        query = query.order_by(Mention.reply_due_at.is_(None), Mention.reply_due_at, when, Mention.id)
+    pages = max(1, -(-total // page_size))
+    rows = session.execute(query.limit(page_size).offset((min(filters.page, pages) - 1) * page_size)).all()
+    return Page(
+        rows=[Row(mention, brand, source, sentiment, rule) for mention, brand, source, sentiment, rule in rows],
+        total=total,
+        pages=pages,
+        filters=filters,
+    )
+
+
+def queue_counts(session: Session) -> dict[str, int]:
+    return {
+        queue: session.scalar(select(func.count(Mention.id)).where(queue_condition(queue))) or 0 for queue in QUEUES
+    }
+
+
+def choices(session: Session) -> dict[str, list[str]]:
+    """The values the filter menus offer."""
+    return {
+        "brands": list(session.scalars(select(Brand.slug).order_by(Brand.slug))),
+        "sources": list(session.scalars(select(Source.name).distinct().order_by(Source.name))),
+        "languages": [
+            language
+            for language in session.scalars(select(Mention.language).distinct().order_by(Mention.language))
+            if language
+        ],
+        "rules": sorted(
+            {
+                str(rule)
+                for rule in session.scalars(
+                    select(ModerationEvent.details["rule"].as_string())
+                    .where(ModerationEvent.action == "route")
+                    .distinct()
+                )
+                if rule
+            }
+        ),
+    }
+
+
+def sla_state(due: datetime | None, now: datetime, near: timedelta) -> str | None:
+    if due is None:
+        return None
+    if due < now:
+        return "late"
+    return "near" if due < now + near else "ok"
