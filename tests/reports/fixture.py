@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -238,7 +239,8 @@ MENTIONS: dict[int, tuple[str, MentionKind, dict[str, Any], str, list[tuple[str,
 
 def load(session: Session) -> dict[int, int]:
     """Store the dataset; returns fixture number -> mention id."""
-    acme = Brand(slug="acme", name="Acme")
+    # The worker's Context may have stored the brand from settings already.
+    acme = session.scalars(select(Brand).where(Brand.slug == "acme")).first() or Brand(slug="acme", name="Acme")
     other = Brand(slug="other", name="Other")
     session.add_all([acme, other])
     session.flush()

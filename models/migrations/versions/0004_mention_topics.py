@@ -34,9 +34,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_mention_topic_mention_id", "mention_topic", ["mention_id"])
     op.create_index("ix_mention_topic_version_topic", "mention_topic", ["version", "topic"])
-    op.create_index(
-        "ix_mention_source_when", "mention", ["source_id", sa.text("coalesce(published_at, collected_at)")]
-    )
+    op.create_index("ix_mention_source_when", "mention", ["source_id", sa.text("coalesce(published_at, collected_at)")])
 
 
 def downgrade() -> None:

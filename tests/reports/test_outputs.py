@@ -1,0 +1,153 @@
+"""The written report: HTML (self-contained), CSV tables, PDF, and the `veilleur report` command."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from reports import csv_export, html, output, pdf
+from reports.figures import Report
+from tests.conftest import write_settings
+from tests.reports import fixture
+
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@SQLITE
+def test_html_is_self_contained_with_charts_sections_and_escaped_quotes(report: Report) -> None:
+    text = html.render(report, "test")
+    assert re.findall(r'data-chart="(\w+)"', text) == ["volume", "ratings", "sentiment", "topics"]
+    for section in (
+        "levels",
+        "volume",
+        "sources",
+        "topics",
+        "weak-signals",
+        "service-levels",
+        "moderation",
+        "products",
+    ):
+        assert f'<section id="{section}">' in text
+    assert not re.search(r"""(src|href)=["']https?://(?!example)""", text.split("<footer>")[0].split("<h1>")[0])
+    assert "<script" not in text and "cdn" not in text.lower()
+    assert "The installer even vacuumed after assembling the wardrobe!" in text  # the weak signal, quoted
+    assert "idiots" not in text  # a rejected review is never quoted
+    assert "Three weeks waiting for my parcel." in text
+    assert "NPS-like" in text and "-29" in text and "+21" in text  # -28.6 now, +21.4 against -50 before
+    assert "2.94" in text and "16.0 h" in text
+
+
+@SQLITE
+def test_html_escapes_review_text(loaded: tuple[sessionmaker[Session], dict[int, int]]) -> None:
+    from sqlalchemy import update
+
+    from models import Mention
+    from tests.reports.conftest import make_report
+
+    sessions, ids = loaded
+    with sessions.begin() as session:
+        session.execute(update(Mention).where(Mention.id == ids[6]).values(text="<script>alert(1)</script> génial"))
+    text = html.render(make_report(sessions), "test")
+    assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)&lt;/script&gt; génial" in text
+
+
+@SQLITE
+def test_csv_tables_hold_the_figures(report: Report, tmp_path: Path) -> None:
+    written = csv_export.write(report, tmp_path / "csv")
+    assert sorted(p.name for p in written) == sorted(f"{name}.csv" for name in csv_export.tables(report))
+    with (tmp_path / "csv" / "figures.csv").open(encoding="utf-8") as handle:
+        rows = {(r["level"], r["name"], r["period"]): r for r in csv.DictReader(handle)}
+    brand = rows[("brand", "all sources", "current")]
+    assert (brand["mentions"], brand["rated"], brand["stars_1"], brand["stars_5"]) == ("8", "7", "2", "2")
+    assert float(brand["average_rating"]) == pytest.approx(185 / 63)
+    assert float(brand["median_reply_hours"]) == pytest.approx(16.0)
+    assert rows[("brand", "all sources", "previous")]["nps_like"] == "-50.0"
+    assert rows[("product", "P2", "current")]["average_rating"] == "1.5"
+    with (tmp_path / "csv" / "topics.csv").open(encoding="utf-8") as handle:
+        topics = {(r["topic"], r["period"]): r for r in csv.DictReader(handle)}
+    assert (topics[("delivery", "current")]["negative"], topics[("delivery", "current")]["total"]) == ("2", "4")
+
+
+@SQLITE
+def test_pdf_has_pages_and_the_report_headings(report: Report, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    path = pdf.write(html.render(report, "test"), tmp_path / "report.pdf")
+    assert path.stat().st_size > 10_000
+    reader = PdfReader(path)
+    assert len(reader.pages) >= 2
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for heading in (
+        "Acme — reputation report",
+        "Volume and ratings",
+        "Topics of the customer journey",
+        "Weak signals",
+        "Service levels",
+        "Moderation",
+    ):
+        assert heading in text
+    assert "vacuumed" in text
+
+
+@SQLITE
+@pytest.mark.parametrize("fmt", ["html", "csv", "pdf"])
+def test_report_command_writes_each_format(
+    loaded: tuple[sessionmaker[Session], dict[int, int]], database_url: str, tmp_path: Path, fmt: str
+) -> None:
+    from veilleur.cli import app
+
+    body = '[[brands]]\nslug = "acme"\nname = "Acme"\n'
+    settings = write_settings(tmp_path, database_url, body)
+    out = tmp_path / ("out" if fmt == "csv" else f"report.{fmt}")
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--brand",
+            "acme",
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-07",
+            "--format",
+            fmt,
+            "--out",
+            str(out),
+            "--no-tag",
+            "--settings",
+            str(settings),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"report: {out}" in result.output.replace("\n", "")
+    if fmt == "html":
+        assert "Three weeks waiting for my parcel." in out.read_text(encoding="utf-8")
+    elif fmt == "csv":
+        assert (out / "figures.csv").read_text(encoding="utf-8").count("\n") > 4
+    else:
+        assert out.read_bytes().startswith(b"%PDF")
+
+
+@SQLITE
+def test_report_command_names_a_bad_date_and_an_unknown_brand(database_url: str, tmp_path: Path) -> None:
+    from veilleur.cli import app
+
+    settings = write_settings(tmp_path, database_url, '[[brands]]\nslug = "acme"\nname = "Acme"\n')
+    bad_date = CliRunner().invoke(
+        app, ["report", "--brand", "acme", "--from", "March", "--to", "2026-03-07", "--settings", str(settings)]
+    )
+    assert bad_date.exit_code == 2 and "--from 'March'" in bad_date.output
+    unknown = CliRunner().invoke(
+        app, ["report", "--brand", "nope", "--from", "2026-03-01", "--to", "2026-03-07", "--settings", str(settings)]
+    )
+    assert unknown.exit_code == 2 and "no brand 'nope'" in unknown.output
+
+
+def test_default_names_say_brand_and_days() -> None:
+    assert output.default_name("acme", fixture.START, fixture.END, "html") == "acme-2026-03-01-2026-03-07.html"
+    assert output.default_name("acme", fixture.START, fixture.END, "csv") == "acme-2026-03-01-2026-03-07"

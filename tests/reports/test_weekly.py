@@ -1,0 +1,70 @@
+"""The weekly report job: files kept in out_dir, posted once to Slack (files_upload_v2 against a fake Slack Web
+API) or to the local sink without a token."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scheduler import jobs
+from tests.conftest import write_settings
+from tests.reports import fixture
+from tests.support.fake_slack import FakeSlack
+from veilleur.settings import load_settings
+
+MONDAY = datetime(2026, 3, 10, 9, tzinfo=UTC)  # a Tuesday: the last week is 2026-03-02 to 2026-03-08
+
+
+def context_for(tmp_path: Path, database_url: str, slack: str) -> jobs.Context:
+    reports = f'out_dir = "{tmp_path / "reports"}"\nweekly_formats = ["html", "pdf"]'
+    path = write_settings(
+        tmp_path, database_url, '[[brands]]\nslug = "acme"\nname = "Acme"\n', slack=slack, reports=reports
+    )
+    context = jobs.Context(load_settings(path), path)
+    with context.sessions.begin() as session:
+        fixture.load(session)
+    return context
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_weekly_report_is_uploaded_once_with_a_summary(
+    tmp_path: Path, database_url: str, fake_slack: FakeSlack
+) -> None:
+    slack = f'bot_token = "xoxb-test"\nbase_url = "{fake_slack.base_url}"\nchannel = "#alerts"'
+    context = context_for(tmp_path, database_url, slack)
+    try:
+        written = jobs.weekly_report(context, now=MONDAY)
+        again = jobs.weekly_report(context, now=MONDAY)
+    finally:
+        context.close()
+    names = sorted(p.name for p in written)
+    assert names == ["acme-2026-03-02-2026-03-08.html", "acme-2026-03-02-2026-03-08.pdf"]
+    assert again == []  # written and posted already: the hourly check does nothing
+    paths = [r["path"].rsplit("/", 1)[-1] for r in fake_slack.requests]
+    assert paths.count("files.getUploadURLExternal") == 2
+    assert paths.count("files.completeUploadExternal") == 1
+    complete = next(r["body"] for r in fake_slack.requests if r["path"].endswith("files.completeUploadExternal"))
+    assert complete["channel_id"] == "C0FAKE"
+    assert complete["initial_comment"].startswith("*Acme* reputation report, 2026-03-02 to 2026-03-08:")
+    assert "Average rating" in complete["initial_comment"]
+    assert [f["title"] for f in json.loads(complete["files"])] == names
+    uploaded = sorted(fake_slack.uploads.values(), key=len)
+    assert sorted((tmp_path / "reports" / name).read_bytes() for name in names) == sorted(uploaded)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_weekly_report_goes_to_the_sink_without_a_token(tmp_path: Path, database_url: str) -> None:
+    sink = tmp_path / "sink.jsonl"
+    context = context_for(tmp_path, database_url, f'sink_path = "{sink}"')
+    try:
+        jobs.weekly_report(context, now=MONDAY)
+        jobs.weekly_report(context, now=MONDAY)
+    finally:
+        context.close()
+    lines = [json.loads(line) for line in sink.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["kind"] == "report" and len(lines[0]["files"]) == 2
+    assert "Top irritant: Delivery" in lines[0]["text"]
