@@ -20,6 +20,7 @@ demo: setup
 
 # The whole test suite, on SQLite and on a local PostgreSQL (installed from apt and started when possible).
 test: setup
+	@tests/install_chromium.sh
 	@url=$$(tests/start_postgres.sh) || url=""; \
 	if [ -n "$$url" ]; then echo "PostgreSQL: $$url"; else echo "PostgreSQL unavailable: its tests will be skipped"; fi; \
 	VEILLEUR_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest
