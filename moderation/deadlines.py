@@ -63,10 +63,15 @@ def remind_replies(sessions: sessionmaker[Session], channel: str, near: timedelt
             state = sla_state(mention, now, near)
             if state not in ("near", "late"):
                 continue
+            assert mention.reply_due_at is not None
+            # A review collected when its deadline was already near (or past) was announced with it: the first
+            # alert said so, and a reminder at once would only repeat it.
+            entered = mention.reply_due_at - (near if state == "near" else timedelta(0))
+            if entered <= mention.collected_at:
+                continue
             key = f"{AlertKind.REPLY_DUE.value}:{state}:mention:{mention.id}"
             if session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is not None:
                 continue
-            assert mention.reply_due_at is not None
             session.add(
                 Alert(
                     brand_id=mention.source.brand_id,

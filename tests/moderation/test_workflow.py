@@ -218,7 +218,8 @@ def test_automatic_approval_publishes_after_the_delay_except_the_sampled_share(s
 
 
 def test_reply_reminders_fire_once_when_near_and_once_when_late(sessions):
-    ids = load(sessions, ROWS, Rules(reply_sla=timedelta(hours=24)))
+    written_now = [{**row, "submitted_at": utcnow().isoformat(), "experienced_at": "2026-01-01"} for row in ROWS]
+    ids = load(sessions, written_now, Rules(reply_sla=timedelta(hours=24)))
     with sessions() as session:
         due = session.get_one(Mention, ids["A2"]).reply_due_at
     near = timedelta(hours=4)
@@ -236,3 +237,10 @@ def test_reply_reminders_fire_once_when_near_and_once_when_late(sessions):
             (ids["A3"], "reply_near"),
             (ids["A2"], "reply_late"),
         ]
+
+
+def test_no_reminder_for_a_review_collected_after_its_deadline(sessions):
+    ids = load(sessions, ROWS, Rules(reply_sla=timedelta(hours=24)))  # written 20 Nov, collected today
+    with sessions() as session:
+        assert session.get_one(Mention, ids["A2"]).reply_due_at < utcnow()
+    assert remind_replies(sessions, "#alerts", timedelta(hours=4)) == 0
