@@ -107,10 +107,10 @@ def test_bulk_reject_with_a_reason_then_undo(console):
     page = "/console/queue/to_publish"
     answer = console.post("/console/bulk", {"act": "reject", "reason": "spam", "ids": ["1", "5", "3"], "back": page})
     assert answer.url.path == page
-    assert "reject: 3 of 3" in answer.text
+    assert "rejected 3 of 3" in answer.text
     assert {status(console, i) for i in (1, 5, 3)} == {MentionStatus.REJECTED}
     undone = console.post("/console/undo", {"back": page}, page=page)
-    assert "undid reject: 3 of 3 on 3 review(s)" in undone.text
+    assert "undid rejected 3 of 3 on 3 review(s)" in undone.text
     assert [status(console, i) for i in (1, 5, 3)] == [
         MentionStatus.TO_PUBLISH,
         MentionStatus.TO_PUBLISH,
@@ -124,10 +124,10 @@ def test_bulk_reject_with_a_reason_then_undo(console):
 def test_bulk_approve_reports_what_did_not_apply(console):
     console.login()
     answer = console.post("/console/bulk", {"act": "approve", "ids": ["1", "3"]})
-    assert "approve: 1 of 2" in answer.text and "mention 3 has no publication consent" in answer.text
+    assert "approved 1 of 2" in answer.text and "mention 3 has no publication consent" in answer.text
     assert status(console, 1) == MentionStatus.PUBLISHED and status(console, 3) == MentionStatus.TO_REPLY
     one = console.post("/console/bulk", {"act": "approve:5"})
-    assert "approve: 1 of 1" in one.text and status(console, 5) == MentionStatus.PUBLISHED
+    assert "approved 1 of 1" in one.text and status(console, 5) == MentionStatus.PUBLISHED
     refused = console.post("/console/bulk", {"act": "reply", "ids": ["6"]})
     assert "cannot be applied to a selection" in refused.text
 

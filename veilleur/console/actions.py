@@ -16,6 +16,7 @@ from veilleur.console.review import last_action
 
 ACTIONS = ("approve", "reject", "reply", "assign", "handled", "correct")
 BULK_ACTIONS = ("approve", "reject")
+DONE = {"approve": "approved", "reject": "rejected"}
 REASONS = {
     RejectionReason.ABUSIVE: "abusive or insulting",
     RejectionReason.PERSONAL_DATA: "personal data",

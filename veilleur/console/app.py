@@ -267,7 +267,7 @@ def create_console(context: Context, clock: Callable[[], datetime] = utcnow) -> 
         except actions.Refused as error:
             remember(request, action, [], {0: str(error)})
             return back_to(request, form, "/")
-        what = f"{action}: {len(result.done)} of {len(ids)}"
+        what = f"{actions.DONE[action]} {len(result.done)} of {len(ids)}"
         remember(request, what, result.done, result.failed)
         return back_to(request, form, "/")
 
