@@ -25,6 +25,9 @@ from models.db import make_engine, make_session_factory, upgrade
 from moderation.classifier.base import Classifier
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
+from moderation.privacy import apply_retention, purge_removed
+from moderation.publishing.webhook import WebhookResult
+from moderation.publishing.webhook import send_due as send_webhook_due
 from reports import output, slack_post
 from reports.build import build_report
 from reports.tagging import cached_tagger, tag_pending
@@ -253,3 +256,26 @@ def tag_topics(context: Context, limit: int = 5000) -> int:
     settings = context.settings
     tagger = cached_tagger(output.options_from(settings.reports).topics, settings.path(settings.classifier.cache_dir))
     return tag_pending(context.sessions, tagger, limit=limit)
+
+
+def send_webhooks(context: Context) -> WebhookResult:
+    """Push due feed changes to the brand's site ([publishing] webhook_url); failures wait and retry."""
+    publishing = context.settings.publishing
+    return send_webhook_due(
+        context.sessions,
+        publishing.webhook_url,
+        publishing.webhook_secret,
+        timeout=publishing.timeout_seconds,
+        retry_max=timedelta(minutes=publishing.retry_max_minutes),
+    )
+
+
+def retention(context: Context) -> tuple[int, int]:
+    """(authors pseudonymised, removed reviews whose text was dropped) under [privacy]."""
+    privacy = context.settings.privacy
+    now = datetime.now(UTC)
+    with context.sessions.begin() as session:
+        return (
+            apply_retention(session, now, privacy.pseudonymise_after_months),
+            purge_removed(session, now, privacy.keep_removed_days),
+        )

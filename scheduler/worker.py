@@ -55,6 +55,8 @@ def build_scheduler(context: jobs.Context) -> BlockingScheduler:
     every("reply-reminders", jobs.remind_replies, context, minutes=intervals.route_minutes)
     every("send", jobs.send, context, minutes=intervals.send_minutes)
     every("notify", jobs.notify, context, minutes=intervals.send_minutes)
+    every("webhook", jobs.send_webhooks, context, minutes=settings.publishing.send_minutes)
+    every("retention", jobs.retention, context, hours=settings.privacy.retention_hours)
     every("topics", jobs.tag_topics, context, minutes=intervals.classify_minutes)
     every("report", jobs.weekly_report, context, hours=1)
     return scheduler

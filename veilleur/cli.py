@@ -184,6 +184,8 @@ def _mount() -> None:
     from veilleur.commands.classify import classify
     from veilleur.commands.extract import extract_command
     from veilleur.commands.model import app as model
+    from veilleur.commands.privacy import app as privacy
+    from veilleur.commands.publish import app as publish
     from veilleur.commands.queue import app as queue
     from veilleur.commands.report import report
     from veilleur.console.command import app as console_commands
@@ -192,6 +194,8 @@ def _mount() -> None:
     app.add_typer(signals, name="signals")
     app.add_typer(model, name="model")
     app.add_typer(survey, name="survey")
+    app.add_typer(publish, name="publish")
+    app.add_typer(privacy, name="privacy")
     app.add_typer(console_commands, name="console")
     app.command("classify")(classify)
     app.command("extract")(extract_command)

@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from alerts.slack_actions import workflow_handlers
 from alerts.slack_app import slack_routes
+from moderation.publishing.routes import publishing_routes
 from scheduler.jobs import Context
 from veilleur.console.app import console_mount
 from veilleur.intake import intake_routes
@@ -26,4 +27,5 @@ def create_app(context: Context) -> Starlette:
     routes += intake_routes(
         context.sessions, settings.intake.token, settings.crawl.pseudonym_secret or "veilleur-default-pseudonym-key"
     )
+    routes += publishing_routes(context.sessions, settings)
     return Starlette(routes=[*routes, console_mount(context)])

@@ -1,0 +1,123 @@
+"""`veilleur publish` and `veilleur privacy` on a real settings file and database; the serve routes; the jobs."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from models import Author, Mention, MentionKind, MentionStatus, Source
+from moderation import workflow
+from moderation.publishing.routes import publishing_routes
+from scheduler import jobs
+from scheduler.worker import build_scheduler
+from tests.conftest import write_settings
+from tests.publishing.receiver import Receiver
+from veilleur.cli import app
+from veilleur.settings import load_settings
+
+BRAND = """
+[[brands]]
+slug = "acme"
+name = "Acme"
+
+[[brands.sources]]
+name = "avis"
+kind = "survey"
+urls = ["https://acme.example/avis.csv"]
+own = true
+"""
+
+
+def setup(tmp_path, database_url, publishing=""):
+    path = write_settings(tmp_path, database_url, BRAND, publishing=publishing)
+    context = jobs.Context(load_settings(path), path)
+    with context.sessions.begin() as session:
+        source = session.scalars(select(Source)).one()
+        author = Author(source_kind="survey", handle="h1", name="Marie Curie", display_name="Marie C.")
+        mention = Mention(
+            source=source,
+            author=author,
+            external_id="order:1",
+            kind=MentionKind.REVIEW,
+            text="Parfait <script>alert(1)</script>",
+            rating=5.0,
+            rating_best=5.0,
+            consent=True,
+            status=MentionStatus.TO_PUBLISH,
+        )
+        session.add(mention)
+        session.flush()
+        workflow.publish(session, mention.id, "cli:alice")
+    return path, context
+
+
+def run(path, *args):
+    result = CliRunner().invoke(app, [*args, "--settings", str(path)])
+    return result
+
+
+def test_publish_feed_and_disclosure_files(tmp_path, database_url):
+    path, context = setup(tmp_path, database_url)
+    try:
+        result = run(path, "publish", "feed", "--brand", "acme", "--out", str(tmp_path / "feed.json"))
+        assert result.exit_code == 0, result.output
+        [entry] = json.loads((tmp_path / "feed.json").read_text())
+        assert entry["author"] == "Marie C." and entry["text"] == "Parfait <script>alert(1)</script>"
+        result = run(path, "publish", "feed", "--brand", "acme", "--format", "html", "--out", str(tmp_path / "f.html"))
+        assert result.exit_code == 0, result.output
+        assert "Parfait &lt;script&gt;" in (tmp_path / "f.html").read_text()
+        result = run(path, "publish", "disclosure", "--brand", "acme", "--out", str(tmp_path / "d.html"))
+        assert result.exit_code == 0 and "Motifs de refus" in (tmp_path / "d.html").read_text()
+        assert run(path, "publish", "feed", "--brand", "nope").exit_code == 2
+        assert "nothing is pushed" in run(path, "publish", "send").output
+    finally:
+        context.close()
+
+
+def test_publish_send_then_erase_then_retention(tmp_path, database_url):
+    with Receiver("k") as site:
+        path, context = setup(tmp_path, database_url, f'webhook_url = "{site.url}"\nwebhook_secret = "k"')
+        try:
+            result = run(path, "publish", "send")
+            assert result.exit_code == 0 and "1 delivered" in result.output, result.output
+            result = run(path, "privacy", "erase", "--name", "marie curie", "--actor", "cli:dpo")
+            assert result.exit_code == 0 and "erased 1 author(s): 1 review(s) (1 withdrawn" in result.output
+            assert run(path, "privacy", "erase", "--name", "marie curie").exit_code == 1
+            assert "1 delivered" in run(path, "publish", "send").output
+            result = run(path, "privacy", "retention")
+            assert result.exit_code == 0 and "pseudonymised 0 author(s)" in result.output, result.output
+        finally:
+            context.close()
+    assert [r["body"]["event"] for r in site.accepted()] == ["published", "withdrawn"]
+
+
+def test_serve_routes(tmp_path, database_url):
+    path, context = setup(tmp_path, database_url)
+    try:
+        client = TestClient(Starlette(routes=publishing_routes(context.sessions, context.settings)))
+        feed = client.get("/feed/acme.json")
+        assert feed.status_code == 200 and feed.json()[0]["author"] == "Marie C."
+        assert feed.headers["access-control-allow-origin"] == "*"
+        page = client.get("/feed/acme.html?lang=en")
+        assert page.status_code == 200 and "Customer reviews" in page.text and "&lt;script&gt;" in page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert "Motifs de refus" in client.get("/disclosure/acme.html").text
+        assert client.get("/feed/other.json").status_code == 404
+        assert client.get("/disclosure/other.html").status_code == 404
+    finally:
+        context.close()
+
+
+def test_the_worker_runs_the_webhook_and_retention_jobs(tmp_path, database_url):
+    path, context = setup(tmp_path, database_url)
+    try:
+        ids = {job.id for job in build_scheduler(context).get_jobs()}
+        assert {"webhook", "retention"} <= ids
+        assert jobs.retention(context) == (0, 0)
+        assert jobs.send_webhooks(context).sent == 0  # no URL: the change waits
+    finally:
+        context.close()

@@ -1,0 +1,68 @@
+"""`veilleur privacy erase|retention`: remove a person everywhere; apply the retention periods now."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from veilleur.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="Personal data: erasure on request and retention.", no_args_is_help=True)
+console = Console(highlight=False)
+SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
+
+
+def _settings(path: Path) -> Settings:
+    try:
+        return load_settings(path)
+    except SettingsError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def erase(
+    author: Annotated[str | None, typer.Option("--author", help="author handle (or its first 12 characters)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="the author's name, exactly (any case)")] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help="the author's e-mail address")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="who asks (audit); default cli:USER")] = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Remove a person from every table, the outbox and the published feed (the site is told), with an audit."""
+    from moderation.privacy import PrivacyError, erase_author
+    from scheduler.jobs import Context
+
+    context = Context(_settings(settings), settings)
+    try:
+        with context.sessions.begin() as session:
+            result = erase_author(
+                session, handle=author, name=name, contact=contact, actor=actor or f"cli:{getpass.getuser()}"
+            )
+    except PrivacyError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        context.close()
+    console.print(
+        f"erased {result.authors} author(s): {result.mentions} review(s) ({result.withdrawn} withdrawn from the"
+        f" feed), {result.alerts} alert(s) scrubbed, {result.notices_deleted} unsent notice(s) deleted,"
+        f" {result.notices_scrubbed} sent notice(s) scrubbed"
+    )
+    console.print("Outside the database: Slack messages already posted, report files and sink files keep copies.")
+
+
+@app.command()
+def retention(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Apply privacy.pseudonymise_after_months and keep_removed_days now (the worker does it daily)."""
+    from scheduler import jobs
+
+    context = jobs.Context(_settings(settings), settings)
+    try:
+        authors, removed = jobs.retention(context)
+    finally:
+        context.close()
+    console.print(f"pseudonymised {authors} author(s); text dropped from {removed} removed review(s)")

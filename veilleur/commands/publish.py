@@ -1,0 +1,95 @@
+"""`veilleur publish feed|disclosure|send`: the published feed and disclosure page as files, the webhook push."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.console import Console
+
+from veilleur.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from scheduler.jobs import Context
+
+app = typer.Typer(help="The published feed, the disclosure page and the webhook push.", no_args_is_help=True)
+console = Console(highlight=False)
+SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
+BrandOption = Annotated[str, typer.Option("--brand", help="brand slug")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")]
+
+
+def _settings(path: Path, brand: str | None = None) -> Settings:
+    try:
+        settings = load_settings(path)
+        if brand is not None:
+            settings.brand(brand)
+        return settings
+    except SettingsError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+def _context(path: Path, settings: Settings) -> Context:
+    from scheduler.jobs import Context
+
+    return Context(settings, path)
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(out.suffix + ".tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(out)  # the site never reads a half-written file
+    console.print(f"wrote {out}", style="dim")
+
+
+@app.command()
+def feed(
+    brand: BrandOption,
+    format: Annotated[Literal["json", "html"], typer.Option("--format")] = "json",
+    language: Annotated[Literal["fr", "en"], typer.Option("--language", help="labels of the HTML")] = "fr",
+    out: OutOption = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """The brand's published reviews: JSON, or an HTML fragment with schema.org JSON-LD."""
+    from moderation.publishing.feed import feed_entries, feed_html, feed_json
+
+    config = _settings(settings, brand)
+    context = _context(settings, config)
+    try:
+        with context.sessions() as session:
+            entries = feed_entries(session, brand)
+    finally:
+        context.close()
+    _write(feed_json(entries) if format == "json" else feed_html(entries, config.brand(brand).name, language), out)
+
+
+@app.command()
+def disclosure(brand: BrandOption, out: OutOption = None, settings: SettingsOption = Path("settings.toml")) -> None:
+    """The disclosure page (how reviews are checked, reasons, delays, retention), from settings."""
+    from moderation.publishing.disclosure import render_disclosure
+
+    _write(render_disclosure(_settings(settings, brand), brand), out)
+
+
+@app.command()
+def send(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Push every due feed change to publishing.webhook_url once (the worker does this every minute)."""
+    from scheduler.jobs import send_webhooks
+
+    config = _settings(settings)
+    if not config.publishing.webhook_url:
+        console.print("no publishing.webhook_url in settings: nothing is pushed (changes wait in webhook_delivery)")
+        return
+    context = _context(settings, config)
+    try:
+        result = send_webhooks(context)
+    finally:
+        context.close()
+    console.print(f"webhook: {result.sent} delivered, {result.failed} failed (retried later)")
+    raise typer.Exit(1 if result.failed else 0)
