@@ -130,39 +130,56 @@ def send_due(
     now: datetime | None = None,
     post: Post = http_post,
 ) -> WebhookResult:
-    """Post every due delivery once. Without a URL nothing is sent and the rows wait."""
+    """Post every due delivery, once each this round. Without a URL nothing is sent and the rows wait."""
     result = WebhookResult()
     if not url:
         return result
     now = now or utcnow()
-    with sessions() as session:
-        ids = due_ids(session, now)
-    for delivery_id in ids:
-        with sessions.begin() as session:
-            if not claim(session, delivery_id, now):
-                continue
-            delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
-            message = body_of(session, delivery)
-        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": USER_AGENT,
-            "X-Veilleur-Event": str(message["event"]),
-            "X-Veilleur-Delivery": str(delivery_id),
-            "X-Veilleur-Signature": sign(secret, int(utcnow().timestamp()), body),
-        }
-        try:
-            status = post(url, body, headers, timeout)
-            error = None if 200 <= status < 300 else f"HTTP {status}"
-        except OSError as problem:  # refused, DNS, timeout: the site or the network is down
-            error = f"{type(problem).__name__}: {problem}"
-        with sessions.begin() as session:
-            delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
-            if error is None:
-                delivery.delivered_at, delivery.last_error = utcnow(), None
-                result.sent += 1
-            else:
-                delivery.last_error = error[:2000]
-                delivery.next_attempt_at = now + backoff(delivery.attempts, retry_max)
-                result.failed += 1
-    return result
+    while True:
+        # Each row is delivered or pushed past `now` below, so this ends when the backlog is done.
+        with sessions() as session:
+            ids = due_ids(session, now)
+        if not ids:
+            return result
+        for delivery_id in ids:
+            _send_one(sessions, delivery_id, url, secret, timeout, retry_max, now, post, result)
+
+
+def _send_one(
+    sessions: sessionmaker[Session],
+    delivery_id: int,
+    url: str,
+    secret: str,
+    timeout: float,
+    retry_max: timedelta,
+    now: datetime,
+    post: Post,
+    result: WebhookResult,
+) -> None:
+    with sessions.begin() as session:
+        if not claim(session, delivery_id, now):
+            return
+        delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
+        message = body_of(session, delivery)
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        "X-Veilleur-Event": str(message["event"]),
+        "X-Veilleur-Delivery": str(delivery_id),
+        "X-Veilleur-Signature": sign(secret, int(utcnow().timestamp()), body),
+    }
+    try:
+        status = post(url, body, headers, timeout)
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+    except OSError as problem:  # refused, DNS, timeout: the site or the network is down
+        error = f"{type(problem).__name__}: {problem}"
+    with sessions.begin() as session:
+        delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
+        if error is None:
+            delivery.delivered_at, delivery.last_error = utcnow(), None
+            result.sent += 1
+        else:
+            delivery.last_error = error[:2000]
+            delivery.next_attempt_at = now + backoff(delivery.attempts, retry_max)
+            result.failed += 1
