@@ -28,6 +28,8 @@ def test_every_job_is_scheduled_with_one_instance_and_coalescing(tmp_path, datab
             "route",
             "crises",
             "send",
+            "webhook",
+            "retention",
             "topics",
             "report",
         }
