@@ -191,9 +191,12 @@ def _apply(
             )
         )
 
-    if owner is not None:
+    if owner is not None or decision.rejection is not None:
         session.refresh(mention)
+    if owner is not None:
         notify.queue_owner_notice(session, mention, owner)
+    if decision.rejection is not None:
+        notify.queue_rejection_notice(session, mention, decision.rejection)  # DESIGN.md rule 2
 
 
 def _product_owner(mention: Mention, rules: Rules) -> str | None:
