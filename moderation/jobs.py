@@ -31,6 +31,10 @@ class Rules:
     auto_sample_share: float = 0.1
     low_rating: float = 3.0  # on 5
     product_owners: dict[str, str] = field(default_factory=dict)
+    console_url: str = ""  # `[serve] public_url`: alerts link to the review in the console
+
+    def console_link(self, mention_id: int) -> str | None:
+        return f"{self.console_url.rstrip('/')}/console/review/{mention_id}" if self.console_url else None
 
     def publish_after(self, mention_id: int, now: datetime) -> datetime | None:
         """When automatic approval may publish this review; None holds it for a moderator (one-click mode, or
@@ -177,6 +181,7 @@ def _apply(
                 payload={
                     "mention_id": mention.id,
                     "reply_due": reply_due.isoformat() if reply_due else None,
+                    "console_url": rules.console_link(mention.id),
                     "source": source.name,
                     "source_kind": source.kind,
                     "url": mention.url,

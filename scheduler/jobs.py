@@ -149,6 +149,7 @@ def rules(context: Context) -> Rules:
         m.auto_sample_share,
         m.low_rating,
         dict(m.product_owners),
+        context.settings.serve.public_url,
     )
 
 

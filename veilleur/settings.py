@@ -295,6 +295,9 @@ class ConsoleSettings(_Section):
 class ServeSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # The address moderators reach `veilleur serve` at (behind a proxy, say): Slack alerts link to the console
+    # there ("Open in console"). Empty: no link.
+    public_url: str = Field(default="", pattern=r"^$|^https?://")
 
 
 class DemoSettings(_Section):

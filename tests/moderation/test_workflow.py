@@ -244,3 +244,17 @@ def test_no_reminder_for_a_review_collected_after_its_deadline(sessions):
     with sessions() as session:
         assert session.get_one(Mention, ids["A2"]).reply_due_at < utcnow()
     assert remind_replies(sessions, "#alerts", timedelta(hours=4)) == 0
+
+
+def test_alerts_link_to_the_review_in_the_console_when_a_public_url_is_set(sessions):
+    from alerts.blocks import build_message
+
+    ids = load(sessions, ROWS, Rules(console_url="https://veilleur.acme.example/"))
+    with sessions() as session:
+        alert = session.scalars(select(Alert).where(Alert.mention_id == ids["A2"])).one()
+        assert alert.payload["console_url"] == f"https://veilleur.acme.example/console/review/{ids['A2']}"
+        message = build_message(alert.kind, "Acme", alert.payload, alert.id)
+    buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {"action_id": "open_console", "url": alert.payload["console_url"]}.items() <= next(
+        b for b in buttons if b.get("action_id") == "open_console"
+    ).items()
