@@ -21,3 +21,10 @@ def minimised_name(name: str | None) -> str | None:
     if len(words) == 1:
         return words[0]
     return f"{words[0]} {words[-1][0].upper()}."
+
+
+def erased_external_id(source_id: int, external_id: str) -> str:
+    """What an erased review's id becomes: the same for the same review (a re-crawl finds it and stores nothing),
+    and not the order reference."""
+    message = f"{source_id}\x1f{external_id}".encode()
+    return "erased:" + hashlib.sha256(message).hexdigest()[:40]

@@ -10,7 +10,6 @@ The caller owns the session and its transaction.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ from models import (
     WebhookDelivery,
     utcnow,
 )
+from models.identity import erased_external_id
 from moderation.workflow import queue_webhook
 
 S = MentionStatus
@@ -113,11 +113,6 @@ def _needles(authors: list[Author], mentions: list[Mention]) -> list[str]:
         # reviews are replaced whole anyway).
         values += [mention.text, mention.title, mention.order_ref, mention.reply_text]
     return sorted({value.casefold() for value in values if value and len(value.strip()) >= 3}, key=len)
-
-
-def erased_external_id(source_id: int, external_id: str) -> str:
-    """What an erased review's id becomes: the same for the same review, and not the order reference."""
-    return "erased:" + hashlib.sha256(f"{source_id}\x1f{external_id}".encode()).hexdigest()[:40]
 
 
 def _erase_mention(session: Session, mention: Mention, actor: str, now: datetime, needles: list[str]) -> int:

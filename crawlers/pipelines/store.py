@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from crawlers.items import MentionItem
 from models import Author, Mention, MentionKind, Source
 from models.db import make_engine, make_session_factory
-from models.identity import author_handle, minimised_name
+from models.identity import author_handle, erased_external_id, minimised_name
 
 
 class StorePipeline:
@@ -45,6 +45,8 @@ class StorePipeline:
         )
         if exists is not None:
             return False
+        if self._erased(session, source_id, item.external_id):
+            return False  # the author asked to be erased: a re-crawl or re-import must not bring it back
         source = session.get_one(Source, source_id)
         session.add(
             Mention(
@@ -73,6 +75,14 @@ class StorePipeline:
             )
         )
         return True
+
+    @staticmethod
+    def _erased(session: Session, source_id: int, external_id: str) -> bool:
+        tombstone = erased_external_id(source_id, external_id)
+        return (
+            session.scalar(select(Mention.id).where(Mention.source_id == source_id, Mention.external_id == tombstone))
+            is not None
+        )
 
     def _author(self, session: Session, source_kind: str, item: MentionItem) -> Author | None:
         key = item.author_id or item.author

@@ -258,3 +258,17 @@ def test_alerts_link_to_the_review_in_the_console_when_a_public_url_is_set(sessi
     assert {"action_id": "open_console", "url": alert.payload["console_url"]}.items() <= next(
         b for b in buttons if b.get("action_id") == "open_console"
     ).items()
+
+
+def test_an_erased_review_does_not_come_back_when_the_export_is_imported_again(sessions):
+    from moderation.privacy import erase_author
+
+    load(sessions, ROWS)
+    with sessions.begin() as session:
+        erase_author(session, name="Jean Martin", actor="cli:dpo")
+    with sessions.begin() as session:
+        source = session.scalars(select(Source)).one()
+        result = import_survey_body(session, source.id, survey_csv(ROWS), "export.csv", "https://acme.example/s")
+    assert result.imported == 0
+    with sessions() as session:
+        assert session.scalar(select(func.count()).where(Mention.text == "Colis arrivé cassé.")) == 0
