@@ -119,3 +119,15 @@ def test_a_form_without_its_csrf_token_fails(site):
     assert posted.value.status == 403
     assert "CSRF" in page.inner_text("body")
     assert status(context, 1) == MentionStatus.TO_PUBLISH
+
+
+def test_missing_chromium_fails_on_ci_and_skips_locally(monkeypatch, tmp_path):
+    from tests.console import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        browser.need_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        browser.need_chromium()
