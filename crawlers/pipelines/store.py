@@ -45,7 +45,7 @@ class StorePipeline:
         )
         if exists is not None:
             return False
-        if self._erased(session, source_id, item.external_id):
+        if item.external_id and self._erased(session, source_id, item.external_id):
             return False  # the author asked to be erased: a re-crawl or re-import must not bring it back
         source = session.get_one(Source, source_id)
         session.add(
