@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date
 
 from scrapy.exceptions import DropItem
 
@@ -12,8 +12,8 @@ from crawlers.items import MentionItem
 
 def content_id(item: MentionItem) -> str:
     """For sites without ids: the same author, date and text always give the same id."""
-    published = item.published_at
-    if isinstance(published, datetime):
+    published: object = item.published_at
+    if isinstance(published, date):  # datetime or date, as before: ids already stored must not change
         published = published.isoformat()
     key = "\x1f".join([item.author or "", str(published or ""), item.title or "", item.text])
     return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
