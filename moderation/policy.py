@@ -71,6 +71,16 @@ def decide(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds) 
             return Decision(
                 MentionStatus.WATCH, "abusive_post", why, prediction.toxic, thresholds.toxic, alert=AlertKind.ABUSE
             )
+        if not facts.own_source:
+            # Nor can a review on another platform: the brand may report it there, and must see it either way.
+            return Decision(
+                MentionStatus.WATCH,
+                "abusive_third_party_review",
+                why,
+                prediction.toxic,
+                thresholds.toxic,
+                alert=AlertKind.ABUSE,
+            )
         return Decision(
             MentionStatus.REJECTED,
             "abusive_review",

@@ -29,10 +29,11 @@ def test_shipped_weights_classify_clear_cases(monkeypatch: pytest.MonkeyPatch) -
         "Le vendeur est un sale connard, je vais lui casser la gueule.": ("negative", True, False),
         "Gagnez un iPhone gratuit en cliquant ici : http://promo-cadeau.example": (None, False, True),
     }
+    thresholds = settings.classifier.thresholds  # the deployed ones, as the router uses them
     predictions = classifier.predict(list(cases))
     for (text, (polarity, toxic, spam)), prediction in zip(cases.items(), predictions, strict=True):
         if polarity is not None:
             assert prediction.polarity == polarity, text
-        assert (prediction.toxic >= 0.5) == toxic, (text, prediction.toxic)
-        assert (prediction.spam >= 0.5) == spam, (text, prediction.spam)
+        assert (prediction.toxic >= thresholds.toxic) == toxic, (text, prediction.toxic)
+        assert (prediction.spam >= thresholds.spam) == spam, (text, prediction.spam)
         assert 1.0 <= prediction.stars <= 5.0

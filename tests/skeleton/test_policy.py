@@ -31,6 +31,7 @@ POST = MentionFacts("post", own_source=False, consent=False, rating_normalised=N
         (THIRD_PARTY, NEGATIVE, MentionStatus.TO_REPLY, None, AlertKind.REVIEW_TO_ANSWER),
         (THIRD_PARTY, POSITIVE, MentionStatus.WATCH, None, None),
         (OWN, TOXIC, MentionStatus.REJECTED, RejectionReason.ABUSIVE, None),
+        (THIRD_PARTY, TOXIC, MentionStatus.WATCH, None, AlertKind.ABUSE),
         (OWN, SPAM, MentionStatus.REJECTED, RejectionReason.SPAM, None),
         (POST, NEGATIVE, MentionStatus.WATCH, None, AlertKind.NEGATIVE_MENTION),
         (POST, TOXIC, MentionStatus.WATCH, None, AlertKind.ABUSE),
