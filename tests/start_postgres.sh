@@ -25,4 +25,9 @@ for _ in $(seq 1 30); do
 done
 su postgres -c "psql -p $port -qtAc \"select 1 from pg_roles where rolname = 'veilleur_test'\"" | grep -q 1 ||
   su postgres -c "psql -p $port -qc \"create role veilleur_test login createdb password 'veilleur_test'\"" >&2
+# A throwaway test server: no autovacuum worker to hold a database the suite is dropping.
+su postgres -c "psql -p $port -qtAc 'show autovacuum'" | grep -q off || {
+  su postgres -c "psql -p $port -qc 'alter system set autovacuum = off'" >&2
+  su postgres -c "psql -p $port -qc 'select pg_reload_conf()'" >/dev/null
+}
 echo "postgresql+psycopg://veilleur_test:veilleur_test@127.0.0.1:$port/postgres"

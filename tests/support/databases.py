@@ -4,10 +4,12 @@ VEILLEUR_TEST_POSTGRES_URL (started by `make test`, see tests/start_postgres.sh)
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 POSTGRES_ENV = "VEILLEUR_TEST_POSTGRES_URL"
 
@@ -27,8 +29,19 @@ def create_postgres_database() -> tuple[str, str]:
     return admin_url.rsplit("/", 1)[0] + "/" + name, name
 
 
-def drop_postgres_database(name: str) -> None:
+def drop_postgres_database(name: str, attempts: int = 20) -> None:
+    """Drop a test database. A server process of another role (an autovacuum worker) can hold it for a moment,
+    and this role may not terminate it: wait and try again."""
     engine = create_engine(os.environ[POSTGRES_ENV], isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    try:
+        for attempt in range(attempts):
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except DBAPIError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
+    finally:
+        engine.dispose()
