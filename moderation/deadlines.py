@@ -14,20 +14,39 @@ from moderation.workflow import WorkflowError, publish
 CLOSED = (MentionStatus.REJECTED, MentionStatus.WITHDRAWN)
 
 
-def publish_due(sessions: sessionmaker[Session], now: datetime | None = None) -> int:
-    """Publish every review whose automatic-approval time has come (set by the router in "auto" mode only)."""
+def publish_due(
+    sessions: sessionmaker[Session], now: datetime | None = None, max_delay: timedelta | None = None
+) -> int:
+    """Publish every review whose automatic-approval time has come (set by the router in "auto" mode), and every
+    review still waiting when the maximum publication delay the disclosure page promises is reached (in either
+    mode: a review that passed the checks is never held longer, whatever it says)."""
     now = now or utcnow()
+    auto = "approved automatically: no moderator objected in time"
+    overdue = "published automatically: the maximum publication delay was reached without a moderator's decision"
     with sessions() as session:
-        due = session.scalars(
-            select(Mention.id)
-            .where(Mention.status == MentionStatus.TO_PUBLISH, Mention.publish_after <= now)
-            .order_by(Mention.publish_after)
-        ).all()
+        due = [
+            (mention_id, auto)
+            for mention_id in session.scalars(
+                select(Mention.id)
+                .where(Mention.status == MentionStatus.TO_PUBLISH, Mention.publish_after <= now)
+                .order_by(Mention.publish_after)
+            )
+        ]
+        if max_delay is not None:
+            due += [
+                (mention_id, overdue)
+                for mention_id in session.scalars(
+                    select(Mention.id)
+                    .where(Mention.status == MentionStatus.TO_PUBLISH, Mention.collected_at <= now - max_delay)
+                    .order_by(Mention.collected_at)
+                )
+                if (mention_id, auto) not in due
+            ]
     published = 0
-    for mention_id in due:
+    for mention_id, reason in due:
         with sessions.begin() as session:
             try:
-                publish(session, mention_id, "auto", "approved automatically: no moderator objected in time")
+                publish(session, mention_id, "auto", reason)
             except WorkflowError:
                 continue  # a moderator acted first
         published += 1

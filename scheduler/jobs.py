@@ -157,7 +157,7 @@ def publish_due(context: Context) -> int:
     """Automatic approval ("auto" publishing mode): publish what no moderator stopped in time."""
     from moderation.deadlines import publish_due as publish
 
-    return publish(context.sessions)
+    return publish(context.sessions, max_delay=timedelta(days=context.settings.publishing.max_publication_days))
 
 
 def remind_replies(context: Context) -> int:

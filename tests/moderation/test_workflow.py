@@ -272,3 +272,17 @@ def test_an_erased_review_does_not_come_back_when_the_export_is_imported_again(s
     assert result.imported == 0
     with sessions() as session:
         assert session.scalar(select(func.count()).where(Mention.text == "Colis arrivé cassé.")) == 0
+
+
+def test_one_click_mode_still_publishes_at_the_maximum_delay_whatever_the_sentiment(sessions):
+    ids = load(sessions, ROWS)  # one-click: every review waits for a moderator...
+    assert publish_due(sessions, max_delay=timedelta(days=7)) == 0
+    with sessions.begin() as session:
+        workflow.reject(session, ids["A3"], "cli:alice", RejectionReason.DUPLICATE)
+    # ...but not beyond the delay the disclosure page promises: the positive and the negative one go out.
+    assert publish_due(sessions, now=utcnow() + timedelta(days=7, minutes=1), max_delay=timedelta(days=7)) == 2
+    with sessions() as session:
+        published = session.scalars(select(Mention.order_ref).where(Mention.status == S.PUBLISHED)).all()
+        assert sorted(published) == ["A1", "A2"]
+        reasons = session.scalars(select(ModerationEvent.reason).where(ModerationEvent.action == "approve")).all()
+        assert all("maximum publication delay" in reason for reason in reasons)
