@@ -99,3 +99,17 @@ def test_list_approve_undo_reject_reply_and_export_corrections(settings, tmp_pat
             "cli:alice",
             *actors[7:],
         ]
+
+
+def test_stored_corrections_are_training_examples_for_model_train(settings):
+    from moderation.classifier.transformer.data import from_corrections
+    from veilleur.commands.queue import stored_corrections
+
+    path, _ = settings
+    assert run(path, "correct", "2", "--task", "toxic", "--label", "0")[0] == 0
+    assert run(path, "correct", "1", "--task", "stars", "--label", "5")[0] == 0
+    examples = from_corrections(stored_corrections(path))
+    assert [(e.text, e.toxic, e.stars) for e in examples] == [
+        ("Colis arrivé cassé.", 0, None),
+        ("Parfait vraiment.", None, 5),  # (the store pipeline strips markup from every source)
+    ]

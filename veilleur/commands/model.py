@@ -48,6 +48,9 @@ def train(
     corrections: Annotated[
         Path | None, typer.Option(help='moderator corrections, JSONL of {"text", "task", "label"}')
     ] = None,
+    stored_corrections: Annotated[
+        bool, typer.Option(help="also train on the corrections moderators stored in the database (`queue correct`)")
+    ] = False,
 ) -> None:
     """Fine-tune the classifier (about 40 min on 2 cores) and write the weights file."""
     from moderation.classifier.transformer import model as mm
@@ -60,6 +63,12 @@ def train(
     if corrections is not None:
         rows = [json.loads(line) for line in corrections.read_text(encoding="utf-8").splitlines() if line.strip()]
         extra = from_corrections((row["text"], row["task"], row["label"]) for row in rows)
+    if stored_corrections:
+        from veilleur.commands.queue import stored_corrections as read_stored
+
+        rows = read_stored(settings)
+        console.print(f"{len(rows)} stored corrections from the database")
+        extra = (extra or []) + from_corrections(rows)
     target = output or mm.WEIGHTS_FILE
     metadata = run_training(
         config.path(config.classifier.cache_dir),

@@ -262,17 +262,21 @@ def corrections(
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
     """Export moderators' corrections as training labels ({"text", "task", "label"} per line)."""
-    with _context(settings) as context:
-        with context.sessions() as session:
-            rows = session.execute(
-                select(Mention.title, Mention.text, Correction.task, Correction.label)
-                .join(Mention, Mention.id == Correction.mention_id)
-                .order_by(Correction.id)
-            ).all()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8") as file:
-            for title, text, task, label in rows:
-                # The model reads the title with the text (moderation/jobs.py): so does its training.
-                line = {"text": f"{title}. {text}" if title else text, "task": task, "label": label}
-                file.write(json.dumps(line, ensure_ascii=False) + "\n")
-        console.print(f"{out}: {len(rows)} corrections")
+    rows = stored_corrections(settings)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as file:
+        for text, task, label in rows:
+            file.write(json.dumps({"text": text, "task": task, "label": label}, ensure_ascii=False) + "\n")
+    console.print(f"{out}: {len(rows)} corrections")
+
+
+def stored_corrections(settings: Path) -> list[tuple[str, str, str]]:
+    """(text, task, label) for every stored correction, oldest first. The model reads the title with the text
+    (moderation/jobs.py): so does its training."""
+    with _context(settings) as context, context.sessions() as session:
+        rows = session.execute(
+            select(Mention.title, Mention.text, Correction.task, Correction.label)
+            .join(Mention, Mention.id == Correction.mention_id)
+            .order_by(Correction.id)
+        ).all()
+    return [(f"{title}. {text}" if title else text, task, label) for title, text, task, label in rows]
