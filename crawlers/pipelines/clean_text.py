@@ -14,13 +14,15 @@ _TEXT_FIELDS = ("text", "title", "author", "reply_text")
 _BREAKS = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# Markup starts with a letter, "/" or "!" after "<": "<3" or "a < b" are the author's words, not tags.
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 # C0 controls other than tab and newline break terminals, JSON logs and some databases.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def to_plain_text(value: str) -> str:
     """HTML or plain text in, plain text out: tags removed (scripts and styles with their content)."""
-    if "<" in value or "&" in value:
+    if _MARKUP.search(value):
         value = _BREAKS.sub("\n", value)
         value = remove_tags(remove_tags_with_content(value, which_ones=("script", "style")))
         value = html.unescape(replace_entities(value))

@@ -36,3 +36,11 @@ def test_a_bad_email_or_verified_value_names_its_line_and_nothing_is_imported():
         "line 2: email 'not-an-address' is not an e-mail address",
         "line 3: verified 'peut-être' is not yes/no (oui/non, true/false, 1/0)",
     ]
+
+
+def test_words_that_look_like_markup_are_kept_as_written():
+    from crawlers.pipelines.clean_text import to_plain_text
+
+    assert to_plain_text("Je vous aime <3 & > tout") == "Je vous aime <3 & > tout"
+    assert to_plain_text("prix < 10 € et AT&T") == "prix < 10 € et AT&T"
+    assert to_plain_text("<p>Bien</p><script>alert(1)</script>") == "Bien"
