@@ -195,7 +195,7 @@ def time_reports(engine: Engine, label: str) -> None:
 
 def explain(engine: Engine) -> None:
     start = END - timedelta(days=30)
-    query = mentions_query([1, 2, 3, 4], start - (END - start), END)
+    query = mentions_query([1, 2, 3, 4], start - (END - start), start, END, END)
     compiled = query.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
     params = {key: _naive(value) for key, value in compiled.params.items()}
     with engine.connect() as connection:

@@ -1,8 +1,9 @@
-"""The main pass: one streamed query over the brand's mentions of the current and previous periods, each joined
-to its latest stored classification, counted per brand, source, product and location in one loop.
+"""The main pass: the brand's mentions of the current and previous periods, each joined to its latest stored
+classification, counted in SQL (GROUP BY) per source, product and location; only the answered reviews are
+streamed, for exact median reply times.
 
-Streaming (not GROUP BY) keeps medians and per-group figures exact and the SQL portable between SQLite and
-PostgreSQL; a million rows take a few seconds (bench/report.py).
+The latest classification is found once for all mentions (a join to `MAX(id) GROUP BY mention_id`), not per
+mention: the database hash-joins it. The SQL is the same on SQLite and PostgreSQL (bench/report.py).
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, func, select, type_coerce
+from sqlalchemy import Select, String, and_, case, func, literal, literal_column, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from models import Classification, Mention, MentionKind, Source
-from reports.figures import Group, Moderation, Tally, Trend, stars
+from models.schema import UTCDateTime
+from reports.figures import Group, Moderation, Tally, Trend
 
 BATCH = 5000
 TOP_GROUPS = 15  # products and locations shown, by volume
+PREVIOUS = -1  # the trend bucket of the previous period's mentions
 
 
 def when_column() -> Any:
@@ -27,33 +30,25 @@ def when_column() -> Any:
 
 
 def latest_classification() -> Any:
-    """The id of a mention's latest classification (its latest model run), for a LEFT JOIN."""
+    """The id of a mention's latest classification, correlated (for a LEFT JOIN of a few rows: quotes)."""
     newer = aliased(Classification)
     return select(func.max(newer.id)).where(newer.mention_id == Mention.id).scalar_subquery()
 
 
-def mentions_query(source_ids: Iterable[int], start: datetime, end: datetime) -> Select[Any]:
-    when = when_column()
+def latest_classifications() -> Any:
+    """Each classified mention's latest classification id (its latest model run): one aggregate, joined once."""
     return (
-        select(
-            Mention.source_id,
-            # Enum columns read as their plain values: a million enum conversions cost seconds.
-            type_coerce(Mention.kind, String).label("kind"),
-            when.label("when"),
-            Mention.rating_normalised,
-            type_coerce(Mention.status, String).label("status"),
-            type_coerce(Mention.rejection_reason, String).label("rejection_reason"),
-            Mention.reply_at,
-            Mention.reply_text.is_not(None).label("has_reply"),
-            Mention.reply_due_at,
-            Mention.product,
-            Mention.location,
-            Classification.sentiment,
-            Classification.model_name,
-            Classification.model_version,
-        )
-        .outerjoin(Classification, Classification.id == latest_classification())
-        .where(Mention.source_id.in_(list(source_ids)), when >= start, when < end)
+        select(Classification.mention_id, func.max(Classification.id).label("id"))
+        .group_by(Classification.mention_id)
+        .subquery("latest")
+    )
+
+
+def join_latest_classification(query: Select[Any]) -> Select[Any]:
+    """`query` (over Mention) LEFT JOINed to each mention's latest Classification."""
+    latest = latest_classifications()
+    return query.outerjoin(latest, latest.c.mention_id == Mention.id).outerjoin(
+        Classification, Classification.id == latest.c.id
     )
 
 
@@ -65,29 +60,103 @@ def trend_buckets(start: datetime, end: datetime) -> Trend:
     return Trend(size, starts, [0] * count, [0] * count, [0.0] * count, [0] * count)
 
 
-def count(tally: Tally, row: Any, as_of: datetime) -> None:
-    tally.mentions += 1
+def _at(value: datetime) -> Any:
+    return literal(value, UTCDateTime())
+
+
+def mentions_rows(
+    source_ids: Iterable[int], previous_start: datetime, start: datetime, end: datetime, trend: Trend, as_of: datetime
+) -> Any:
+    """One row per mention of both periods, with what the counts need (a subquery)."""
+    when = when_column()
+    rating = Mention.rating_normalised
+    review = Mention.kind == MentionKind.REVIEW
+    replied = or_(Mention.reply_at.is_not(None), Mention.reply_text.is_not(None))
+    late = or_(
+        and_(Mention.reply_at.is_not(None), Mention.reply_at > Mention.reply_due_at),
+        and_(Mention.reply_at.is_(None), Mention.reply_text.is_(None), Mention.reply_due_at < _at(as_of)),
+    )
+    one: Any = literal_column("1")
+    zero: Any = literal_column("0")  # integers: SUM() stays an integer on PostgreSQL
+    rounded = 1 + 4 * rating + 0.5  # stars(): rounded half up, clamped to 1-5
+    bucket = case(
+        (when < _at(start), literal_column(str(PREVIOUS))),
+        *((when < _at(bound), literal_column(str(i))) for i, bound in enumerate(trend.starts[1:])),
+        else_=literal_column(str(len(trend.starts) - 1)),
+    )
+    query = select(
+        Mention.source_id,
+        Mention.product,
+        Mention.location,
+        bucket.label("bucket"),
+        type_coerce(Mention.status, String).label("status"),
+        type_coerce(Mention.rejection_reason, String).label("rejection_reason"),
+        Classification.sentiment,
+        Classification.model_name,
+        Classification.model_version,
+        case((review, one), else_=zero).label("review"),
+        (1 + 4 * rating).label("rating"),
+        case(
+            (rating.is_(None), None),
+            *((rounded >= n, literal_column(str(n))) for n in (5, 4, 3, 2)),
+            else_=one,
+        ).label("stars"),
+        case((and_(review, replied), one), else_=zero).label("answered"),
+        case((and_(review, Mention.reply_due_at.is_not(None)), one), else_=zero).label("with_deadline"),
+        case((and_(review, Mention.reply_due_at.is_not(None), late), one), else_=zero).label("late"),
+    ).where(Mention.source_id.in_(list(source_ids)), when >= _at(previous_start), when < _at(end))
+    return join_latest_classification(query).subquery("m")
+
+
+def tally_columns(rows: Any) -> list[Any]:
+    return [
+        func.count().label("mentions"),
+        func.sum(rows.c.review).label("reviews"),
+        func.count(rows.c.rating).label("rated"),
+        func.sum(rows.c.rating).label("rating_sum"),
+        *(
+            func.sum(
+                case((rows.c.stars == literal_column(str(n)), literal_column("1")), else_=literal_column("0"))
+            ).label(f"stars{n}")
+            for n in range(1, 6)
+        ),
+        func.sum(rows.c.answered).label("answered"),
+        func.sum(rows.c.with_deadline).label("with_deadline"),
+        func.sum(rows.c.late).label("late"),
+    ]
+
+
+def mentions_query(
+    source_ids: Iterable[int], previous_start: datetime, start: datetime, end: datetime, as_of: datetime
+) -> Select[Any]:
+    """The main count: per source, trend bucket (PREVIOUS for the previous period), sentiment, status and model."""
+    rows = mentions_rows(source_ids, previous_start, start, end, trend_buckets(start, end), as_of)
+    keys = [
+        rows.c.source_id,
+        rows.c.bucket,
+        rows.c.sentiment,
+        rows.c.status,
+        rows.c.rejection_reason,
+        rows.c.model_name,
+        rows.c.model_version,
+    ]
+    return select(*keys, *tally_columns(rows)).group_by(*keys)
+
+
+def count(tally: Tally, row: Any) -> None:
+    """Add one group's SQL counts to a tally."""
+    tally.mentions += row.mentions
     if row.sentiment:
-        tally.sentiment[row.sentiment] += 1
-    if row.rating_normalised is not None:
-        tally.rated += 1
-        tally.rating_sum += 1 + 4 * row.rating_normalised
-        tally.stars[stars(row.rating_normalised) - 1] += 1
-    if row.kind != MentionKind.REVIEW.value:
-        return
-    tally.reviews += 1
-    answered = row.reply_at is not None or bool(row.has_reply)
-    if answered:
-        tally.answered += 1
-    if row.reply_at is not None and row.reply_at >= row.when:
-        tally.reply_hours.append((row.reply_at - row.when).total_seconds() / 3600)
-    if row.reply_due_at is not None:
-        tally.with_deadline += 1
-        if row.reply_at is not None:
-            late = row.reply_at > row.reply_due_at
-        else:  # a reply whose date the source does not give cannot be judged late
-            late = not answered and row.reply_due_at < as_of
-        tally.sla_breaches += late
+        tally.sentiment[row.sentiment] += row.mentions
+    tally.rated += row.rated
+    if row.rated:
+        tally.rating_sum += row.rating_sum
+    for n in range(5):
+        tally.stars[n] += getattr(row, f"stars{n + 1}")
+    tally.reviews += row.reviews
+    tally.answered += row.answered
+    tally.with_deadline += row.with_deadline
+    tally.sla_breaches += row.late
 
 
 class Collector:
@@ -102,36 +171,73 @@ class Collector:
         self.moderation = Moderation()
         self.models: set[str] = set()
 
-    def add(self, row: Any) -> None:
-        current = row.when >= self.start
-        groups = [self.total, self.sources[row.source_id]]
-        if row.product:
-            groups.append(self.products.setdefault(row.product, Group(row.product, "product")))
-        if row.location:
-            groups.append(self.locations.setdefault(row.location, Group(row.location, "location")))
-        for group in groups:
-            count(group.current if current else group.previous, row, self.as_of)
+    def _main(self, row: Any) -> None:
+        current = row.bucket != PREVIOUS
+        for group in (self.total, self.sources[row.source_id]):
+            count(group.current if current else group.previous, row)
         if row.model_name:
             self.models.add(f"{row.model_name}@{row.model_version}")
-        if current:
-            self._current(row)
-
-    def _current(self, row: Any) -> None:
-        self.moderation.statuses[row.status] += 1
+        if not current:
+            return
+        self.moderation.statuses[row.status] += row.mentions
         if row.rejection_reason is not None:
-            self.moderation.rejected_by_reason[row.rejection_reason] += 1
-        index = (row.when - self.start).days // self.trend.bucket_days
-        self.trend.mentions[index] += 1
+            self.moderation.rejected_by_reason[row.rejection_reason] += row.mentions
+        self.trend.mentions[row.bucket] += row.mentions
         if row.sentiment == "negative":
-            self.trend.negative[index] += 1
-        if row.rating_normalised is not None:
-            self.trend.rated[index] += 1
-            self.trend.rating_sum[index] += 1 + 4 * row.rating_normalised
+            self.trend.negative[row.bucket] += row.mentions
+        if row.rated:
+            self.trend.rated[row.bucket] += row.rated
+            self.trend.rating_sum[row.bucket] += row.rating_sum
+
+    def _named(self, session: Session, rows: Any, column: str, groups: dict[str, Group], kind: str) -> None:
+        """Per product or location: the same counts, by period and sentiment."""
+        name = rows.c[column]
+        current: Any = case(
+            (rows.c.bucket == literal_column(str(PREVIOUS)), literal_column("0")), else_=literal_column("1")
+        )
+        current = current.label("current")
+        keys = [name, current, rows.c.sentiment]
+        query = select(*keys, *tally_columns(rows)).where(name != "").group_by(*keys)
+        for row in session.execute(query):
+            group = groups.setdefault(row[0], Group(row[0], kind))
+            count(group.current if row.current else group.previous, row)
+
+    def _reply_times(self, session: Session) -> None:
+        """Exact reply times (for medians): the answered reviews' dates, streamed."""
+        when = when_column()
+        query = select(
+            Mention.source_id, Mention.product, Mention.location, when.label("when"), Mention.reply_at
+        ).where(
+            Mention.source_id.in_(list(self.sources)),
+            when >= _at(self.previous_start),
+            when < _at(self.end),
+            Mention.kind == MentionKind.REVIEW,
+            Mention.reply_at.is_not(None),
+        )
+        for source_id, product, location, at, reply_at in session.execute(query.execution_options(yield_per=BATCH)):
+            if reply_at < at:
+                continue
+            hours = (reply_at - at).total_seconds() / 3600
+            current = at >= self.start
+            groups = [self.total, self.sources[source_id]]
+            if product:
+                groups.append(self.products[product])
+            if location:
+                groups.append(self.locations[location])
+            for group in groups:
+                (group.current if current else group.previous).reply_hours.append(hours)
 
     def run(self, session: Session) -> None:
-        query = mentions_query(self.sources, self.previous_start, self.end)
-        for row in session.execute(query.execution_options(yield_per=BATCH)):
-            self.add(row)
+        rows = mentions_rows(self.sources, self.previous_start, self.start, self.end, self.trend, self.as_of)
+        query = mentions_query(self.sources, self.previous_start, self.start, self.end, self.as_of)
+        for row in session.execute(query):
+            self._main(row)
+        self._named(session, rows, "product", self.products, "product")
+        self._named(session, rows, "location", self.locations, "location")
+        self._reply_times(session)
+        for group in [self.total, *self.sources.values(), *self.products.values(), *self.locations.values()]:
+            group.current.reply_hours.sort()
+            group.previous.reply_hours.sort()
 
     @staticmethod
     def top(groups: dict[str, Group]) -> list[Group]:

@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Classification, Mention, MentionStatus, MentionTopic, Source
-from reports.collect import latest_classification, when_column
+from reports.collect import join_latest_classification, latest_classification, when_column
 from reports.figures import Quote, TopicFigures
 from reports.topics import OTHER, Topic
 
@@ -58,10 +58,11 @@ def topic_figures(
 ) -> list[TopicFigures]:
     figures = {t.name: TopicFigures(t.name, t.label) for t in topics}
     current = case((when_column() >= start, 1), else_=0).label("current")
+    counted = select(MentionTopic.topic, current, Classification.sentiment, func.count().label("n")).join(
+        Mention, Mention.id == MentionTopic.mention_id
+    )
     rows = session.execute(
-        select(MentionTopic.topic, current, Classification.sentiment, func.count().label("n"))
-        .join(Mention, Mention.id == MentionTopic.mention_id)
-        .outerjoin(Classification, Classification.id == latest_classification())
+        join_latest_classification(counted)
         .where(MentionTopic.version == version, _in_period(source_ids, previous_start, end))
         .group_by(MentionTopic.topic, current, Classification.sentiment)
     )
