@@ -36,6 +36,8 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
     title = f"{_TITLES.get(kind, kind.value)} · {escape(brand)}"
     why = payload.get("why", {})
     fields = [f"*Source:* {escape(str(payload.get('source', '?')))}"]
+    if payload.get("topic"):
+        fields.append(f"*Topic:* {escape(str(payload['topic']))}")
     if payload.get("rating") is not None:
         fields.append(f"*Rating:* {payload['rating']:g}/{payload.get('rating_best') or 5:g}")
     if payload.get("language"):

@@ -1,57 +1,103 @@
-"""The worker's crisis check: per brand x source, counts of stored mentions in 5-minute bins through the
-same detector `veilleur signals replay` measures, and the negative share against its baseline.
-A crisis alert says what rose, by how much against the baseline, since when, with the top mentions."""
+"""The worker's crisis check: per brand x source, and per brand x topic once mentions are tagged, counts of
+stored mentions in 5-minute bins through the same detector `veilleur signals replay` measures, and the negative
+share against its baseline. A crisis alert says what rose, by how much against the baseline, since when, with
+the top mentions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from alerts.crisis import CrisisDetector, CrisisSettings, Spike
 from alerts.negative_share import ShareRise, negative_share_rise
-from models import Alert, AlertKind, Classification, Mention, Source
+from models import Alert, AlertKind, Classification, Mention, MentionTopic, Source
 
 BIN = timedelta(minutes=5)
+OTHER_TOPIC = "other"  # mentions that matched no topic: not a series of their own
+
+
+@dataclass(frozen=True)
+class Series:
+    """One count series the detector watches: a source, or a topic across a brand's sources."""
+
+    key: str  # in the alert's dedupe key: "source:12" or "topic:3:delivery"
+    brand_id: int
+    scope: tuple[ColumnElement[bool], ...]  # which mentions count
+    label: tuple[tuple[str, str], ...]  # what the alert says it is about
+
+
+def source_series(source: Source) -> Series:
+    return Series(
+        f"source:{source.id}",
+        source.brand_id,
+        (Mention.source_id == source.id,),
+        (("source", source.name), ("source_kind", source.kind)),
+    )
+
+
+def topic_series(session: Session) -> list[Series]:
+    """One series per brand and topic found in its mentions (any tagger version; a mention counts once)."""
+    rows = session.execute(
+        select(Source.brand_id, MentionTopic.topic)
+        .join(Mention, Mention.id == MentionTopic.mention_id)
+        .join(Source, Source.id == Mention.source_id)
+        .where(MentionTopic.topic != OTHER_TOPIC)
+        .distinct()
+        .order_by(Source.brand_id, MentionTopic.topic)
+    ).all()
+    series = []
+    for brand_id, topic in rows:
+        sources = select(Source.id).where(Source.brand_id == brand_id)
+        tagged = exists().where(MentionTopic.mention_id == Mention.id, MentionTopic.topic == topic)
+        series.append(
+            Series(
+                f"topic:{brand_id}:{topic}",
+                brand_id,
+                (Mention.source_id.in_(sources), tagged),
+                (("source", "all sources"), ("topic", topic)),
+            )
+        )
+    return series
 
 
 def _when():  # type: ignore[no-untyped-def]
     return func.coalesce(Mention.published_at, Mention.collected_at)
 
 
-def _bins(session: Session, source_id: int, start: datetime, end: datetime) -> tuple[list[datetime], list[int]]:
+def _bins(session: Session, series: Series, start: datetime, end: datetime) -> tuple[list[datetime], list[int]]:
     times = [start + index * BIN for index in range(int((end - start) / BIN))]
     counts = [0] * len(times)
-    for (moment,) in session.execute(
-        select(_when()).where(Mention.source_id == source_id, _when() >= start, _when() < end)
-    ):
+    for (moment,) in session.execute(select(_when()).where(*series.scope, _when() >= start, _when() < end)):
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         counts[int((moment - start) / BIN)] += 1
     return times, counts
 
 
-def _last_crisis(session: Session, source_id: int) -> datetime | None:
+def _last_crisis(session: Session, series: Series) -> datetime | None:
     return session.scalar(
         select(func.max(Alert.created_at)).where(
-            Alert.kind == AlertKind.CRISIS, Alert.dedupe_key.like(f"crisis:source:{source_id}:%")
+            Alert.kind == AlertKind.CRISIS, Alert.dedupe_key.like(f"crisis:{series.key}:%")
         )
     )
 
 
-def _top_mentions(session: Session, source_id: int, since: datetime, limit: int = 3) -> list[dict[str, Any]]:
+def _top_mentions(session: Session, series: Series, since: datetime, limit: int = 3) -> list[dict[str, Any]]:
     rows = session.scalars(
-        select(Mention).where(Mention.source_id == source_id, _when() >= since).order_by(_when().desc()).limit(50)
+        select(Mention).where(*series.scope, _when() >= since).order_by(_when().desc()).limit(50)
     ).all()
-    negative_first = sorted(rows, key=lambda m: (m.status.value != "to_reply", m.rating_normalised or 0.5))
+    # Those waiting for an answer first, then the lowest rated.
+    negative_first = sorted(rows, key=lambda m: (m.reply_due_at is None, m.rating_normalised or 0.5))
     return [{"text": m.text[:300], "url": m.url, "rating": m.rating} for m in negative_first[:limit]]
 
 
-def check_source(
-    session: Session, source: Source, now: datetime, settings: Any, channel: str, horizon: timedelta
+def check_series(
+    session: Session, series: Series, now: datetime, settings: Any, channel: str, horizon: timedelta
 ) -> list[Alert]:
-    """Crisis alerts for one source whose spike ended within `horizon` of `now` (the last check)."""
+    """Crisis alerts for one series whose spike ended within `horizon` of `now` (the last check)."""
     crisis = CrisisSettings(
         window_bins=settings.window_minutes // 5,
         days=settings.days,
@@ -63,8 +109,8 @@ def check_source(
     )
     end = now.replace(second=0, microsecond=0) - timedelta(minutes=now.minute % 5)
     start = end - timedelta(days=settings.days + 1)
-    times, counts = _bins(session, source.id, start, end)
-    last = _last_crisis(session, source.id)
+    times, counts = _bins(session, series, start, end)
+    last = _last_crisis(session, series)
     detector = CrisisDetector(crisis, last_alert=last)
     alerts = []
     spike: Spike | None = None
@@ -75,8 +121,8 @@ def check_source(
     if spike is not None:
         alerts.append(
             _alert(
-                source,
-                f"crisis:source:{source.id}:{spike.since:%Y%m%d%H%M}",
+                series,
+                f"crisis:{series.key}:{spike.since:%Y%m%d%H%M}",
                 channel,
                 {
                     "what": "mention volume",
@@ -84,23 +130,23 @@ def check_source(
                     "count": spike.count,
                     "expected": round(spike.expected, 1),
                     "since": spike.since.isoformat(),
-                    "top_mentions": _top_mentions(session, source.id, spike.since),
+                    "top_mentions": _top_mentions(session, series, spike.since),
                 },
             )
         )
-    rise = _negative_share(session, source.id, end, settings)
+    rise = _negative_share(session, series, end, settings)
     if rise is not None and (last is None or now - last >= timedelta(hours=settings.cooldown_hours)):
         since = end - timedelta(hours=settings.share_hours)
         alerts.append(
             _alert(
-                source,
-                f"crisis:source:{source.id}:share:{end:%Y%m%d%H}",
+                series,
+                f"crisis:{series.key}:share:{end:%Y%m%d%H}",
                 channel,
                 {
                     "what": "negative share",
                     "text": rise.describe(),
                     "since": since.isoformat(),
-                    "top_mentions": _top_mentions(session, source.id, since),
+                    "top_mentions": _top_mentions(session, series, since),
                 },
             )
         )
@@ -110,7 +156,7 @@ def check_source(
     return alerts
 
 
-def _negative_share(session: Session, source_id: int, end: datetime, settings: Any) -> ShareRise | None:
+def _negative_share(session: Session, series: Series, end: datetime, settings: Any) -> ShareRise | None:
     recent_start = end - timedelta(hours=settings.share_hours)
     past_start = recent_start - timedelta(days=settings.days)
 
@@ -120,7 +166,7 @@ def _negative_share(session: Session, source_id: int, end: datetime, settings: A
         rows = session.execute(
             select(Classification.sentiment, func.count())
             .join(Mention, Mention.id == Classification.mention_id)
-            .where(Mention.source_id == source_id, _when() >= start, _when() < stop, Classification.id == latest)
+            .where(*series.scope, _when() >= start, _when() < stop, Classification.id == latest)
             .group_by(Classification.sentiment)
         ).all()
         totals = dict(rows)
@@ -139,15 +185,14 @@ def _negative_share(session: Session, source_id: int, end: datetime, settings: A
     )
 
 
-def _alert(source: Source, key: str, channel: str, payload: dict[str, Any]) -> Alert:
+def _alert(series: Series, key: str, channel: str, payload: dict[str, Any]) -> Alert:
     return Alert(
-        brand_id=source.brand_id,
+        brand_id=series.brand_id,
         kind=AlertKind.CRISIS,
         dedupe_key=key,
         channel=channel,
         payload={
-            "source": source.name,
-            "source_kind": source.kind,
+            **dict(series.label),
             **payload,
             "why": {"rule": "crisis", "reason": payload["text"]},
         },
@@ -159,7 +204,8 @@ def watch_crises(session: Session, settings: Any, channel: str, now: datetime | 
     # A spike first seen up to two hours ago is still news if no check reported it (the worker was down);
     # the cooldown and the dedupe key keep it from being reported twice.
     horizon = max(timedelta(minutes=settings.check_minutes * 2), timedelta(hours=2))
+    watched = [source_series(source) for source in session.scalars(select(Source))] + topic_series(session)
     alerts = []
-    for source in session.scalars(select(Source)):
-        alerts += check_source(session, source, now, settings, channel, horizon)
+    for series in watched:
+        alerts += check_series(session, series, now, settings, channel, horizon)
     return alerts

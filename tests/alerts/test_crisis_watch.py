@@ -98,3 +98,49 @@ def test_quiet_history_raises_nothing(database_url):
     with sessions.begin() as session:
         assert watch_crises(session, SignalsSettings(), "#alerts", now=NOW) == []
     engine.dispose()
+
+
+def test_a_topic_rising_across_sources_raises_a_topic_crisis_when_no_source_alone_does(database_url):
+    from models import MentionTopic
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    rng = random.Random(1)
+    with sessions.begin() as session:
+        brand = Brand(slug="acme", name="Acme")
+        session.add(brand)
+        session.flush()
+        sources = [Source(brand_id=brand.id, name=name, kind="mastodon") for name in ("mastodon", "reddit")]
+        session.add_all(sources)
+        session.flush()
+        rows: list[tuple[Source, datetime, str, str]] = []
+        start = NOW - timedelta(days=8)
+        for hour in range(8 * 24):  # background: one mention an hour per source, on varied topics
+            for source in sources:
+                at = start + timedelta(hours=hour, minutes=rng.randint(0, 59))
+                rows.append((source, at, rng.choice(["delivery", "website", "price"]), "RAS"))
+        for number in range(8):  # the wave: 8 delivery complaints per source in 20 minutes (under min_count)
+            for source in sources:
+                at = NOW - timedelta(minutes=20) + timedelta(seconds=150 * number)
+                rows.append((source, at, "delivery", f"livraison en retard encore {number}"))
+        for number, (source, at, topic, text) in enumerate(rows):
+            mention = Mention(
+                source_id=source.id,
+                external_id=str(number),
+                kind=MentionKind.POST,
+                text=text,
+                published_at=at,
+                status=MentionStatus.WATCH,
+            )
+            session.add(mention)
+            session.flush()
+            session.add(MentionTopic(mention_id=mention.id, topic=topic, score=0.9, method="lexical", version="t1"))
+    with sessions.begin() as session:
+        alerts = watch_crises(session, SignalsSettings(), "#alerts", now=NOW)
+        keys = [alert.dedupe_key for alert in alerts]
+        payloads = [alert.payload for alert in alerts]
+    engine.dispose()
+    assert [key.rsplit(":", 1)[0] for key in keys] == [f"crisis:topic:{brand.id}:delivery"]
+    assert payloads[0]["topic"] == "delivery" and payloads[0]["source"] == "all sources"
+    assert payloads[0]["count"] >= 16 and "livraison" in payloads[0]["top_mentions"][0]["text"]
