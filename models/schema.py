@@ -347,3 +347,5 @@ class MentionTopic(Base):
 
 # Reports select a brand's mentions by source and date (published, else collected): one index serves both.
 Index("ix_mention_source_when", Mention.source_id, func.coalesce(Mention.published_at, Mention.collected_at))
+# The products watchlist reads each product's last reviews by date.
+Index("ix_mention_product_when", Mention.product, func.coalesce(Mention.published_at, Mention.collected_at))

@@ -8,7 +8,7 @@ mention: the database hash-joins it. The SQL is the same on SQLite and PostgreSQ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +64,20 @@ def _at(value: datetime) -> Any:
     return literal(value, UTCDateTime())
 
 
+def _bucket(when: Any, start: datetime, starts: Sequence[datetime], low: int, high: int) -> Any:
+    """The trend bucket of `when` among starts[low..high] (PREVIOUS before `start`), by bisection: a handful of
+    comparisons per row instead of one per bucket."""
+    if low == high:
+        if low == 0:
+            return case((when < _at(start), literal_column(str(PREVIOUS))), else_=literal_column("0"))
+        return literal_column(str(low))
+    middle = (low + high + 1) // 2
+    return case(
+        (when < _at(starts[middle]), _bucket(when, start, starts, low, middle - 1)),
+        else_=_bucket(when, start, starts, middle, high),
+    )
+
+
 def mentions_rows(
     source_ids: Iterable[int], previous_start: datetime, start: datetime, end: datetime, trend: Trend, as_of: datetime
 ) -> Any:
@@ -79,15 +93,12 @@ def mentions_rows(
     one: Any = literal_column("1")
     zero: Any = literal_column("0")  # integers: SUM() stays an integer on PostgreSQL
     rounded = 1 + 4 * rating + 0.5  # stars(): rounded half up, clamped to 1-5
-    bucket = case(
-        (when < _at(start), literal_column(str(PREVIOUS))),
-        *((when < _at(bound), literal_column(str(i))) for i, bound in enumerate(trend.starts[1:])),
-        else_=literal_column(str(len(trend.starts) - 1)),
-    )
+    bucket = _bucket(when, start, trend.starts, 0, len(trend.starts) - 1)
     query = select(
         Mention.source_id,
         Mention.product,
         Mention.location,
+        when.label("when"),
         bucket.label("bucket"),
         type_coerce(Mention.status, String).label("status"),
         type_coerce(Mention.rejection_reason, String).label("rejection_reason"),

@@ -20,32 +20,33 @@ LATE_SHOWN = 10
 def low_products(
     session: Session, source_ids: Sequence[int], end: datetime, last_n: int, max_rating: float
 ) -> list[ProductRating]:
-    """Products whose last `last_n` rated reviews before `end` average `max_rating` or less (on 5)."""
+    """Products whose last `last_n` rated reviews before `end` average `max_rating` or less (on 5).
+
+    One small query per product, each reading its last reviews from ix_mention_product_when (product, date): a
+    window over every rated review sorted a million rows on SQLite."""
     when = when_column()
-    ranked = (
-        select(
-            Mention.product,
-            (1 + 4 * Mention.rating_normalised).label("rating"),
-            when.label("when"),
-            func.row_number().over(partition_by=Mention.product, order_by=(when.desc(), Mention.id.desc())).label("n"),
-        )
-        .where(
-            Mention.source_id.in_(list(source_ids)),
-            Mention.product.is_not(None),
-            Mention.rating_normalised.is_not(None),
-            when < end,
-        )
-        .subquery()
+    rated = (
+        Mention.source_id.in_(list(source_ids)),
+        Mention.product.is_not(None),
+        Mention.rating_normalised.is_not(None),
+        when < end,
     )
-    average = func.avg(ranked.c.rating)
-    rows = session.execute(
-        select(ranked.c.product, func.count(), average, func.max(ranked.c.when))
-        .where(ranked.c.n <= last_n)
-        .group_by(ranked.c.product)
-        .having(average <= max_rating)
-        .order_by(average, ranked.c.product)
-    )
-    return [ProductRating(product, reviews, float(avg), latest) for product, reviews, avg, latest in rows]
+    products = session.scalars(select(Mention.product).where(*rated).group_by(Mention.product)).all()
+    found = []
+    for product in products:
+        last = (
+            select((1 + 4 * Mention.rating_normalised).label("rating"), when.label("when"))
+            .where(Mention.product == product, *rated)
+            .order_by(when.desc(), Mention.id.desc())
+            .limit(last_n)
+            .subquery()
+        )
+        reviews, average, latest = session.execute(
+            select(func.count(), func.avg(last.c.rating), func.max(last.c.when))
+        ).one()
+        if reviews and average <= max_rating:
+            found.append(ProductRating(str(product), reviews, float(average), latest))
+    return sorted(found, key=lambda p: (p.average_rating, p.product))
 
 
 def late_replies(session: Session, source_ids: Sequence[int], as_of: datetime) -> tuple[list[LateReply], Counter[str]]:
