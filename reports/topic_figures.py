@@ -133,16 +133,44 @@ def add_examples(
     end: datetime,
     per_topic: int = 2,
 ) -> None:
-    """Two quotes per topic and polarity: the mentions the tagger found most clearly about the topic."""
-    base = _quote_query(version, source_ids, start, end)
+    """Two quotes per topic and polarity: the mentions the tagger found most clearly about the topic.
+
+    One pass ranks every shown topic's mentions (ROW_NUMBER per topic and sentiment), then the few chosen are
+    read with their text."""
+    names = [t.name for t in figures]
+    if not names:
+        return
+    rank = func.row_number().over(
+        partition_by=(MentionTopic.topic, Classification.sentiment),
+        order_by=(MentionTopic.score.desc(), Mention.id),
+    )
+    ranked = (
+        select(Mention.id, MentionTopic.topic, rank.label("n"))
+        .join(Mention, Mention.id == MentionTopic.mention_id)
+        .outerjoin(Classification, Classification.id == latest_classification())
+        .where(
+            MentionTopic.version == version,
+            MentionTopic.topic.in_(names),
+            Classification.sentiment.in_(("positive", "negative")),
+            _in_period(source_ids, start, end),
+            Mention.status != MentionStatus.REJECTED,
+        )
+        .subquery()
+    )
+    chosen = session.execute(select(ranked.c.id, ranked.c.topic).where(ranked.c.n <= per_topic)).all()
+    if not chosen:
+        return
+    query = _quote_query(version, source_ids, start, end).where(
+        Mention.id.in_({row.id for row in chosen}), MentionTopic.topic.in_(names)
+    )
+    wanted = {(row.id, row.topic) for row in chosen}
+    quotes = sorted(
+        (q for q in _quotes(session, query) if (q.mention_id, q.topic) in wanted),
+        key=lambda q: (-(q.score or 0.0), q.mention_id),
+    )
     for topic in figures:
         for sentiment, target in (("positive", topic.praise_examples), ("negative", topic.irritant_examples)):
-            query = (
-                base.where(MentionTopic.topic == topic.name, Classification.sentiment == sentiment)
-                .order_by(MentionTopic.score.desc(), Mention.id)
-                .limit(per_topic)
-            )
-            target.extend(_quotes(session, query))
+            target.extend(q for q in quotes if q.topic == topic.name and q.sentiment == sentiment)
 
 
 def weak_signals(
