@@ -232,9 +232,9 @@ class Collector:
             current = at >= self.start
             groups = [self.total, self.sources[source_id]]
             if product:
-                groups.append(self.products[product])
+                groups.append(self.products.setdefault(product, Group(product, "product")))
             if location:
-                groups.append(self.locations[location])
+                groups.append(self.locations.setdefault(location, Group(location, "location")))
             for group in groups:
                 (group.current if current else group.previous).reply_hours.append(hours)
 
