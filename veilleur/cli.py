@@ -12,25 +12,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veilleur.settings import Settings, SettingsError, load_settings
+from veilleur.commands.common import SettingsOption, settings_or_exit
+from veilleur.settings import Settings, SettingsError
 
 app = typer.Typer(help="Veilleur: e-reputation monitoring and review moderation.", no_args_is_help=True)
 console = Console()
-SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
-
-
-def _settings(path: Path) -> Settings:
-    try:
-        return load_settings(path)
-    except SettingsError as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(2) from None
 
 
 def _context(path: Path):  # type: ignore[no-untyped-def]
     from scheduler.jobs import Context
 
-    return Context(_settings(path), path)
+    return Context(settings_or_exit(path), path)
 
 
 @app.command()
@@ -39,7 +31,7 @@ def demo(settings: SettingsOption = Path("settings.toml")) -> None:
     from veilleur.cycle import run_cycle
     from veilleur.pages_server import PagesServer
 
-    config = _settings(settings)
+    config = settings_or_exit(settings)
     context = _context(settings)
     with PagesServer(config.path(config.demo.pages_dir), config.demo.host, config.demo.port):
         result = run_cycle(context, console)
@@ -51,7 +43,7 @@ def cycle(settings: SettingsOption = Path("settings.toml")) -> None:
     """Run one full cycle on the configured sources (crawl, classify, route, send, report)."""
     from veilleur.cycle import run_cycle
 
-    config = _settings(settings)
+    config = settings_or_exit(settings)
     _print_cycle(run_cycle(_context(settings), console), config)
 
 
@@ -131,7 +123,7 @@ def status(settings: SettingsOption = Path("settings.toml")) -> None:
 @app.command("check-settings")
 def check_settings(settings: SettingsOption = Path("settings.toml")) -> None:
     """Validate the settings file (and VEILLEUR__* overrides) and exit."""
-    config = _settings(settings)
+    config = settings_or_exit(settings)
     console.print(f"{settings}: ok ({len(config.brands)} brands, {sum(len(b.sources) for b in config.brands)} sources)")
 
 
@@ -142,7 +134,7 @@ def serve(settings: SettingsOption = Path("settings.toml")) -> None:
 
     from veilleur.web import create_app
 
-    config = _settings(settings)
+    config = settings_or_exit(settings)
     uvicorn.run(create_app(_context(settings)), host=config.serve.host, port=config.serve.port)
 
 
@@ -160,7 +152,7 @@ def survey_import(
     from crawlers.survey_import import SurveyFileError, import_survey
     from models.catalogue import find_source
 
-    config = _settings(settings)
+    config = settings_or_exit(settings)
     context = _context(settings)
     with context.sessions.begin() as session:
         row = find_source(session, brand, source)

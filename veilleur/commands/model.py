@@ -11,19 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veilleur.settings import Settings, SettingsError, load_settings
+from veilleur.commands.common import SettingsOption, settings_or_exit
 
 app = typer.Typer(help="The transformer classifier: build it, train it, measure it.", no_args_is_help=True)
 console = Console(highlight=False)
-SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
-
-
-def _settings(path: Path) -> Settings:
-    try:
-        return load_settings(path)
-    except SettingsError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -32,7 +23,7 @@ def build(settings: SettingsOption = Path("settings.toml")) -> None:
     from moderation.classifier.transformer import load_transformer
 
     started = time.monotonic()
-    classifier = load_transformer(_settings(settings))
+    classifier = load_transformer(settings_or_exit(settings))
     console.print(f"ready: {classifier.name}@{classifier.version} in {time.monotonic() - started:.0f} s")
 
 
@@ -58,7 +49,7 @@ def train(
     from moderation.classifier.transformer.train import TrainConfig
     from moderation.classifier.transformer.train import train as run_training
 
-    config = _settings(settings)
+    config = settings_or_exit(settings)
     extra = None
     if corrections is not None:
         rows = [json.loads(line) for line in corrections.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -95,7 +86,7 @@ def evaluate(
     from moderation.classifier.transformer import load_transformer
     from moderation.classifier.transformer.data import training_examples
 
-    config = _settings(settings)
+    config = settings_or_exit(settings)
     labelled = config.path(config.classifier.labelled_dir)
     with Progress(console=console, transient=True) as progress:
         progress.add_task("fitting baselines and loading the model", total=None)

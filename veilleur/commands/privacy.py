@@ -9,19 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from veilleur.settings import Settings, SettingsError, load_settings
+from veilleur.commands.common import SettingsOption, settings_or_exit
 
 app = typer.Typer(help="Personal data: erasure on request and retention.", no_args_is_help=True)
 console = Console(highlight=False)
-SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
-
-
-def _settings(path: Path) -> Settings:
-    try:
-        return load_settings(path)
-    except SettingsError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -36,7 +27,7 @@ def erase(
     from moderation.privacy import PrivacyError, erase_author
     from scheduler.jobs import Context
 
-    context = Context(_settings(settings), settings)
+    context = Context(settings_or_exit(settings), settings)
     try:
         with context.sessions.begin() as session:
             result = erase_author(
@@ -60,7 +51,7 @@ def retention(settings: SettingsOption = Path("settings.toml")) -> None:
     """Apply privacy.pseudonymise_after_months and keep_removed_days now (the worker does it daily)."""
     from scheduler import jobs
 
-    context = jobs.Context(_settings(settings), settings)
+    context = jobs.Context(settings_or_exit(settings), settings)
     try:
         authors, removed = jobs.retention(context)
     finally:

@@ -8,27 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
-from veilleur.settings import Settings, SettingsError, load_settings
+from veilleur.commands.common import SettingsOption, settings_or_exit
+from veilleur.settings import Settings
 
 if TYPE_CHECKING:
     from scheduler.jobs import Context
 
 app = typer.Typer(help="The published feed, the disclosure page and the webhook push.", no_args_is_help=True)
 console = Console(highlight=False)
-SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
 BrandOption = Annotated[str, typer.Option("--brand", help="brand slug")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")]
-
-
-def _settings(path: Path, brand: str | None = None) -> Settings:
-    try:
-        settings = load_settings(path)
-        if brand is not None:
-            settings.brand(brand)
-        return settings
-    except SettingsError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
 
 
 def _context(path: Path, settings: Settings) -> Context:
@@ -59,7 +48,7 @@ def feed(
     """The brand's published reviews: JSON, or an HTML fragment with schema.org JSON-LD."""
     from moderation.publishing.feed import feed_entries, feed_html, feed_json
 
-    config = _settings(settings, brand)
+    config = settings_or_exit(settings, brand)
     context = _context(settings, config)
     try:
         with context.sessions() as session:
@@ -74,7 +63,7 @@ def disclosure(brand: BrandOption, out: OutOption = None, settings: SettingsOpti
     """The disclosure page (how reviews are checked, reasons, delays, retention), from settings."""
     from moderation.publishing.disclosure import render_disclosure
 
-    _write(render_disclosure(_settings(settings, brand), brand), out)
+    _write(render_disclosure(settings_or_exit(settings, brand), brand), out)
 
 
 @app.command()
@@ -82,7 +71,7 @@ def send(settings: SettingsOption = Path("settings.toml")) -> None:
     """Push every due feed change to publishing.webhook_url once (the worker does this every minute)."""
     from scheduler.jobs import send_webhooks
 
-    config = _settings(settings)
+    config = settings_or_exit(settings)
     if not config.publishing.webhook_url:
         console.print("no publishing.webhook_url in settings: nothing is pushed (changes wait in webhook_delivery)")
         return

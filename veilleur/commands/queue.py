@@ -19,14 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Classification, Correction, Mention, ModerationEvent, RejectionReason
-from veilleur.settings import SettingsError, load_settings
+from veilleur.commands.common import SettingsOption, settings_or_exit
 
 if TYPE_CHECKING:
     from scheduler.jobs import Context
 
 app = typer.Typer(help="Moderation queues: list, show and act on reviews.", no_args_is_help=True)
 console = Console(highlight=False)
-SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
 ActorOption = Annotated[str | None, typer.Option("--as", help="who acts (default: your login name)")]
 IdsArgument = Annotated[list[int], typer.Argument(help="mention ids")]
 
@@ -36,12 +35,7 @@ def _context(path: Path) -> Iterator[Context]:
     """The database and settings for one command, closed however the command ends."""
     from scheduler.jobs import Context
 
-    try:
-        settings = load_settings(path)
-    except SettingsError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
-    context = Context(settings, path)
+    context = Context(settings_or_exit(path), path)
     try:
         yield context
     finally:
@@ -252,7 +246,7 @@ def undo(mention_id: int, who: ActorOption = None, settings: SettingsOption = Pa
     """Undo the last action on a review, within [moderation] undo_minutes."""
     from moderation.workflow import undo as undo_one
 
-    window = timedelta(minutes=load_settings(settings).moderation.undo_minutes)
+    window = timedelta(minutes=settings_or_exit(settings).moderation.undo_minutes)
     _act(settings, [mention_id], lambda session, one: undo_one(session, one, _actor(who), window))
 
 

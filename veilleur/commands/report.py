@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from veilleur.settings import Settings, SettingsError, load_settings
+from veilleur.commands.common import settings_or_exit
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -23,16 +23,6 @@ def _day(value: str, option: str) -> datetime:
     except ValueError:
         err.print(f"[red]error:[/red] {option} {value!r}: expected a date like 2026-11-01")
         raise typer.Exit(2) from None
-
-
-def _settings(path: Path, brand: str) -> Settings:
-    try:
-        settings = load_settings(path)
-        settings.brand(brand)
-    except SettingsError as error:
-        err.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
-    return settings
 
 
 def _tag_period(context, brand: str, start: datetime, end: datetime, progress: Progress) -> int:  # type: ignore[no-untyped-def]
@@ -71,7 +61,7 @@ def report(
     from scheduler.jobs import Context
     from scheduler.jobs import report as write_report
 
-    config = _settings(settings, brand)
+    config = settings_or_exit(settings, brand)
     first, last = _day(start, "--from"), _day(end, "--to") + timedelta(days=1)
     if last <= first:
         err.print("[red]error:[/red] --to is before --from")
