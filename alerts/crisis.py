@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from scipy.stats import nbinom, poisson
 
@@ -31,7 +32,7 @@ class CrisisSettings:
     min_days: int = 2  # no alert before this much history
     p_value: float = 1e-12  # upper-tail probability under the baseline
     min_count: int = 10
-    min_ratio: float = 3.0  # count / expected
+    min_ratio: float = 3.5  # count / expected (chosen as in `veilleur signals evaluate`, see README)
     # A crisis is a wave bigger than the busiest half-hours of the past days, not only an unusual hour:
     # the count must exceed this share of the largest window seen over `days` (0 turns the rule off).
     max_share: float = 0.5
@@ -75,6 +76,25 @@ def _median(values: Sequence[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+@dataclass
+class Reading:
+    """What the detector sees at one bin, before any threshold: kept apart so that an evaluation can try
+    several thresholds on one pass over a series (the same `decide` the worker runs)."""
+
+    observed: int  # mentions in the window just ended
+    expected: float
+    variance: float
+    busiest: float  # Poisson mean used instead of the spread when volumes are low, else 0
+    peak: int  # the busiest window of the past `days` (0 if none yet)
+
+    @cached_property
+    def p_value(self) -> float:
+        # Computed only for windows that passed the cheap tests (scipy is the slow part of a replay).
+        if self.busiest:
+            return float(poisson.sf(self.observed - 1, self.busiest))
+        return upper_tail(self.observed, self.expected, self.variance)
+
+
 class CrisisDetector:
     """Streaming: feed one bin at a time with `update`. Keeps only what its baseline needs."""
 
@@ -84,22 +104,29 @@ class CrisisDetector:
         self.last_alert = last_alert
         self.counts: list[int] = []
         self.sums: list[int] = []  # sums[j]: the window of bins ending at j
+        self.running: list[int] = []  # running[j]: all counts up to j, so a day's total is one subtraction
         self.keep = (settings.days + 2) * self.day + settings.window_bins
         self.offset = 0  # absolute index of counts[0]
         self.peaks: deque[tuple[int, int]] = deque()  # (index, window sum), decreasing: rolling maximum
 
     def update(self, at: datetime, count: int) -> Spike | None:
+        reading = self.read(count)
+        return self.decide(at, reading) if reading is not None else None
+
+    def read(self, count: int) -> Reading | None:
+        """Take in the next bin; the reading of the window it ends (None before `min_days` of history)."""
         s = self.settings
         self.counts.append(count)
         window = self.counts[-s.window_bins :]
         self.sums.append(sum(window))
+        self.running.append((self.running[-1] if self.running else 0) + count)
         end = self.offset + len(self.counts) - 1
         self._track_peaks(end)
         if len(self.counts) > 2 * self.keep:  # trim now and then, not at every bin
             drop = len(self.counts) - self.keep
-            del self.counts[:drop], self.sums[:drop]
+            del self.counts[:drop], self.sums[:drop], self.running[:drop]
             self.offset += drop
-        return self._assess(end, at)
+        return self._read(end)
 
     def _sum(self, index: int) -> int:
         return self.sums[index - self.offset]
@@ -115,17 +142,13 @@ class CrisisDetector:
         while self.peaks and self.peaks[0][0] < end - self.settings.days * self.day:
             self.peaks.popleft()
 
-    def _assess(self, end: int, at: datetime) -> Spike | None:
+    def _read(self, end: int) -> Reading | None:
         s, day = self.settings, self.day
         start = end - s.window_bins + 1
         available_days = min(s.days, (start - self.offset) // day)
         if available_days < s.min_days:
             return None
-        if self.last_alert is not None and at - self.last_alert < timedelta(hours=s.cooldown_hours):
-            return None
         observed = self._sum(end)
-        if observed < s.min_count:
-            return None
         past = [self._sum(end - d * day) for d in range(1, available_days + 1)]
         baseline = _median(past)
         # Level: how busy the last day was (before this window) against the days before, so a brand that is
@@ -137,24 +160,35 @@ class CrisisDetector:
         # Robust spread (median absolute deviation): a past spike must not make every later one look normal.
         spread = (1.4826 * _median([abs(value - baseline) for value in past])) ** 2
         variance = max(spread * (expected / baseline if baseline else 1.0) ** 2, expected)
-        if baseline < LOW_VOLUME:
-            # Too few mentions to estimate a spread (a MAD of 1 on counts of 0-3 is quantisation, not
-            # dispersion): test against the busiest of the same windows in the past days, as Poisson.
-            p_value = float(poisson.sf(observed - 1, max(expected, max(past))))
-        else:
-            p_value = upper_tail(observed, expected, variance)
-        if p_value > s.p_value or observed < s.min_ratio * expected:
+        # Too few mentions to estimate a spread (a MAD of 1 on counts of 0-3 is quantisation, not
+        # dispersion): test against the busiest of the same windows in the past days, as Poisson.
+        busiest = max(expected, max(past)) if baseline < LOW_VOLUME else 0.0
+        peak = self.peaks[0][1] if self.peaks else 0
+        return Reading(observed, expected, variance, busiest, peak)
+
+    def decide(self, at: datetime, reading: Reading) -> Spike | None:
+        """The thresholds and the cooldown; records the alert. Cheap tests first, the p-value last."""
+        s = self.settings
+        if self.last_alert is not None and at - self.last_alert < timedelta(hours=s.cooldown_hours):
             return None
-        if self.peaks and observed <= s.max_share * self.peaks[0][1]:
+        observed = reading.observed
+        if observed < s.min_count or observed < s.min_ratio * reading.expected:
+            return None
+        if observed <= s.max_share * reading.peak:
+            return None
+        if reading.p_value > s.p_value:
             return None
         self.last_alert = at
         since = at - timedelta(minutes=s.bin_minutes * (s.window_bins - 1))
-        return Spike(at, observed, expected, p_value, since, s.bin_minutes * s.window_bins)
+        return Spike(at, observed, reading.expected, reading.p_value, since, s.bin_minutes * s.window_bins)
 
     def _day_total(self, before: int) -> int:
         """Mentions in the day of bins ending just before index `before`."""
         first = max(before - self.day, self.offset)
-        return sum(self.counts[first - self.offset : before - self.offset])
+        if before <= first:
+            return 0
+        below = self.running[first - 1 - self.offset] if first > self.offset else self.running[0] - self.counts[0]
+        return self.running[before - 1 - self.offset] - below
 
 
 def replay(times: Sequence[datetime], counts: Sequence[int], detector: CrisisDetector) -> list[Spike]:
