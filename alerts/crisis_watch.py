@@ -101,6 +101,7 @@ def check_series(
     crisis = CrisisSettings(
         window_bins=settings.window_minutes // 5,
         days=settings.days,
+        weeks=settings.weeks,
         p_value=settings.p_value,
         min_count=settings.min_count,
         min_ratio=settings.min_ratio,
@@ -108,7 +109,8 @@ def check_series(
         cooldown_hours=settings.cooldown_hours,
     )
     end = now.replace(second=0, microsecond=0) - timedelta(minutes=now.minute % 5)
-    start = end - timedelta(days=settings.days + 1)
+    # The history the detector's baselines need: `days` for the time of day, `weeks` for the time of week.
+    start = end - timedelta(days=max(settings.days, 7 * settings.weeks) + 1)
     times, counts = _bins(session, series, start, end)
     last = _last_crisis(session, series)
     detector = CrisisDetector(crisis, last_alert=last)

@@ -209,9 +209,11 @@ class SignalsSettings(_Section):
 
     window_minutes: int = Field(default=30, ge=5, multiple_of=5)
     days: int = Field(default=7, ge=2)
-    p_value: float = Field(default=1e-12, gt=0, lt=1)
+    # Hour-of-week seasonality over up to this many past weeks once two exist (0: time of day only).
+    weeks: int = Field(default=4, ge=0, le=8)
+    p_value: float = Field(default=1e-9, gt=0, lt=1)
     min_count: int = Field(default=10, ge=1)
-    min_ratio: float = Field(default=3.5, ge=1)
+    min_ratio: float = Field(default=3.0, ge=1)
     max_share: float = Field(default=0.5, ge=0)
     cooldown_hours: float = Field(default=24.0, ge=0)
     # Negative share: the last `share_hours` against the previous `days`, two-proportion z-test.

@@ -121,3 +121,35 @@ def test_leave_one_series_out_scores_each_series_with_settings_chosen_on_the_oth
         assert settings.min_ratio == 3.5
         assert result.detected == 1 and result.false_alerts == 0
         assert 0 <= result.median_delay <= 30
+
+
+def busy_monday_mornings(weeks: int, seed: int) -> tuple[list[datetime], list[int]]:
+    """`quiet_series` (starting on a Monday) plus a wave every Monday 08:00-09:00 that is normal for Mondays."""
+    times, counts = quiet_series(days=7 * weeks, seed=seed)
+    assert times[0].weekday() == 0
+    for week in range(weeks):
+        counts = inject(counts, week * 7 * 288 + 96, 80 * 12, bins=12)
+    return times, counts
+
+
+def test_a_busy_monday_morning_normal_for_mondays_does_not_alert_once_two_weeks_are_known():
+    times, counts = busy_monday_mornings(weeks=4, seed=21)
+    mondays = {times[week * 7 * 288].date(): week for week in range(4)}
+    # Time of day only: every Monday morning with a week of history looks like a crisis.
+    daily = replay(times, counts, CrisisDetector(CrisisSettings(weeks=0)))
+    assert sorted(mondays[spike.at.date()] for spike in daily) == [1, 2, 3]
+    # Time of week: only the first Monday with history (one past Monday) alerts; not the ones after.
+    weekly = replay(times, counts, CrisisDetector(CrisisSettings(weeks=4, min_weeks=2)))
+    assert [mondays[spike.at.date()] for spike in weekly] == [1]
+
+
+def test_a_real_spike_still_alerts_with_the_weekly_baseline():
+    times, counts = busy_monday_mornings(weeks=4, seed=22)
+    at = 21 * 288 + 180  # the fourth Monday, 15:00: three past Mondays known, quiet at that hour
+    spikes = replay(times, inject(counts, at, size=600), CrisisDetector(CrisisSettings(weeks=4)))
+    assert [spike.at.date() for spike in spikes] == [times[7 * 288].date(), times[at].date()]
+    assert timedelta(0) <= spikes[1].at - times[at] <= timedelta(minutes=30)
+    # A bigger wave on top of the usual Monday morning is a crisis too.
+    spikes = replay(times, inject(counts, 21 * 288 + 96, size=1500), CrisisDetector(CrisisSettings(weeks=4)))
+    assert spikes[-1].at.date() == times[21 * 288].date()
+    assert timedelta(0) <= spikes[-1].at - times[21 * 288 + 96] <= timedelta(minutes=30)

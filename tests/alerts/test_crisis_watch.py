@@ -68,7 +68,7 @@ def test_a_burst_of_mentions_raises_one_crisis_alert(database_url):
     assert len(alerts) == 1 and again == []
     assert len(stored) == 1 and stored[0].kind == AlertKind.CRISIS
     payload = stored[0].payload
-    assert payload["what"] == "mention volume" and payload["count"] >= 20
+    assert payload["what"] == "mention volume" and payload["count"] >= settings.min_count  # alerts on the rise
     assert "expected" in payload["text"] and payload["since"].startswith("2026-11-25T11:")
     assert len(payload["top_mentions"]) == 3 and "colis" in payload["top_mentions"][0]["text"]
 
@@ -143,4 +143,4 @@ def test_a_topic_rising_across_sources_raises_a_topic_crisis_when_no_source_alon
     engine.dispose()
     assert [key.rsplit(":", 1)[0] for key in keys] == [f"crisis:topic:{brand.id}:delivery"]
     assert payloads[0]["topic"] == "delivery" and payloads[0]["source"] == "all sources"
-    assert payloads[0]["count"] >= 16 and "livraison" in payloads[0]["top_mentions"][0]["text"]
+    assert payloads[0]["count"] >= SignalsSettings().min_count and "livraison" in payloads[0]["top_mentions"][0]["text"]
