@@ -49,6 +49,11 @@ def eval_sets(labelled: Path, real_dir: Path = realdata.DEFAULT_DIR, sms_sample:
         sets.append(EvalSet("hand_test", "spam", lang, [e.text for e in rows], [e.spam for e in rows]))
         coarse = [e.text for e in rows if e.source == "hand:coarse_complaint"]
         sets.append(EvalSet("hand_test coarse complaints", "flagged", lang, coarse, [0] * len(coarse)))
+        written = [e for e in rows if e.source == "hand:review" and e.sentiment is not None]
+        texts = [e.text for e in written]
+        polarities = [SENTIMENTS[e.sentiment] for e in written if e.sentiment is not None]
+        sets.append(EvalSet("hand_test reviews", "sentiment", lang, texts, polarities))
+        sets.append(EvalSet("hand_test reviews", "stars", lang, texts, [e.stars for e in written]))
     reviews = realdata.real_reviews(real_dir)
     for lang in ("fr", "en"):
         found = [(t, s) for _, t, s in reviews if detect_language(t) == lang]
