@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def test_shipped_weights_classify_clear_cases(monkeypatch: pytest.MonkeyPatch) -
     settings = load_settings(ROOT / "settings.toml", environ={})
     classifier = load_transformer(settings)
     assert classifier.name == "e5-small-veilleur-finetuned"
-    assert len(classifier.version) == 12
+    assert re.fullmatch(r"[0-9a-f]{12}-onnx-int8-r\d+", classifier.version), classifier.version
     cases = {
         "Livraison rapide, produit parfait, je recommande vivement !": ("positive", False, False),
         "Great service and friendly staff, we will definitely come back.": ("positive", False, False),

@@ -44,17 +44,21 @@ class TransformerClassifier:
     def __init__(self, encoder_dir: Path, weights: Path, cache_dir: Path, backend: str = "onnx",
                  batch_size: int = 32, threads: int | None = None) -> None:  # fmt: skip
         self.name = mm.MODEL_NAME
-        self.version = mm.weights_version(weights)
+        self.weights_version = mm.weights_version(weights)
         self.backend = backend
+        # Stored with every classification: the weights and the graph that ran them (an int8 export revision
+        # changes the scores a little, so it must show).
+        self.version = f"{self.weights_version}-torch-fp32"
         self.batch_size = batch_size
         self.threads = threads or min(2, os.cpu_count() or 1)
         self.tokenizer = mm.load_tokenizer(encoder_dir)
         self._torch_model: Any = None
         self._session: Any = None
         if backend == "onnx":
-            from moderation.classifier.transformer.export import export, onnx_path
+            from moderation.classifier.transformer.export import EXPORT_REVISION, export, onnx_path
 
-            path = onnx_path(cache_dir, self.version)
+            self.version = f"{self.weights_version}-onnx-int8-r{EXPORT_REVISION}"
+            path = onnx_path(cache_dir, self.weights_version)
             if not path.exists():
                 from rich.console import Console
 
