@@ -43,7 +43,7 @@ def train(
         bool, typer.Option(help="also train on the corrections moderators stored in the database (`queue correct`)")
     ] = False,
 ) -> None:
-    """Fine-tune the classifier (about 35 min on 2 cores) and write the weights file."""
+    """Fine-tune the classifier (16 min on 2 AVX-512 cores; slower on older CPUs) and write the weights file."""
     from moderation.classifier.transformer import model as mm
     from moderation.classifier.transformer.data import from_corrections
     from moderation.classifier.transformer.train import TrainConfig

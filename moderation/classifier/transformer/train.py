@@ -1,4 +1,4 @@
-"""Fine-tune the top encoder layers and the heads on the training mix; write the shipped weights file.
+"""Fine-tune the encoder layers and the heads on the training mix; write the shipped weights file.
 
 Seeded and single-process so that `veilleur model train` reproduces the shipped file (up to floating-point
 differences between CPUs). Batches group texts of similar length: padding is most of the cost on CPU.
@@ -89,6 +89,7 @@ def train(
     tokenizer = mm.load_tokenizer(encoder_dir)
     model = mm.MultiHeadModel(mm.load_encoder(encoder_dir))
     model.freeze_untrained()
+    base = mm.base_matrices(model)  # the shipped file stores the change from these
     model.train()
     examples = training_examples(labelled_dir, extra_examples, config.scale)
     encoded = tokenizer([mm.PREFIX + e.text for e in examples], truncation=True, max_length=config.max_length)
@@ -148,5 +149,5 @@ def train(
         "train_seconds": f"{seconds:.0f}",
         "torch": torch.__version__,
     }
-    mm.save_weights(model, output, metadata)
+    mm.save_weights(model, output, metadata, base)
     return metadata
