@@ -64,3 +64,17 @@ def test_a_file_missing_a_parameter_is_refused(tmp_path: Path) -> None:
     save_file(tensors, str(path))
     with pytest.raises(ValueError, match="weights.safetensors: missing trained parameters"):
         mm.load_weights(_tiny(seed=2), path)
+
+
+def test_a_delta_without_its_scale_is_refused(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    trained, base = _fine_tuned(seed=3)
+    path = tmp_path / "weights.safetensors"
+    mm.save_weights(trained, path, {}, base)
+    tensors = load_file(str(path))
+    scale = next(name for name in tensors if name.endswith(mm.SCALE))
+    tensors.pop(scale)
+    save_file(tensors, str(path))
+    with pytest.raises(ValueError, match=r"weights.safetensors: delta .* has no matching parameter or scale"):
+        mm.load_weights(_tiny(seed=3), path)
