@@ -1,15 +1,17 @@
-"""The moderators' queues as queries: what `veilleur queue list` (and the console) show, most urgent first."""
+"""The moderators' queues as queries: which mentions each queue holds, why they are there, in what order.
+
+`veilleur queue list`, the console's queue pages and its dashboard all build on these, so they always agree."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
-from models import Brand, Mention, MentionStatus, Source
+from models import Brand, Mention, MentionStatus, ModerationEvent, Source
 
 S = MentionStatus
-CLOSED = (S.REJECTED, S.WITHDRAWN)
 
 QUEUES = {
     "to_publish": "own reviews with consent waiting for approval",
@@ -20,17 +22,55 @@ QUEUES = {
 }
 
 
-def queue_query(queue: str, brand: str | None = None) -> Select[Any]:
+def queue_condition(queue: str) -> ColumnElement[bool]:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}: one of {', '.join(QUEUES)}")
-    query = select(Mention).join(Source)
-    if brand is not None:
-        query = query.join(Brand).where(Brand.slug == brand)
-    if queue == "to_publish":
-        # Oldest first: the maximum publication delay runs from when the review was written.
-        return query.where(Mention.status == S.TO_PUBLISH).order_by(Mention.collected_at, Mention.id)
     if queue == "to_reply":
-        waiting = and_(Mention.reply_due_at.is_not(None), Mention.reply_text.is_(None), Mention.status.not_in(CLOSED))
-        return query.where(or_(waiting, Mention.status == S.TO_REPLY)).order_by(Mention.reply_due_at, Mention.id)
-    status = {"flagged": S.WATCH, "rejected": S.REJECTED, "published": S.PUBLISHED}[queue]
-    return query.where(Mention.status == status).order_by(Mention.id.desc())
+        # Waiting for the brand's answer whatever its publication state (the reply queue is orthogonal).
+        waiting = and_(
+            Mention.reply_due_at.is_not(None),
+            Mention.reply_text.is_(None),
+            Mention.status.not_in((S.REJECTED, S.WITHDRAWN)),
+        )
+        return or_(waiting, Mention.status == S.TO_REPLY)
+    status = {"to_publish": S.TO_PUBLISH, "flagged": S.WATCH, "rejected": S.REJECTED, "published": S.PUBLISHED}
+    return Mention.status == status[queue]
+
+
+def written_at() -> ColumnElement[Any]:
+    """When the mention was written, or collected when the source does not say."""
+    return func.coalesce(Mention.published_at, Mention.collected_at)
+
+
+def most_urgent_first() -> tuple[Any, ...]:
+    """The reply deadline first; then the oldest mention (the publication delay runs from its date)."""
+    return (Mention.reply_due_at.is_(None), Mention.reply_due_at, written_at(), Mention.id)
+
+
+def latest(model: Any, *where: ColumnElement[bool]) -> Subquery:
+    """The newest row of `model` per mention (by id), as a subquery of (mention_id, latest_id)."""
+    return (
+        select(model.mention_id, func.max(model.id).label("latest_id")).where(*where).group_by(model.mention_id)
+    ).subquery()
+
+
+def with_route_rule(query: Any) -> tuple[Any, ColumnElement[str]]:
+    """`query` joined to the router's latest decision on each mention, and the rule it applied (e.g. `abusive`)."""
+    latest_route = latest(ModerationEvent, ModerationEvent.action == "route")
+    route = aliased(ModerationEvent)
+    query = query.outerjoin(latest_route, latest_route.c.mention_id == Mention.id).outerjoin(
+        route, route.id == latest_route.c.latest_id
+    )
+    return query, route.details["rule"].as_string()
+
+
+def queue_query(queue: str, brand: str | None = None, rule: str | None = None) -> Select[Any]:
+    """Rows of (mention, rule) in `queue`, most urgent first; only `brand`'s, only those routed by `rule`."""
+    condition = queue_condition(queue)
+    query, applied = with_route_rule(select(Mention).join(Source, Mention.source_id == Source.id))
+    query = query.add_columns(applied).where(condition)
+    if brand is not None:
+        query = query.join(Brand, Source.brand_id == Brand.id).where(Brand.slug == brand)
+    if rule is not None:
+        query = query.where(applied == rule)
+    return query.order_by(*most_urgent_first())

@@ -53,7 +53,7 @@ def settings(tmp_path, database_url):
 
 
 def run(path, *args: str):  # type: ignore[no-untyped-def]
-    result = CliRunner().invoke(app, ["queue", *args, "--settings", str(path)])
+    result = CliRunner().invoke(app, ["queue", *args, "--settings", str(path)], env={"COLUMNS": "200"})
     return result.exit_code, result.output
 
 
@@ -113,3 +113,21 @@ def test_stored_corrections_are_training_examples_for_model_train(settings):
         ("Colis arrivé cassé.", 0, None),
         ("Parfait vraiment.", None, 5),  # (the store pipeline strips markup from every source)
     ]
+
+
+def test_list_shows_why_each_mention_is_there_and_filters_by_rule(settings):
+    path, context = settings
+    rows = [{"order_ref": "A3", "rating": "4", "consent": "non", "text": "Bien, sans plus.", "author": "Ana Ruiz"}]
+    with context.sessions.begin() as session:
+        source = session.scalars(select(Source)).one()
+        import_survey_body(session, source.id, survey_csv(rows), "export2.csv", "https://acme.example/survey")
+    classify_pending(context.sessions, RatingClassifier())
+    route_classified(context.sessions, Thresholds(0.5, 0.5, 0.5), "#alerts")
+    code, out = run(path, "list", "flagged", "--rule", "own_review_without_consent")
+    assert code == 0 and "Bien, sans plus." in out and "own_review_without_consent" in out and "Parfait" not in out
+    code, out = run(path, "list", "flagged", "--rule", "abusive_post")
+    assert code == 0 and "Bien, sans plus." not in out and "(0 shown)" in out
+    code, out = run(path, "list", "to_publish", "--brand", "acme")
+    assert code == 0 and "own_review_with_consent" in out and "Bien, sans plus." not in out
+    code, out = run(path, "list", "waiting")
+    assert code == 2 and "unknown queue 'waiting'" in out

@@ -50,27 +50,28 @@ def _actor(name: str | None) -> str:
 def list_queue(
     queue: Annotated[str, typer.Argument(help="to_publish, to_reply, flagged, rejected or published")] = "to_publish",
     brand: Annotated[str | None, typer.Option(help="brand slug")] = None,
+    rule: Annotated[str | None, typer.Option(help="only mentions routed by this rule (e.g. abusive, troll)")] = None,
     limit: Annotated[int, typer.Option(help="rows shown")] = 50,
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
-    """The queue, most urgent first: id, source, rating, language, SLA, assignee, first words."""
+    """The queue, most urgent first: id, source, rating, language, SLA, assignee, why it is there, first words."""
     from moderation.deadlines import sla_state
     from moderation.queues import queue_query
 
     with _context(settings) as context:
         try:
-            query = queue_query(queue, brand)
+            query = queue_query(queue, brand, rule)
         except ValueError as error:
             console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(2) from None
         now = datetime.now(UTC)
         near = timedelta(hours=context.settings.moderation.reply_reminder_hours)
         with context.sessions() as session:
-            rows = session.scalars(query.limit(limit)).all()
+            rows = session.execute(query.limit(limit)).all()
             table = Table(title=f"{queue} ({len(rows)} shown)")
-            for column in ("id", "source", "rating", "lang", "reply due", "assignee", "text"):
+            for column in ("id", "source", "rating", "lang", "reply due", "assignee", "rule", "text"):
                 table.add_column(column)
-            for mention in rows:
+            for mention, routed_by in rows:
                 due = mention.reply_due_at.strftime("%d/%m %H:%M") if mention.reply_due_at else ""
                 state = sla_state(mention, now, near)
                 table.add_row(
@@ -80,6 +81,7 @@ def list_queue(
                     mention.language or "",
                     f"{due} {state}" if state else due,
                     mention.assignee or "",
+                    routed_by or "",
                     " ".join((((mention.title + ". ") if mention.title else "") + mention.text).split())[:70],
                     style="red" if state == "late" else None,
                 )

@@ -10,7 +10,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from models import Alert, Brand, Mention, Source
-from veilleur.console.queries import queue_condition, queue_counts
+from moderation.queues import queue_condition
+from veilleur.console.queries import queue_counts
 
 
 @dataclass

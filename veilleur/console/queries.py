@@ -8,36 +8,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from models import Brand, Classification, Mention, MentionStatus, ModerationEvent, Source
+from models import Brand, Classification, Mention, ModerationEvent, Source
+from moderation import queues
+from moderation.queues import latest, most_urgent_first, queue_condition, with_route_rule, written_at
 
-S = MentionStatus
-QUEUES = {
-    "to_publish": "To publish",
-    "to_reply": "To reply",
-    "flagged": "Flagged",
-    "rejected": "Rejected",
-    "published": "Published",
-}
+QUEUES = {name: name.replace("_", " ").capitalize() for name in queues.QUEUES}  # "to_publish" -> "To publish"
 SENTIMENTS = ("negative", "neutral", "positive")
 AGES = {"day": "under a day", "week": "under a week", "older": "a week or more"}
 SLA_STATES = ("ok", "near", "late")
 SORTS = {"urgent": "most urgent first", "newest": "newest first"}
-
-
-def queue_condition(queue: str) -> ColumnElement[bool]:
-    if queue == "to_reply":
-        # Waiting for the brand's answer whatever its publication state (the reply queue is orthogonal).
-        waiting = and_(
-            Mention.reply_due_at.is_not(None),
-            Mention.reply_text.is_(None),
-            Mention.status.not_in((S.REJECTED, S.WITHDRAWN)),
-        )
-        return or_(waiting, Mention.status == S.TO_REPLY)
-    status = {"to_publish": S.TO_PUBLISH, "flagged": S.WATCH, "rejected": S.REJECTED, "published": S.PUBLISHED}
-    return Mention.status == status[queue]
 
 
 @dataclass(frozen=True)
@@ -90,13 +72,6 @@ _PARAMS = ("brand", "source", "language", "rating", "sentiment", "rule", "age", 
 _DEFAULTS = {("sort", "urgent"), ("page", 1)}
 
 
-def _latest(model: Any, *where: ColumnElement[bool]) -> Any:
-    """The newest row of `model` per mention (by id), as a subquery of (mention_id, id)."""
-    return (
-        select(model.mention_id, func.max(model.id).label("latest_id")).where(*where).group_by(model.mention_id)
-    ).subquery()
-
-
 @dataclass
 class Row:
     mention: Mention
@@ -116,22 +91,18 @@ class Page:
 
 
 def queue_page(session: Session, filters: Filters, page_size: int, now: datetime, near: timedelta) -> Page:
-    latest_class = _latest(Classification)
-    latest_route = _latest(ModerationEvent, ModerationEvent.action == "route")
+    latest_class = latest(Classification)
     classification = aliased(Classification)
-    route = aliased(ModerationEvent)
-    rule = route.details["rule"].as_string()
-    when = func.coalesce(Mention.published_at, Mention.collected_at)
-    query: Select[Any] = (
-        select(Mention, Brand.slug, Source.name, classification.sentiment, rule)
+    when = written_at()
+    query = (
+        select(Mention, Brand.slug, Source.name, classification.sentiment)
         .join(Source, Mention.source_id == Source.id)
         .join(Brand, Source.brand_id == Brand.id)
         .outerjoin(latest_class, latest_class.c.mention_id == Mention.id)
         .outerjoin(classification, classification.id == latest_class.c.latest_id)
-        .outerjoin(latest_route, latest_route.c.mention_id == Mention.id)
-        .outerjoin(route, route.id == latest_route.c.latest_id)
-        .where(queue_condition(filters.queue))
     )
+    query, rule = with_route_rule(query)
+    query = query.add_columns(rule).where(queue_condition(filters.queue))
     if filters.brand:
         query = query.where(Brand.slug == filters.brand)
     if filters.source:
@@ -164,8 +135,7 @@ def queue_page(session: Session, filters: Filters, page_size: int, now: datetime
     if filters.sort == "newest":
         query = query.order_by(when.desc(), Mention.id.desc())
     else:
-        # The reply deadline first; then the oldest review (the publication delay runs from its date).
-        query = query.order_by(Mention.reply_due_at.is_(None), Mention.reply_due_at, when, Mention.id)
+        query = query.order_by(*most_urgent_first())
     pages = max(1, -(-total // page_size))
     rows = session.execute(query.limit(page_size).offset((min(filters.page, pages) - 1) * page_size)).all()
     return Page(
