@@ -36,7 +36,7 @@ def slack_routes(
     handlers: dict[str, Handler],
     post: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> list[Route]:
-    guard = ReplayGuard()
+    guard = ReplayGuard(sessions)
     post = post or _post_to_response_url
 
     async def actions(request: Request) -> Response:

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 import time
+from datetime import UTC, datetime
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import SlackSignature
 
 MAX_AGE = 5 * 60
 
@@ -17,20 +23,24 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class ReplayGuard:
-    """Signatures seen in the last five minutes (older ones are refused by their timestamp anyway)."""
+    """Signatures already accepted, in the database (table `slack_signature`): a replay is refused even after a
+    restart or when it reaches another `veilleur serve` process on the same database. A row is kept until its
+    request's timestamp is too old to pass the age check; the same timestamp comes with every replay."""
 
-    def __init__(self) -> None:
-        self.seen: dict[str, float] = {}
-        self.lock = threading.Lock()
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
 
-    def first_time(self, signature: str, now: float) -> bool:
-        with self.lock:
-            for old in [s for s, at in self.seen.items() if now - at > MAX_AGE]:
-                del self.seen[old]
-            if signature in self.seen:
-                return False
-            self.seen[signature] = now
-            return True
+    def first_time(self, signature: str, timestamp: int, now: float) -> bool:
+        expires = datetime.fromtimestamp(timestamp + MAX_AGE, UTC)
+        try:
+            with self.sessions.begin() as session:
+                session.execute(
+                    delete(SlackSignature).where(SlackSignature.expires_at < datetime.fromtimestamp(now, UTC))
+                )
+                session.add(SlackSignature(signature=signature, expires_at=expires))
+        except IntegrityError:  # the primary key: this signature was accepted before
+            return False
+        return True
 
 
 def check(
@@ -43,13 +53,14 @@ def check(
     if not timestamp or not signature:
         return "missing X-Slack-Request-Timestamp or X-Slack-Signature"
     try:
-        age = abs(now - int(timestamp))
+        sent_at = int(timestamp)
     except ValueError:
         return f"timestamp {timestamp!r} is not a number"
+    age = abs(now - sent_at)
     if age > MAX_AGE:
         return f"stale request: timestamp {age:.0f}s away from now"
     if not hmac.compare_digest(sign(secret, timestamp, body), signature):
         return "bad signature"
-    if not guard.first_time(signature, now):
+    if not guard.first_time(signature, sent_at, now):
         return "replayed request"
     return None

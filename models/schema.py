@@ -345,6 +345,16 @@ class MentionTopic(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SlackSignature(Base):
+    """A Slack request signature already accepted, kept until its timestamp is too old to pass anyway: a replayed
+    click is refused even after a restart or by another `veilleur serve` process on the same database."""
+
+    __tablename__ = "slack_signature"
+
+    signature: Mapped[str] = mapped_column(String(100), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 # Reports select a brand's mentions by source and date (published, else collected): one index serves both.
 Index("ix_mention_source_when", Mention.source_id, func.coalesce(Mention.published_at, Mention.collected_at))
 # The products watchlist reads each product's last reviews by date.

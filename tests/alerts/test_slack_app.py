@@ -12,10 +12,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
 from alerts.slack_app import ActionRefused, slack_routes
 from alerts.slack_signature import ReplayGuard, check, sign
+from models import SlackSignature
+from models.db import make_engine, make_session_factory, upgrade
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -35,25 +39,20 @@ class Recorder:
         return f"Rejected ({value})"
 
 
-class NoSessions:
-    """The handlers here are fakes that need no database; the real ones are tested with the workflow."""
-
-    def begin(self):  # type: ignore[no-untyped-def]
-        from contextlib import nullcontext
-
-        return nullcontext(None)
+@pytest.fixture
+def sessions(database_url) -> Iterator[sessionmaker[Session]]:
+    """A real database: the handlers here are fakes, but the replay guard keeps its signatures there."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture
-def server(fake_slack) -> Iterator[tuple[str, Recorder]]:
+def server(fake_slack, sessions) -> Iterator[tuple[str, Recorder]]:
     recorder = Recorder()
     app = Starlette(
-        routes=slack_routes(
-            NoSessions(),
-            SECRET,
-            {"U_MOD"},  # type: ignore[arg-type]
-            {"approve": recorder.approve, "reject": recorder.reject},
-        )
+        routes=slack_routes(sessions, SECRET, {"U_MOD"}, {"approve": recorder.approve, "reject": recorder.reject})
     )
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     http = uvicorn.Server(config)
@@ -143,11 +142,28 @@ def test_forged_replayed_and_stale_requests_are_refused(server, fake_slack):
     assert recorder.calls == [(3, "slack:U_MOD", None)]
 
 
-def test_signature_check_reasons():
-    guard = ReplayGuard()
+def test_signature_check_reasons(sessions):
+    guard = ReplayGuard(sessions)
     body = b"payload=x"
     assert check(SECRET, "1000", sign(SECRET, "1000", body), body, guard, now=1000) is None
     assert check(SECRET, "1000", sign(SECRET, "1000", body), body, guard, now=1001) == "replayed request"
     assert check(SECRET, "1000", sign("other", "1000", body), body, guard, now=1000) == "bad signature"
     assert check(SECRET, "1000", sign(SECRET, "1000", body), body, guard, now=1400).startswith("stale request")
     assert check("", "1000", "v0=x", body, guard, now=1000).startswith("no signing secret")
+
+
+def test_a_replay_is_refused_after_a_restart_and_until_its_timestamp_is_stale(sessions):
+    body = b"payload=x"
+    signature = sign(SECRET, "1000", body)
+    assert check(SECRET, "1000", signature, body, ReplayGuard(sessions), now=1000) is None
+    restarted = ReplayGuard(sessions)  # a new process on the same database
+    assert check(SECRET, "1000", signature, body, restarted, now=1200) == "replayed request"
+    # A timestamp up to five minutes ahead is accepted; its replay stays refused until that timestamp is stale.
+    ahead = sign(SECRET, "1300", body)
+    assert check(SECRET, "1300", ahead, body, restarted, now=1000) is None
+    assert check(SECRET, "1300", ahead, body, restarted, now=1590) == "replayed request"
+    assert check(SECRET, "1300", ahead, body, restarted, now=1601).startswith("stale request")
+    # Rows whose timestamp can no longer pass are deleted as new requests arrive.
+    assert check(SECRET, "5000", sign(SECRET, "5000", body), body, restarted, now=5000) is None
+    with sessions() as session:
+        assert session.scalars(select(SlackSignature.signature)).all() == [sign(SECRET, "5000", body)]
