@@ -16,6 +16,7 @@ _TITLES = {
     AlertKind.REPLY_DUE: ":alarm_clock: Reply due",
     AlertKind.LOW_PRODUCT_RATING: ":package: Low product rating",
 }
+ERASED = "removed: the person asked for their data to be erased"
 _QUOTE_LIMIT = 2500  # Slack section text is capped at 3000 characters; the link leads to the whole text
 
 
@@ -33,6 +34,9 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
     """The keyword arguments of chat.postMessage, minus the channel."""
     if kind == AlertKind.DIGEST:
         return build_digest_message(brand, payload, alert_id)
+    if payload.get("erased"):
+        text = f"Alert #{alert_id} ({escape(brand)}) {ERASED}."
+        return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     title = f"{_TITLES.get(kind, kind.value)} · {escape(brand)}"
     why = payload.get("why", {})
     fields = [f"*Source:* {escape(str(payload.get('source', '?')))}"]
@@ -145,6 +149,8 @@ _PLURALS = {
 
 
 def _summary_line(payload: dict[str, Any]) -> str:
+    if payload.get("erased"):
+        return f"_{ERASED}_"
     rating = f" {payload['rating']:g}/{payload.get('rating_best') or 5:g}" if payload.get("rating") is not None else ""
     body = (f"{payload['title']}. " if payload.get("title") else "") + (payload.get("text") or "")
     shown = body if len(body) <= 280 else body[:280] + " …"

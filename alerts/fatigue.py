@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from models import AlertKind
 
-NEVER_HELD = {AlertKind.CRISIS, AlertKind.SOURCE_UNHEALTHY, AlertKind.DIGEST}
+NEVER_HELD = {AlertKind.CRISIS, AlertKind.SOURCE_UNHEALTHY, AlertKind.DIGEST, AlertKind.REDACTION}
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,11 @@ def _send(
         if not claimed:
             return
         brand = session.get_one(Brand, claimed[0].brand_id)
-        if len(claimed) == 1:
+        replaces = None
+        if claimed[0].kind == AlertKind.REDACTION:
+            replaces = claimed[0].payload["delivery_ref"]
+            message = _posted_again(session, replaces, brand.name)
+        elif len(claimed) == 1:
             message = build_message(claimed[0].kind, brand.name, claimed[0].payload, claimed[0].id)
         else:
             message = build_group_message(claimed[0].kind, brand.name, [(a.id, a.payload) for a in claimed])
@@ -104,16 +108,30 @@ def _send(
         # Claimed before, and no error recorded: the last sender died mid-send. Slack may have the message.
         retaken = any(alert.attempts > 1 and alert.last_error is None for alert in claimed)
     pace.wait(channel)
-    outcome = _deliver(transport, channel, message, lead, retaken)
+    outcome = _deliver(transport, channel, message, lead, retaken, replaces)
     with sessions.begin() as session:
         for alert_id in won:
             _record(session, session.get_one(Alert, alert_id), outcome, clock(), max_attempts, result)
 
 
+def _posted_again(session: Session, delivery_ref: str, brand: str) -> dict[str, Any]:
+    """The message delivered as `delivery_ref`, built again from its alerts' payloads as they are now (scrubbed
+    by an erasure): the same builder as the first time, one alert or a group of them."""
+    same = select(Alert).where(Alert.delivery_ref == delivery_ref, Alert.kind != AlertKind.REDACTION)
+    alerts = list(session.scalars(same.order_by(Alert.id)))
+    if len(alerts) > 1:
+        return build_group_message(alerts[0].kind, brand, [(a.id, a.payload) for a in alerts])
+    if alerts:
+        return build_message(alerts[0].kind, brand, alerts[0].payload, alerts[0].id)
+    return build_message(AlertKind.REDACTION, brand, {"erased": True}, 0)
+
+
 def _deliver(
-    transport: Transport, channel: str, message: dict[str, Any], alert_id: int, retaken: bool
+    transport: Transport, channel: str, message: dict[str, Any], alert_id: int, retaken: bool, replaces: str | None
 ) -> str | Exception:
     try:
+        if replaces is not None:
+            return transport.replace(replaces, message)
         return transport.deliver(channel, message, alert_id, retaken)
     except (RetryLater, PermanentFailure) as error:
         return error

@@ -25,6 +25,9 @@ PERMANENT_ERRORS = {
     "msg_too_long",
     "restricted_action",
     "team_access_not_granted",
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
 }
 
 
@@ -41,6 +44,14 @@ class PermanentFailure(Exception):
 
 class Transport(Protocol):
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str: ...
+
+    def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
+        """Rewrite a message already delivered (`delivery_ref` as `deliver` returned it) after an erasure."""
+        ...
+
+
+def _not_reachable(delivery_ref: str, how: str) -> PermanentFailure:
+    return PermanentFailure(f"the message {delivery_ref} cannot be rewritten {how}: delete it by hand")
 
 
 class SinkTransport:
@@ -73,6 +84,27 @@ class SinkTransport:
             handle.flush()
             os.fsync(handle.fileno())
         return f"sink:{alert_id}"
+
+    def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
+        if not delivery_ref.startswith("sink:"):
+            raise _not_reachable(delivery_ref, f"from the local sink {self.path}")
+        alert_id = int(delivery_ref.removeprefix("sink:"))
+        if not self.path.exists():
+            return delivery_ref
+        lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+        for n, line in enumerate(lines):
+            sent = json.loads(line) if line.strip() else {}
+            if sent.get("alert_id") == alert_id:
+                again = {"alert_id": alert_id, "channel": sent.get("channel"), **message}
+                lines[n] = json.dumps(again, ensure_ascii=False) + "\n"
+        # Written beside it, then renamed over it: a crash leaves the old file or the new one, never half of each.
+        rewritten = self.path.with_name(self.path.name + ".rewrite")
+        with rewritten.open("w", encoding="utf-8") as handle:
+            handle.writelines(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(rewritten, self.path)
+        return delivery_ref
 
 
 class SlackTransport:
@@ -120,14 +152,33 @@ class SlackTransport:
         return self.channel_ids[name]
 
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
-        from slack_sdk.errors import SlackApiError
-
         if retaken:
             posted = self.already_posted(channel, alert_id)
             if posted:
                 return posted
+        response = self._call(channel, lambda: self.client.chat_postMessage(channel=channel, **message))
+        return f"slack:{response.get('channel')}:{response.get('ts')}"
+
+    def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
+        prefix, _, place = delivery_ref.partition(":")
+        channel, _, ts = place.partition(":")
+        if prefix != "slack" or not ts:
+            raise _not_reachable(delivery_ref, "through the Slack Web API")
+        shown = {key: value for key, value in message.items() if key in ("text", "blocks")}
         try:
-            response = self.client.chat_postMessage(channel=channel, **message)
+            self._call(channel, lambda: self.client.chat_update(channel=channel, ts=ts, **shown))
+        except PermanentFailure as error:
+            if "message_not_found" in str(error):  # deleted in Slack already: nothing left to rewrite
+                return delivery_ref
+            raise
+        return delivery_ref
+
+    def _call(self, channel: str, call: Any) -> Any:
+        """One Web API call, its errors sorted: 429 and 5xx wait and retry; a permanent refusal fails."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return call()
         except SlackApiError as error:
             status = error.response.status_code
             code = str(error.response.get("error", "")) if isinstance(error.response.data, dict) else ""
@@ -143,7 +194,6 @@ class SlackTransport:
             raise RetryLater(timedelta(seconds=30), f"Slack error HTTP {status} {code or ''}".strip()) from None
         except OSError as error:  # connection refused, DNS, timeout: Slack or the network is down
             raise RetryLater(timedelta(seconds=30), f"Slack unreachable: {error}") from None
-        return f"slack:{response.get('channel')}:{response.get('ts')}"
 
 
 class WebhookTransport:
@@ -169,6 +219,10 @@ class WebhookTransport:
             raise RetryLater(timedelta(seconds=30), f"Slack webhook error HTTP {response.status_code}")
         # 400 invalid_payload, 403 action_prohibited, 404 no_service / channel_not_found: retrying will not help.
         raise PermanentFailure(f"Slack webhook refused the message: HTTP {response.status_code} {response.body}")
+
+    def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
+        # An incoming webhook can post, never edit or delete.
+        raise _not_reachable(delivery_ref, "through an incoming webhook (Slack allows no edit)")
 
 
 def make_transport(bot_token: str, base_url: str, sink_path: Path, webhook_url: str = "") -> Transport:

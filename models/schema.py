@@ -80,6 +80,7 @@ class AlertKind(enum.StrEnum):
     SOURCE_UNHEALTHY = "source_unhealthy"
     CRISIS = "crisis"
     DIGEST = "digest"
+    REDACTION = "redaction"  # a message already posted, rewritten without a person's data after an erasure
 
 
 class Brand(Base):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     Alert,
+    AlertKind,
     Author,
     Mention,
     MentionStatus,
@@ -50,6 +51,7 @@ class Erasure:
     mentions: int = 0
     withdrawn: int = 0
     alerts: int = 0
+    messages_rewritten: int = 0  # Slack messages (or sink lines) queued to be posted again without them
     notices_deleted: int = 0
     notices_scrubbed: int = 0
 
@@ -90,7 +92,7 @@ def erase_author(
     result = Erasure(authors=len(authors), mentions=len(mentions))
     for mention in mentions:
         result.withdrawn += _erase_mention(session, mention, actor, now, needles)
-    result.alerts = _scrub_alerts(session, mentions, ids, needles)
+    result.alerts, result.messages_rewritten = _scrub_alerts(session, mentions, ids, needles, now)
     contacts = [author.contact for author in authors if author.contact]
     result.notices_deleted, result.notices_scrubbed = _scrub_notices(session, ids, contacts)
     for author in authors:
@@ -176,14 +178,18 @@ def _scrub(value: Any, needles: list[str], ids: frozenset[int] = frozenset()) ->
     return value
 
 
-def _scrub_alerts(session: Session, mentions: list[Mention], ids: set[int], needles: list[str]) -> int:
-    """Alerts about the person's reviews, and copies of them in digests (payloads are JSON)."""
+def _scrub_alerts(
+    session: Session, mentions: list[Mention], ids: set[int], needles: list[str], now: datetime
+) -> tuple[int, int]:
+    """Alerts about the person's reviews, and copies of them in digests (payloads are JSON): scrubbed in the
+    outbox; an alert about them not sent yet is not sent; a message already posted is queued to be rewritten
+    from the scrubbed payload (alerts/send.py). Returns (alerts scrubbed, messages queued for rewriting)."""
     brands = {mention.source.brand_id for mention in mentions}
     if not brands:
-        return 0
-    changed = 0
+        return 0, 0
+    changed, rewrites = 0, set()
     frozen = frozenset(ids)
-    for alert in session.scalars(select(Alert).where(Alert.brand_id.in_(brands))):
+    for alert in session.scalars(select(Alert).where(Alert.brand_id.in_(brands), Alert.kind != AlertKind.REDACTION)):
         payload = (
             {"mention_id": alert.mention_id, "erased": True}
             if alert.mention_id in ids
@@ -192,9 +198,24 @@ def _scrub_alerts(session: Session, mentions: list[Mention], ids: set[int], need
         if payload != alert.payload:
             alert.payload = payload
             changed += 1
+            if alert.sent_at is None and alert.failed_at is None and alert.mention_id in ids:
+                alert.failed_at, alert.last_error = now, "not sent: the person's data was erased first"
+            elif alert.delivery_ref and not alert.delivery_ref.startswith("digest:"):
+                # Delivered inside a digest: the digest's own payload holds the copy, and is rewritten.
+                rewrites.add((alert.brand_id, alert.channel, alert.delivery_ref))
         if alert.last_error:
             alert.last_error = _scrub(alert.last_error, needles)
-    return changed
+    for brand_id, channel, delivery_ref in sorted(rewrites):
+        session.add(
+            Alert(
+                brand_id=brand_id,
+                kind=AlertKind.REDACTION,
+                dedupe_key=f"redaction:{delivery_ref}:{uuid.uuid4().hex[:12]}"[:200],
+                channel=channel,
+                payload={"delivery_ref": delivery_ref},
+            )
+        )
+    return changed, len(rewrites)
 
 
 def _scrub_notices(session: Session, ids: set[int], contacts: list[str]) -> tuple[int, int]:

@@ -43,7 +43,11 @@ def erase(
         f" feed), {result.alerts} alert(s) scrubbed, {result.notices_deleted} unsent notice(s) deleted,"
         f" {result.notices_scrubbed} sent notice(s) scrubbed"
     )
-    console.print("Outside the database: Slack messages already posted, report files and sink files keep copies.")
+    console.print(
+        f"{result.messages_rewritten} message(s) already posted to Slack (or the local sink) queued to be rewritten"
+        " without them: the worker's alert job sends the edits; one it cannot make shows in `veilleur status`."
+    )
+    console.print("Report files written before today keep their copies: write them again or delete them.")
 
 
 @app.command()
