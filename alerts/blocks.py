@@ -31,9 +31,11 @@ def _quote(text: str) -> str:
 
 
 def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
-    """The keyword arguments of chat.postMessage, minus the channel."""
+    """The keyword arguments of chat.postMessage, minus the channel; for a report, its files and their comment."""
     if kind == AlertKind.DIGEST:
         return build_digest_message(brand, payload, alert_id)
+    if kind == AlertKind.REPORT:  # files to upload, the summary as their comment
+        return {"text": payload["text"], "files": list(payload["files"])}
     if payload.get("erased"):
         text = f"Alert #{alert_id} ({escape(brand)}) {ERASED}."
         return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}

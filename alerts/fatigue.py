@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 
 from models import AlertKind
 
-NEVER_HELD = {AlertKind.CRISIS, AlertKind.SOURCE_UNHEALTHY, AlertKind.DIGEST, AlertKind.REDACTION}
+NEVER_HELD = {
+    AlertKind.CRISIS,
+    AlertKind.SOURCE_UNHEALTHY,
+    AlertKind.DIGEST,
+    AlertKind.REDACTION,
+    AlertKind.REPORT,
+}
 
 
 @dataclass(frozen=True)

@@ -152,12 +152,30 @@ class SlackTransport:
         return self.channel_ids[name]
 
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
+        if "files" in message:
+            return self._upload(channel, [Path(name) for name in message["files"]], message["text"])
         if retaken:
             posted = self.already_posted(channel, alert_id)
             if posted:
                 return posted
         response = self._call(channel, lambda: self.client.chat_postMessage(channel=channel, **message))
         return f"slack:{response.get('channel')}:{response.get('ts')}"
+
+    def _upload(self, channel: str, files: list[Path], comment: str) -> str:
+        """files_upload_v2: the files in one message, the comment above them; Slack's file ids."""
+        missing = [str(path) for path in files if not path.is_file()]
+        if missing:
+            raise PermanentFailure(f"report file(s) gone before upload: {', '.join(missing)}")
+        try:
+            channel_id = self._call(channel, lambda: self._channel_id(channel))
+        except KeyError:
+            raise PermanentFailure(f"Slack channel {channel} not found (is the bot invited?)") from None
+        uploads = [{"file": str(path), "filename": path.name, "title": path.name} for path in files]
+        response = self._call(
+            channel,
+            lambda: self.client.files_upload_v2(file_uploads=uploads, channel=channel_id, initial_comment=comment),
+        )
+        return "slack-files:" + ",".join(str(f["id"]) for f in response.get("files") or [])
 
     def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
         prefix, _, place = delivery_ref.partition(":")
@@ -206,6 +224,8 @@ class WebhookTransport:
 
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
         body = {key: value for key, value in message.items() if key in ("text", "blocks", "unfurl_links")}
+        if "files" in message:  # a webhook cannot upload: the summary, and where the files are kept
+            body["text"] += "\nFiles: " + ", ".join(str(name) for name in message["files"])
         try:
             response = self.client.send_dict(body)
         except OSError as error:

@@ -81,6 +81,7 @@ class AlertKind(enum.StrEnum):
     CRISIS = "crisis"
     DIGEST = "digest"
     REDACTION = "redaction"  # a message already posted, rewritten without a person's data after an erasure
+    REPORT = "report"  # the weekly report's files, uploaded with their summary
 
 
 class Brand(Base):

@@ -28,8 +28,9 @@ from moderation.policy import Thresholds
 from moderation.privacy import apply_retention, purge_removed
 from moderation.publishing.webhook import WebhookResult
 from moderation.publishing.webhook import send_due as send_webhook_due
-from reports import output, slack_post
+from reports import output
 from reports.build import build_report
+from reports.summary import summary
 from reports.tagging import cached_tagger, tag_pending
 from veilleur import __version__
 from veilleur.settings import Settings
@@ -223,8 +224,9 @@ def report(
 
 def weekly_report(context: Context, now: datetime | None = None) -> list[Path]:
     """The report of the `report_hours` before last Monday 00:00 UTC, per brand, in `weekly_formats`, kept in
-    out_dir and posted to Slack once (a marker file beside it remembers the post). The worker calls it hourly:
-    it is posted early on Monday, and a worker started mid-week posts the missed one."""
+    out_dir and queued once in the alert outbox to be posted to Slack with its summary (the `send` job uploads
+    it, retrying while Slack is down). The worker calls it hourly: written early on Monday, and a worker started
+    mid-week writes the missed one."""
     settings = context.settings
     today = (now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
     end = today - timedelta(days=today.weekday())
@@ -236,19 +238,28 @@ def weekly_report(context: Context, now: datetime | None = None) -> list[Path]:
         paths = {
             fmt: folder / output.default_name(brand.slug, start, end, fmt) for fmt in settings.reports.weekly_formats
         }
-        marker = folder / (output.default_name(brand.slug, start, end, "csv") + ".posted")
-        if all(path.exists() for path in paths.values()) and (marker.exists() or not settings.reports.post_to_slack):
-            continue  # this week's report is written (and posted): the hourly check has nothing to do
+        key = f"report:{brand.slug}:{start:%Y-%m-%d}:{end:%Y-%m-%d}"
+        with context.sessions() as session:
+            queued = session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is not None
+        if all(path.exists() for path in paths.values()) and (queued or not settings.reports.post_to_slack):
+            continue  # this week's report is written (and queued): the hourly check has nothing to do
         with context.sessions.begin() as session:
             built = build_report(session, brand.slug, start, end, options, now=now)
         files = []
         for fmt, path in paths.items():
             files += output.write(built, fmt, path, __version__, options)
         written += files
-        if settings.reports.post_to_slack:
-            slack_post.post_once(
-                files, slack_post.summary(built), settings.slack, settings.path(settings.slack.sink_path), marker
-            )
+        if settings.reports.post_to_slack and not queued:
+            with context.sessions.begin() as session:
+                session.add(
+                    Alert(
+                        brand_id=session.scalars(select(Brand.id).where(Brand.slug == brand.slug)).one(),
+                        kind=AlertKind.REPORT,
+                        dedupe_key=key,
+                        channel=settings.slack.channel,
+                        payload={"files": [str(path) for path in files], "text": summary(built)},
+                    )
+                )
     return written
 
 
