@@ -28,6 +28,11 @@ def _in_period(source_ids: Sequence[int], start: datetime, end: datetime) -> Any
 
 def tagger_version(session: Session, source_ids: Sequence[int], start: datetime, end: datetime) -> str | None:
     """The tagger version that covers most of the period's mentions (a changed topic list re-tags gradually)."""
+    versions = session.scalars(select(MentionTopic.version).distinct().limit(2)).all()
+    if len(versions) < 2:  # the usual case, one tagger ever: no need to count the period's mentions per version
+        tagged = select(MentionTopic.id).join(Mention, Mention.id == MentionTopic.mention_id)
+        any_tagged = session.scalar(tagged.where(_in_period(source_ids, start, end)).limit(1))
+        return versions[0] if versions and any_tagged is not None else None
     row = session.execute(
         select(MentionTopic.version, func.count(func.distinct(MentionTopic.mention_id)).label("n"))
         .join(Mention, Mention.id == MentionTopic.mention_id)

@@ -108,3 +108,34 @@ def test_tagging_job_tags_each_mention_once_per_version(sessions: sessionmaker[S
     assert tag_pending(sessions, changed) == 3  # a new topic list re-tags, keeping the old tags beside
     with sessions.begin() as session:
         assert session.scalar(select(func.count(func.distinct(MentionTopic.version)))) == 2
+
+
+def test_the_report_uses_the_tagger_version_that_covers_most_of_the_period(sessions: sessionmaker[Session]) -> None:
+    from datetime import UTC, datetime
+
+    from reports.topic_figures import tagger_version
+
+    with sessions.begin() as session:
+        brand = Brand(slug="acme", name="Acme")
+        session.add(Source(brand=brand, name="shop", kind="survey"))
+    with sessions.begin() as session:
+        source = session.scalars(select(Source)).one()
+        for number, text in enumerate(["Le colis est arrivé cassé.", "Prix corrects.", "Vendeuse aimable."]):
+            session.add(Mention(source_id=source.id, external_id=str(number), kind=MentionKind.REVIEW, text=text))
+    ever = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    never = (datetime(1990, 1, 1, tzinfo=UTC), datetime(1991, 1, 1, tzinfo=UTC))
+    old = LexicalTagger(topics_from([]))
+    with sessions() as session:
+        assert tagger_version(session, [source.id], *ever) is None  # nothing tagged yet
+    tag_pending(sessions, old)
+    with sessions() as session:
+        assert tagger_version(session, [source.id], *ever) == old.version
+        assert tagger_version(session, [source.id], *never) is None  # one tagger, but nothing in the period
+    new = LexicalTagger([*topics_from([]), Topic("parking", "Parking", ("pas de place pour se garer",))])
+    tag_pending(sessions, new, limit=2)  # the new topic list has re-tagged two mentions of three so far
+    with sessions() as session:
+        assert tagger_version(session, [source.id], *ever) == old.version
+    tag_pending(sessions, new)
+    with sessions() as session:  # both cover all three: the first by name, the same on every run
+        assert tagger_version(session, [source.id], *ever) == min(old.version, new.version)
+        assert tagger_version(session, [source.id], *never) is None
