@@ -149,6 +149,8 @@ def _item(values: Any, url: str) -> MentionItem:
         # One review per order unless the export gives its own ids: the order reference is then the id.
         external_id=f"survey:{review_id}" if review_id else f"order:{order_ref}",
         author=_str(values, "author"),
+        # The same customer across reviews is the same address; two customers who share a name are not one.
+        author_id=f"mailto:{email.casefold()}" if email else None,
         title=_str(values, "title"),
         text=_str(values, "text") or "",
         rating=rating,

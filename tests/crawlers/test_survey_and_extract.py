@@ -15,7 +15,7 @@ from crawlers.extract import ExtractError, extract
 from crawlers.health import judge
 from crawlers.parsing.survey import SurveyFileError, read_survey
 from crawlers.settings import scrapy_settings
-from crawlers.survey_import import import_survey
+from crawlers.survey_import import import_survey, import_survey_body
 from models import Brand, Mention, Source
 from models.db import make_engine, make_session_factory, upgrade
 from tests.conftest import ROOT
@@ -74,6 +74,26 @@ def test_importing_the_same_export_twice_stores_each_review_once(sessions) -> No
     assert (result.imported, result.already_stored) == (0, 3)
     with sessions.begin() as session:
         assert count(session) == 3
+
+
+def test_survey_authors_are_told_apart_by_their_address(sessions) -> None:  # type: ignore[no-untyped-def]
+    header = "order_ref,submitted_at,experienced_at,rating,consent,text,author,email\n"
+    rows = [
+        "A1,2026-11-02,2026-10-30,5,oui,Parfait.,Marie Martin,marie.martin@example.org",
+        "A2,2026-11-03,2026-10-31,2,oui,Colis abîmé.,Marie Martin,m.martin@example.net",  # another Marie Martin
+        "A3,2026-11-04,2026-11-01,4,oui,Bien.,marie MARTIN,Marie.Martin@example.org",  # the first, spelt otherwise
+        "A4,2026-11-05,2026-11-02,1,oui,Jamais reçu.,,anonyme@example.org",  # no name: still reachable
+    ]
+    body = (header + "\n".join(rows) + "\n").encode()
+    with sessions.begin() as session:
+        assert (
+            import_survey_body(session, source_id(session), body, "export.csv", "https://acme.example/").imported == 4
+        )
+    with sessions.begin() as session:
+        authors = {m.order_ref: m.author for m in session.scalars(select(Mention))}
+        assert authors["A1"] is authors["A3"] and authors["A1"] is not authors["A2"]
+        assert authors["A4"] is not None and authors["A4"].contact == "anonyme@example.org"
+        assert authors["A4"].display_name is None
 
 
 def test_a_file_with_bad_rows_is_refused_whole_with_line_numbers(sessions) -> None:  # type: ignore[no-untyped-def]
