@@ -357,6 +357,18 @@ class SlackSignature(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+
+class LoginFailure(Base):
+    """A failed console login, per key (client address, user name), kept for the rate limit's window only. The
+    key is stored as a keyed hash: neither the address nor the name tried is kept."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
 # Reports select a brand's mentions by source and date (published, else collected): one index serves both.
 Index("ix_mention_source_when", Mention.source_id, func.coalesce(Mention.published_at, Mention.collected_at))
 # The products watchlist reads each product's last reviews by date.

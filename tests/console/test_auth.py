@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from models import Mention, MentionStatus, ModerationEvent
+from models import LoginFailure, Mention, MentionStatus, ModerationEvent
 from scheduler import jobs
 from tests.conftest import write_settings
 from tests.console.conftest import Console
@@ -41,6 +42,19 @@ def test_login_is_rate_limited_per_user_name(console):
     answer = console.client.post("/console/login", data=form)
     assert answer.status_code == 429  # even the right password waits for the window to pass
     assert console.client.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_the_login_limit_holds_after_a_restart_and_keeps_no_name_or_address(console):
+    for _ in range(3):
+        page = console.client.get("/console/login")
+        console.client.post("/console/login", data={"name": "mia", "password": "x", "csrf": csrf_of(page.text)})
+    with TestClient(create_app(console.context)) as restarted:  # a new `serve` process on the same database
+        page = restarted.get("/console/login")
+        form = {"name": "mia", "password": PASSWORD, "csrf": csrf_of(page.text)}
+        assert restarted.post("/console/login", data=form).status_code == 429
+    with console.context.sessions() as session:
+        keys = session.scalars(select(LoginFailure.key)).all()
+    assert len(keys) == 6 and not any("mia" in key or "testclient" in key for key in keys)  # 3 x (address, name)
 
 
 def test_login_without_csrf_token_is_refused(console):

@@ -70,7 +70,7 @@ def create_console(context: Context, clock: Callable[[], datetime] = utcnow) -> 
     sessions = context.sessions
     near = timedelta(hours=settings.moderation.reply_reminder_hours)
     undo_window = timedelta(minutes=settings.moderation.undo_minutes)
-    limiter = LoginLimiter(config.login_attempts, config.login_window_minutes * 60)
+    limiter = LoginLimiter(sessions, config.secret_key, config.login_attempts, config.login_window_minutes * 60)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     environment.filters["when"] = _when
     environment.filters["safe_url"] = _safe_url

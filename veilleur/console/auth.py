@@ -4,13 +4,16 @@ login rate limit."""
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import deque
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
+from models import LoginFailure, utcnow
 from veilleur.settings import ConsoleSettings, ConsoleUser
 
 ROLES = ("viewer", "moderator", "admin")  # each can do what the one before it can
@@ -56,34 +59,43 @@ def current_user(request: Request, settings: ConsoleSettings) -> User | None:
 
 
 class LoginLimiter:
-    """At most `attempts` failed logins per key (client address, user name) in a sliding window. In memory:
-    one `veilleur serve` process; a restart forgets (the window is short anyway)."""
+    """At most `attempts` failed logins per key (client address, user name) in a sliding window, counted in the
+    database (table `login_failure`): the same for every `veilleur serve` process and across restarts. Keys are
+    stored as an HMAC with the console's secret key, and only for the window."""
 
-    def __init__(self, attempts: int, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        secret: str,
+        attempts: int,
+        window_seconds: float,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.secret = secret.encode()
         self.attempts = attempts
-        self.window = window_seconds
+        self.window = timedelta(seconds=window_seconds)
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
+
+    def _hashed(self, keys: tuple[str, ...]) -> list[str]:
+        return [hmac.new(self.secret, key.encode(), hashlib.sha256).hexdigest() for key in keys]
 
     def blocked(self, *keys: str) -> bool:
-        return any(self._count(key) >= self.attempts for key in keys)
+        since = self.clock() - self.window
+        with self.sessions() as session:
+            counts = session.execute(
+                select(LoginFailure.key, func.count())
+                .where(LoginFailure.key.in_(self._hashed(keys)), LoginFailure.at > since)
+                .group_by(LoginFailure.key)
+            )
+            return any(count >= self.attempts for _, count in counts)
 
     def failed(self, *keys: str) -> None:
-        if len(self._failures) > 10_000:  # many addresses trying once: drop those whose window has passed
-            for key in list(self._failures):
-                self._count(key)
-        for key in keys:
-            self._failures.setdefault(key, deque()).append(self.clock())
+        now = self.clock()
+        with self.sessions.begin() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.at <= now - self.window))
+            session.add_all(LoginFailure(key=key, at=now) for key in self._hashed(keys))
 
     def forget(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _count(self, key: str) -> int:
-        failures = self._failures.get(key)
-        if failures is None:
-            return 0
-        while failures and self.clock() - failures[0] > self.window:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-        return len(failures)
+        with self.sessions.begin() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.key.in_(self._hashed((key,)))))
