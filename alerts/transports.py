@@ -93,7 +93,10 @@ class SinkTransport:
             return delivery_ref
         lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
         for n, line in enumerate(lines):
-            sent = json.loads(line) if line.strip() else {}
+            try:
+                sent = json.loads(line) if line.strip() else {}
+            except json.JSONDecodeError:  # a line cut short by a crash: kept as it is, not ours to mend
+                continue
             if sent.get("alert_id") == alert_id:
                 again = {"alert_id": alert_id, "channel": sent.get("channel"), **message}
                 lines[n] = json.dumps(again, ensure_ascii=False) + "\n"

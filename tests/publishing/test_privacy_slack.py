@@ -83,10 +83,12 @@ def test_posted_slack_messages_are_rewritten_without_the_person(sessions, fake_s
 def test_the_local_sink_is_rewritten_too(sessions, tmp_path):
     sink = SinkTransport(tmp_path / "slack.jsonl")
     assert alerts_posted(sessions, sink) == {"rewritten": 2}
+    with sink.path.open("a", encoding="utf-8") as handle:
+        handle.write('{"alert_id": 99, "text": "cut sh')  # a line a crash cut short
     assert send_due(sessions, sink, "worker-1", min_interval=0).sent == 2
     text = sink.path.read_text(encoding="utf-8")
     assert DENISE not in text and DENISE_AGAIN not in text and "Denise" not in text and LUC in text
-    assert len(text.splitlines()) == 2  # rewritten in place, not appended
+    assert len(text.splitlines()) == 3  # rewritten in place, not appended; the broken line left as it was
 
 
 def test_a_message_posted_by_incoming_webhook_cannot_be_rewritten_and_says_so(sessions, fake_slack):
