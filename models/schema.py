@@ -357,7 +357,6 @@ class SlackSignature(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-
 class LoginFailure(Base):
     """A failed console login, per key (client address, user name), kept for the rate limit's window only. The
     key is stored as a keyed hash: neither the address nor the name tried is kept."""
@@ -368,6 +367,26 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ReportFile(Base):
+    """A report written to disk (a file, or a folder of CSV tables) and the mentions it quotes, so that erasing
+    a person can write again every report that quotes them (`rewrite_due_at` set) with the same brand, period
+    and format."""
+
+    __tablename__ = "report_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    brand_slug: Mapped[str] = mapped_column(String(100))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    format: Mapped[str] = mapped_column(String(8))
+    quoted: Mapped[list[int]] = mapped_column(JSON)  # mention ids whose text the file holds
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rewrite_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
 
 # Reports select a brand's mentions by source and date (published, else collected): one index serves both.
 Index("ix_mention_source_when", Mention.source_id, func.coalesce(Mention.published_at, Mention.collected_at))

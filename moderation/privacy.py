@@ -4,14 +4,15 @@ retention period, and drop the text of removed reviews once they have been kept 
 An erasure keeps the rows (a removed review and its reason stay, for the audit, at least `keep_removed_days`)
 but nothing in them that leads back to the person: name, contact, display name, the handle (a keyed hash of
 the name), the text, title, URL, order reference and the brand's reply (which may name them), the copies of
-all this in alert payloads, notices and audit details. A published review is withdrawn and the site told.
-The caller owns the session and its transaction.
+all this in alert payloads, notices and audit details. A published review is withdrawn and the site told;
+report files quoting the person are flagged to be written again. The caller owns the session and its
+transaction.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from models import (
     Notification,
     Publication,
     RejectionReason,
+    ReportFile,
     WebhookDelivery,
     utcnow,
 )
@@ -54,6 +56,10 @@ class Erasure:
     messages_rewritten: int = 0  # Slack messages (or sink lines) queued to be posted again without them
     notices_deleted: int = 0
     notices_scrubbed: int = 0
+    reports_to_rewrite: int = 0  # report files quoting them, flagged to be written again (scheduler/jobs.py)
+    # What identified them (names, contact, texts, casefolded), for the copies outside the database (the mail
+    # sink) the caller scrubs once the transaction is committed. Held in memory only.
+    needles: list[str] = field(default_factory=list, repr=False)
 
 
 def find_authors(
@@ -89,12 +95,13 @@ def erase_author(
     mentions = list(session.scalars(select(Mention).where(Mention.author_id.in_([a.id for a in authors]))))
     ids = {mention.id for mention in mentions}
     needles = _needles(authors, mentions)
-    result = Erasure(authors=len(authors), mentions=len(mentions))
+    result = Erasure(authors=len(authors), mentions=len(mentions), needles=needles)
     for mention in mentions:
         result.withdrawn += _erase_mention(session, mention, actor, now, needles)
     result.alerts, result.messages_rewritten = _scrub_alerts(session, mentions, ids, needles, now)
     contacts = [author.contact for author in authors if author.contact]
     result.notices_deleted, result.notices_scrubbed = _scrub_notices(session, ids, contacts)
+    result.reports_to_rewrite = _flag_reports(session, ids, now)
     for author in authors:
         author.name = author.contact = author.display_name = None
         # The handle is a keyed hash of the name: anyone with the key could link it back.
@@ -229,6 +236,16 @@ def _scrub_notices(session: Session, ids: set[int], contacts: list[str]) -> tupl
         notice.subject, notice.body, notice.last_error = REDACTED, REDACTED, None
         scrubbed += 1
     return deleted, scrubbed
+
+
+def _flag_reports(session: Session, ids: set[int], now: datetime) -> int:
+    """Report files that quote the person's reviews are flagged; the `rewrite_reports` job writes them again."""
+    flagged = 0
+    for report in session.scalars(select(ReportFile)):
+        if ids.intersection(report.quoted):
+            report.rewrite_due_at = now
+            flagged += 1
+    return flagged
 
 
 def months_before(moment: datetime, months: int) -> datetime:

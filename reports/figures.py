@@ -198,6 +198,12 @@ class Report:
     late_replies: list[LateReply] = field(default_factory=list)
     late_by_assignee: Counter[str] = field(default_factory=Counter)
 
+    def quoted(self) -> list[int]:
+        """The mentions whose text the report shows (quotes, weak signals, late replies): an erasure of their
+        author writes the report again (moderation/privacy.py)."""
+        quotes = self.weak_signals + [q for t in self.topics for q in t.praise_examples + t.irritant_examples]
+        return sorted({q.mention_id for q in quotes} | {late.mention_id for late in self.late_replies})
+
     @property
     def praise(self) -> list[TopicFigures]:
         ranked = [t for t in self.topics if t.current["positive"]]

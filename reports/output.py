@@ -6,6 +6,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ReportFile, utcnow
 from reports import csv_export, html, pdf
 from reports.build import Options
 from reports.figures import Report
@@ -37,3 +41,14 @@ def write(report: Report, fmt: Format, out: Path, version: str, options: Options
     if fmt == "pdf":
         return [pdf.write(text, out)]
     return [html.write_text(text, out)]
+
+
+def record(session: Session, report: Report, fmt: Format, out: Path) -> None:
+    """Remember a written report and the mentions it quotes (one row per file or CSV folder, by path)."""
+    path = str(out.resolve())
+    row = session.scalars(select(ReportFile).where(ReportFile.path == path)).one_or_none()
+    if row is None:
+        row = ReportFile(path=path)
+        session.add(row)
+    row.brand_slug, row.start, row.end, row.format = report.slug, report.start, report.end, fmt
+    row.quoted, row.written_at, row.last_error = report.quoted(), utcnow(), None

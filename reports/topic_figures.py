@@ -16,6 +16,7 @@ from reports.figures import Quote, TopicFigures
 from reports.topics import OTHER, Topic
 
 QUOTE_CHARS = 280
+NOT_QUOTED = (MentionStatus.REJECTED, MentionStatus.WITHDRAWN)
 # Weak signals: strongly felt (1 or 5 stars, given or estimated) and about something the known topics miss.
 EXTREME_LOW, EXTREME_HIGH = 1.5, 4.5
 WEAK_SIGNALS_MAX = 8
@@ -105,7 +106,8 @@ def _quotes(session: Session, query: Any) -> list[Quote]:
 
 
 def _quote_query(version: str, source_ids: Sequence[int], start: datetime, end: datetime) -> Any:
-    # Rejected mentions (abuse, personal data...) are never quoted in a report meant to be forwarded.
+    # Rejected and withdrawn mentions (abuse, personal data, an erasure...) are never quoted in a report meant
+    # to be forwarded.
     return (
         select(
             Mention.id,
@@ -124,7 +126,7 @@ def _quote_query(version: str, source_ids: Sequence[int], start: datetime, end: 
         .where(
             MentionTopic.version == version,
             _in_period(source_ids, start, end),
-            Mention.status != MentionStatus.REJECTED,
+            Mention.status.not_in(NOT_QUOTED),
         )
     )
 
@@ -158,7 +160,7 @@ def add_examples(
             MentionTopic.topic.in_(names),
             Classification.sentiment.in_(("positive", "negative")),
             _in_period(source_ids, start, end),
-            Mention.status != MentionStatus.REJECTED,
+            Mention.status.not_in(NOT_QUOTED),
         )
         .subquery()
     )

@@ -8,18 +8,20 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.digest import make_digests
 from alerts.fatigue import Fatigue, parse_quiet_hours
 from alerts.send import SendResult, send_due
 from alerts.transports import make_transport
-from models import Alert, AlertKind, Brand, Source
+from models import Alert, AlertKind, Brand, ReportFile, Source
 from models.catalogue import sync_brands
 from models.db import make_engine, make_session_factory, upgrade
 from moderation.classifier.base import Classifier
@@ -168,6 +170,15 @@ def remind_replies(context: Context) -> int:
     return remind(context.sessions, context.settings.slack.channel, near)
 
 
+def erase_from_mail_sink(context: Context, needles: list[str]) -> int:
+    """After an erasure: messages about the person in the local mail sink (no SMTP host set) are replaced."""
+    from moderation.notify import SinkNotifier
+    from moderation.privacy import REDACTED
+
+    smtp = context.settings.moderation.smtp
+    return 0 if smtp.host else SinkNotifier(context.settings.path(smtp.sink_path)).erase(needles, REDACTED)
+
+
 def notify(context: Context) -> tuple[int, int]:
     """Send queued notices (authors told of a rejection, product owners of a low rating)."""
     from moderation.notify import SinkNotifier, SmtpNotifier, send_due
@@ -219,6 +230,8 @@ def report(
         built = build_report(session, brand, start, end, options, progress=progress)
     out = out or context.settings.path(context.settings.reports.out_dir) / output.default_name(brand, start, end, fmt)
     output.write(built, fmt, out, __version__, options)
+    with context.sessions.begin() as session:
+        output.record(session, built, fmt, out)
     return out
 
 
@@ -246,8 +259,10 @@ def weekly_report(context: Context, now: datetime | None = None) -> list[Path]:
         with context.sessions.begin() as session:
             built = build_report(session, brand.slug, start, end, options, now=now)
         files = []
-        for fmt, path in paths.items():
-            files += output.write(built, fmt, path, __version__, options)
+        with context.sessions.begin() as session:
+            for fmt, path in paths.items():
+                files += output.write(built, fmt, path, __version__, options)
+                output.record(session, built, fmt, path)
         written += files
         if settings.reports.post_to_slack and not queued:
             with context.sessions.begin() as session:
@@ -261,6 +276,62 @@ def weekly_report(context: Context, now: datetime | None = None) -> list[Path]:
                     )
                 )
     return written
+
+
+@dataclass
+class Rewritten:
+    written: list[Path] = field(default_factory=list)
+    forgotten: list[Path] = field(default_factory=list)  # deleted since they were written: nothing to do
+    failed: list[tuple[Path, str]] = field(default_factory=list)  # still flagged: tried again at the next run
+
+
+def rewrite_reports(context: Context) -> Rewritten:
+    """Write again, from what is stored now, each report file an erasure flagged because it quotes the person
+    (moderation/privacy.py): same brand, period, format and path. The CLI runs it right after an erasure, the
+    worker every few minutes (a failure keeps its flag and its error, shown by `veilleur status`)."""
+    options = output.options_from(context.settings.reports)
+    result = Rewritten()
+    with context.sessions() as session:
+        due = session.execute(
+            select(
+                ReportFile.id,
+                ReportFile.path,
+                ReportFile.brand_slug,
+                ReportFile.start,
+                ReportFile.end,
+                ReportFile.format,
+            )  # fmt: skip
+            .where(ReportFile.rewrite_due_at.is_not(None))
+            .order_by(ReportFile.id)
+        ).all()
+    for row_id, path_text, slug, start, end, fmt_text in due:
+        path, fmt, started = Path(path_text), cast(output.Format, fmt_text), datetime.now(UTC)
+        if not path.exists():
+            with context.sessions.begin() as session:
+                session.execute(delete(ReportFile).where(ReportFile.id == row_id))
+            result.forgotten.append(path)
+            continue
+        try:
+            with context.sessions.begin() as session:
+                built = build_report(session, slug, start, end, options)
+            output.write(built, fmt, path, __version__, options)
+        except Exception as error:  # one report that cannot be built again must not stop the others
+            log.warning("report %s could not be written again after an erasure: %s", path, error)
+            reason = f"{type(error).__name__}: {error}"
+            with context.sessions.begin() as session:
+                session.execute(update(ReportFile).where(ReportFile.id == row_id).values(last_error=reason))
+            result.failed.append((path, reason))
+            continue
+        with context.sessions.begin() as session:
+            output.record(session, built, fmt, path)
+            # Cleared only if no later erasure flagged it while this ran (its person may be in what was read).
+            session.execute(
+                update(ReportFile)
+                .where(ReportFile.id == row_id, ReportFile.rewrite_due_at <= started)
+                .values(rewrite_due_at=None)
+            )
+        result.written.append(path)
+    return result
 
 
 def tag_topics(context: Context, limit: int = 5000) -> int:

@@ -1,4 +1,4 @@
-"""What `veilleur status` shows: source health, queues, outbox."""
+"""What `veilleur status` shows: source health, queues, outbox, report files an erasure has yet to rewrite."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Alert, Brand, Mention, Source
+from models import Alert, Brand, Mention, ReportFile, Source
 
 
 def overview(session: Session) -> list[tuple[str, list[tuple[Any, ...]], list[str]]]:
@@ -33,9 +33,16 @@ def overview(session: Session) -> list[tuple[str, list[tuple[Any, ...]], list[st
             select(Alert).where(Alert.failed_at.is_not(None)).order_by(Alert.id.desc()).limit(20)
         )
     ]
+    rewrites = [
+        (row.path, row.rewrite_due_at, row.last_error or "waiting for the report-rewrite job")
+        for row in session.scalars(
+            select(ReportFile).where(ReportFile.rewrite_due_at.is_not(None)).order_by(ReportFile.id).limit(20)
+        )
+    ]
     return [
         ("Sources", sources, ["source", "kind", "health", "reason", "last crawl"]),
         ("Queues", queues, ["status", "mentions"]),
         ("Alert outbox", [("pending", pending), ("sent", sent), ("failed", len(failed))], ["state", "alerts"]),
         ("Failed alerts (permanent)", failed, ["id", "kind", "channel", "error"]),
+        ("Report files to write again after an erasure", rewrites, ["file", "since", "state"]),
     ]

@@ -59,6 +59,7 @@ def build_scheduler(context: jobs.Context) -> BlockingScheduler:
     every("retention", jobs.retention, context, hours=settings.privacy.retention_hours)
     every("topics", jobs.tag_topics, context, minutes=intervals.classify_minutes)
     every("report", jobs.weekly_report, context, hours=1)
+    every("report-rewrite", jobs.rewrite_reports, context, minutes=intervals.send_minutes)
     return scheduler
 
 

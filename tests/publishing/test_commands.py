@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from models import Author, Mention, MentionKind, MentionStatus, Source
+from models import Author, Mention, MentionKind, MentionStatus, RejectionReason, Source
 from moderation import workflow
 from moderation.publishing.routes import publishing_routes
 from scheduler import jobs
@@ -93,6 +93,32 @@ def test_publish_send_then_erase_then_retention(tmp_path, database_url):
         finally:
             context.close()
     assert [r["body"]["event"] for r in site.accepted()] == ["published", "withdrawn"]
+
+
+def test_erase_replaces_the_mail_sink_messages_about_the_person(tmp_path, database_url):
+    path, context = setup(tmp_path, database_url)
+    try:
+        with context.sessions.begin() as session:
+            source = session.scalars(select(Source)).one()
+            for n, (name, contact) in enumerate((("Paul Durand", "paul@example.org"), ("Zoé Roy", "zoe@example.org"))):
+                author = Author(source_kind="survey", handle=f"h{n + 2}", name=name, contact=contact)
+                mention = Mention(source=source, author=author, external_id=f"order:{n + 2}", kind=MentionKind.REVIEW,
+                                  text="Nul, nul, nul.", rating=1.0, rating_best=5.0, status=MentionStatus.TO_REPLY)  # fmt: skip
+                session.add(mention)
+                session.flush()
+                workflow.reject(session, mention.id, "cli:alice", RejectionReason.OFF_TOPIC)
+        assert jobs.notify(context) == (2, 0)
+        sink = context.settings.path(context.settings.moderation.smtp.sink_path)
+        with sink.open("a", encoding="utf-8") as handle:
+            handle.write('{"to": "paul@example.org", "subj')  # a line a crash cut short
+    finally:
+        context.close()
+    result = run(path, "privacy", "erase", "--contact", "PAUL@example.org")
+    assert result.exit_code == 0, result.output
+    assert "2 message(s) about them replaced in the local mail sink" in result.output
+    lines = sink.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and "paul" not in sink.read_text(encoding="utf-8").lower()
+    assert [json.loads(line)["to"] for line in lines] == ["[effacé / erased]", "zoe@example.org", "[effacé / erased]"]
 
 
 def test_serve_routes(tmp_path, database_url):

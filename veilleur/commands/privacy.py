@@ -23,16 +23,19 @@ def erase(
     actor: Annotated[str | None, typer.Option("--actor", help="who asks (audit); default cli:USER")] = None,
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
-    """Remove a person from every table, the outbox and the published feed (the site is told), with an audit."""
+    """Remove a person from every table, the outbox and the published feed (the site is told), with an audit;
+    write again the report files that quote them."""
     from moderation.privacy import PrivacyError, erase_author
-    from scheduler.jobs import Context
+    from scheduler import jobs
 
-    context = Context(settings_or_exit(settings), settings)
+    context = jobs.Context(settings_or_exit(settings), settings)
     try:
         with context.sessions.begin() as session:
             result = erase_author(
                 session, handle=author, name=name, contact=contact, actor=actor or f"cli:{getpass.getuser()}"
             )
+        rewritten = jobs.rewrite_reports(context) if result.reports_to_rewrite else jobs.Rewritten()
+        mails = jobs.erase_from_mail_sink(context, result.needles)
     except PrivacyError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
@@ -47,7 +50,18 @@ def erase(
         f"{result.messages_rewritten} message(s) already posted to Slack (or the local sink) queued to be rewritten"
         " without them: the worker's alert job sends the edits; one it cannot make shows in `veilleur status`."
     )
-    console.print("Report files written before today keep their copies: write them again or delete them.")
+    console.print(
+        f"{len(rewritten.written)} report file(s) quoting them written again"
+        + (f", {len(rewritten.forgotten)} deleted since" if rewritten.forgotten else "")
+    )
+    for path, reason in rewritten.failed:
+        console.print(f"[red]not written again:[/red] {path}: {reason} (the worker tries again; or delete the file)")
+    if mails:
+        console.print(f"{mails} message(s) about them replaced in the local mail sink")
+    console.print(
+        "Not reached: e-mails already sent, copies of reports uploaded to Slack or sent on, and report files"
+        " written before Veilleur recorded them (migration 0008): write those again or delete them."
+    )
 
 
 @app.command()
