@@ -138,12 +138,12 @@ def today_vs_week(
 
 
 # Leave-one-series-out: with 19 labelled windows, settings chosen on the series they are scored on flatter the
-# detector. Each series is scored with the settings that did best on the other five, chosen from this small
-# grid (27 combinations) around the shipped values; window, history and cooldown stay as shipped.
+# detector. Each series is scored with the settings that did best on the other five, chosen from this grid
+# (120 combinations) around the shipped values; window, history and cooldown stay as shipped.
 GRID = {
-    "p_value": (1e-9, 1e-12, 1e-15),
-    "min_ratio": (2.5, 3.0, 3.5),
-    "max_share": (0.4, 0.5, 0.6),
+    "p_value": (1e-6, 1e-7, 1e-8, 1e-9, 1e-12, 1e-15),
+    "min_ratio": (2.0, 2.5, 3.0, 3.5),
+    "max_share": (0.3, 0.4, 0.5, 0.6, 0.7),
 }
 MAX_FALSE_PER_WEEK = 0.5  # the limit, applied to the training series when choosing
 
