@@ -131,3 +131,15 @@ def test_list_shows_why_each_mention_is_there_and_filters_by_rule(settings):
     assert code == 0 and "own_review_with_consent" in out and "Bien, sans plus." not in out
     code, out = run(path, "list", "waiting")
     assert code == 2 and "unknown queue 'waiting'" in out
+
+
+def test_list_keeps_one_line_per_mention_in_a_narrow_terminal(settings):
+    path, _ = settings
+    result = CliRunner().invoke(app, ["queue", "list", "to_publish", "--settings", str(path)], env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    rows = [line for line in lines if line.startswith("│")]
+    assert len(rows) == 2  # two mentions, one line each: nothing wrapped
+    assert rows[0].split("│")[1].strip() in {"1", "2"} and "rating" in result.output  # id and rating kept
+    assert "lang" not in result.output  # the least needed column gave way

@@ -102,8 +102,16 @@ def test_erase_replaces_the_mail_sink_messages_about_the_person(tmp_path, databa
             source = session.scalars(select(Source)).one()
             for n, (name, contact) in enumerate((("Paul Durand", "paul@example.org"), ("Zoé Roy", "zoe@example.org"))):
                 author = Author(source_kind="survey", handle=f"h{n + 2}", name=name, contact=contact)
-                mention = Mention(source=source, author=author, external_id=f"order:{n + 2}", kind=MentionKind.REVIEW,
-                                  text="Nul, nul, nul.", rating=1.0, rating_best=5.0, status=MentionStatus.TO_REPLY)  # fmt: skip
+                mention = Mention(
+                    source=source,
+                    author=author,
+                    external_id=f"order:{n + 2}",
+                    kind=MentionKind.REVIEW,
+                    text="Nul, nul, nul.",
+                    rating=1.0,
+                    rating_best=5.0,
+                    status=MentionStatus.TO_REPLY,
+                )
                 session.add(mention)
                 session.flush()
                 workflow.reject(session, mention.id, "cli:alice", RejectionReason.OFF_TOPIC)

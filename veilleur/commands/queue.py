@@ -68,23 +68,41 @@ def list_queue(
         near = timedelta(hours=context.settings.moderation.reply_reminder_hours)
         with context.sessions() as session:
             rows = session.execute(query.limit(limit)).all()
-            table = Table(title=f"{queue} ({len(rows)} shown)")
-            for column in ("id", "source", "rating", "lang", "reply due", "assignee", "rule", "text"):
-                table.add_column(column)
+            lines, styles = [], []
             for mention, routed_by in rows:
                 due = mention.reply_due_at.strftime("%d/%m %H:%M") if mention.reply_due_at else ""
                 state = sla_state(mention, now, near)
-                table.add_row(
-                    str(mention.id),
-                    mention.source.name,
-                    f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "",
-                    mention.language or "",
-                    f"{due} {state}" if state else due,
-                    mention.assignee or "",
-                    routed_by or "",
-                    " ".join((((mention.title + ". ") if mention.title else "") + mention.text).split())[:70],
-                    style="red" if state == "late" else None,
+                lines.append(
+                    (
+                        str(mention.id),
+                        mention.source.name,
+                        f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "",
+                        mention.language or "",
+                        f"{due} {state}" if state else due,
+                        mention.assignee or "",
+                        routed_by or "",
+                        " ".join((((mention.title + ". ") if mention.title else "") + mention.text).split())[:200],
+                    )
                 )
+                styles.append("red" if state == "late" else None)
+        # One line per mention, whatever the terminal's width: columns empty in every row are left out, then the
+        # least needed ones while the text would get under 20 characters; the text is cut with an ellipsis.
+        names = ("id", "source", "rating", "lang", "reply due", "assignee", "rule", "text")
+        widths = [max([len(name)] + [len(line[i]) for line in lines]) for i, name in enumerate(names)]
+        shown = [i for i, name in enumerate(names) if name in ("id", "text") or any(line[i] for line in lines)]
+        for dropped in ("lang", "assignee", "source", "rule", "rating"):
+            room = console.width - sum(widths[i] + 3 for i in shown if names[i] != "text") - 4
+            if room >= 20 or names.index(dropped) not in shown:
+                continue
+            shown.remove(names.index(dropped))
+        room = console.width - sum(widths[i] + 3 for i in shown if names[i] != "text") - 4
+        title = f"{queue} ({len(rows)} shown)"
+        table = Table(title=title, min_width=len(title))
+        for i in shown:
+            width = min(widths[i], max(room, 12)) if names[i] == "text" else widths[i]
+            table.add_column(names[i], no_wrap=True, overflow="ellipsis", width=width)
+        for line, style in zip(lines, styles, strict=True):
+            table.add_row(*[line[i] for i in shown], style=style)
         console.print(table)
 
 
