@@ -25,6 +25,10 @@ def _svg(figure: Figure, name: str) -> str:
     plt.close(figure)
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    # Every chart's element ids are made its own ("volume-text_15"): matplotlib numbers them from 1 in each SVG,
+    # and several SVGs inlined in one page would repeat them (invalid HTML; a reference could reach the wrong one).
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', text)
+    text = re.sub(r'(href="#|url\(#)([^")]+)', rf"\1{name}-\2", text)
     return re.sub(r"<svg ", f'<svg class="chart" data-chart="{name}" role="img" aria-label="{name}" ', text, count=1)
 
 

@@ -21,7 +21,7 @@ from alerts.digest import make_digests
 from alerts.fatigue import Fatigue, parse_quiet_hours
 from alerts.send import SendResult, send_due
 from alerts.transports import make_transport
-from models import Alert, AlertKind, Brand, ReportFile, Source
+from models import Alert, AlertKind, Brand, CrawlRun, ReportFile, Source
 from models.catalogue import sync_brands
 from models.db import make_engine, make_session_factory, upgrade
 from moderation.classifier.base import Classifier
@@ -92,7 +92,21 @@ def crawl(context: Context, brand: str, source: str) -> int:
         tail = (finished.stderr or "").strip().splitlines()[-3:]
         _unhealthy(context, brand, source, f"crawl process exited {finished.returncode}: {' | '.join(tail)}")
     _alert_unhealthy(context, brand, source)
+    _log_crawl(context, brand, source)
     return finished.returncode
+
+
+def _log_crawl(context: Context, brand: str, source: str) -> None:
+    with context.sessions() as session:
+        row = _source(session, brand, source)
+        last = session.scalars(
+            select(CrawlRun).where(CrawlRun.source_id == row.id).order_by(CrawlRun.id.desc())
+        ).first()
+        seen = f"{last.items_seen} seen, {last.items_new} new" if last is not None else "no crawl run recorded"
+        if row.healthy:
+            log.info("crawl %s/%s: %s", brand, source, seen)
+        else:
+            log.warning("crawl %s/%s: %s; unhealthy: %s", brand, source, seen, row.health_reason)
 
 
 def _unhealthy(context: Context, brand: str, source: str, reason: str) -> None:

@@ -1,12 +1,19 @@
 """The long-running worker: APScheduler runs each job on its interval from settings.
 
 `max_instances=1` and `coalesce=True` on every job: a slow crawl is never run twice at once, and missed
-runs (the machine slept) collapse into one.
+runs (the machine slept) collapse into one. SIGINT (Ctrl-C) or SIGTERM (systemd, docker stop) stops it cleanly:
+no new job starts, the running ones finish; a second signal stops it at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import signal
+import threading
+import time
+from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -16,15 +23,64 @@ log = logging.getLogger("veilleur.scheduler")
 
 
 def _safe(name: str, function, *args):  # type: ignore[no-untyped-def]
-    # A failing job is logged and retried at its next run; it never stops the other jobs.
+    # A failing job is logged and retried at its next run; it never stops the other jobs. A job that did
+    # something says what, in one line; an idle run says nothing.
     def run() -> None:
+        started = time.monotonic()
         try:
-            function(*args)
+            result = function(*args)
         except Exception:
             log.exception("job %s failed; it runs again at its next interval", name)
+            return
+        said = _what_it_did(result)
+        if said:
+            log.info("%s: %s (%.1f s)", name, said, time.monotonic() - started)
 
     run.__name__ = name
     return run
+
+
+def _what_it_did(result: Any) -> str:
+    """ "" for a run that did nothing: None, 0, empty, all zeros."""
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        parts = []
+        for field in dataclasses.fields(result):
+            value = getattr(result, field.name)
+            if value:
+                parts.append(f"{field.name} {len(value) if isinstance(value, list | dict) else value}")
+        return ", ".join(parts)
+    if isinstance(result, tuple):
+        return str(result) if any(result) else ""
+    if isinstance(result, list):
+        return f"{len(result)}: " + ", ".join(str(item) for item in result[:3]) if result else ""
+    if isinstance(result, bool) or result is None:
+        return ""
+    return str(result) if result else ""
+
+
+def run(context: jobs.Context) -> None:
+    """Run the jobs until SIGINT or SIGTERM, then let the running ones finish."""
+    scheduler = build_scheduler(context)
+    # Shut down from a thread of its own: the main loop returns at once, and this thread waits for the jobs.
+    stopper = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, name="worker-stop")
+
+    def stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        if stopper.is_alive() or stopper.ident is not None:
+            log.warning("%s again: stopping now, without waiting for the running jobs", name)
+            os._exit(1)
+        log.info("%s: no new job starts; waiting for the running ones to finish", name)
+        stopper.start()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    names = [job.id for job in scheduler.get_jobs()]
+    log.info("worker started: %d jobs (%s)", len(names), ", ".join(names))
+    scheduler.start()  # returns once the scheduler is shut down
+    if stopper.ident is not None:
+        stopper.join()
+    context.close()
+    log.info("worker stopped")
 
 
 def build_scheduler(context: jobs.Context) -> BlockingScheduler:

@@ -63,15 +63,14 @@ def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-d
 
 @app.command()
 def worker(settings: SettingsOption = Path("settings.toml")) -> None:
-    """Run the scheduler until stopped (Ctrl-C)."""
-    from scheduler.worker import build_scheduler
+    """Run the scheduler until stopped (Ctrl-C or SIGTERM: the running jobs finish first)."""
+    from scheduler.worker import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    scheduler = build_scheduler(_context(settings))
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+    # What each job did is logged by the worker; the libraries' own progress lines are not news.
+    for library in ("apscheduler", "alembic", "weasyprint", "fontTools", "httpx"):
+        logging.getLogger(library).setLevel(logging.WARNING)
+    run(_context(settings))
 
 
 @app.command()

@@ -40,6 +40,10 @@ def test_html_is_self_contained_with_charts_sections_and_escaped_quotes(report: 
     assert "Three weeks waiting for my parcel." in text
     assert "NPS-like" in text and "-29" in text and "+21" in text  # -28.6 now, +21.4 against -50 before
     assert "2.94" in text and "16.0 h" in text
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert len(ids) == len(set(ids)) and len(ids) > 50  # four inline SVGs, none repeating another's ids
+    references = set(re.findall(r'(?:href="#|url\(#)([^")]+)', text))
+    assert references and references <= set(ids)  # each chart's links reach its own elements
 
 
 @SQLITE

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -60,3 +67,43 @@ def test_a_crashing_crawl_cannot_take_the_worker_down(tmp_path, database_url, mo
             assert alert.kind.value == "source_unhealthy"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sigterm_lets_the_running_jobs_finish_then_the_worker_exits_cleanly(tmp_path, database_url):
+    """As systemd or `docker stop` would: SIGTERM while the crawls run; they finish (and say so), then it exits 0."""
+    path = write_settings(tmp_path, database_url, brand_body("http://127.0.0.1:9"))  # nothing listens: unhealthy
+    environment = {**os.environ, "VEILLEUR__CLASSIFIER__MODEL": "baseline", "PYTHONUNBUFFERED": "1"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "veilleur", "worker", "--settings", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment,
+    )
+    lines = []
+    assert worker.stdout is not None
+    for line in worker.stdout:
+        lines.append(line)
+        if "worker started" in line:
+            break
+    time.sleep(2)  # the crawls are running in their child processes
+    worker.send_signal(signal.SIGTERM)
+    output, _ = worker.communicate(timeout=240)
+    log = "".join(lines) + output
+    assert worker.returncode == 0, log
+    assert "Traceback" not in log
+    stopping, stopped = log.index("SIGTERM: no new job starts"), log.index("worker stopped")
+    crawled = log.index("crawl acme/carrot: 0 seen, 0 new; unhealthy")
+    assert stopping < crawled < stopped  # the crawl that was running when asked to stop still finished
+    assert "executed successfully" not in log  # the worker says what jobs did, not APScheduler's chatter
+
+
+def test_the_worker_says_what_a_job_did_and_nothing_for_an_idle_run():
+    from alerts.send import SendResult
+    from scheduler.worker import _what_it_did
+
+    assert _what_it_did(SendResult(sent=2, failed=1)) == "sent 2, failed 1"
+    assert _what_it_did(jobs.Rewritten(written=[Path("a.html")])) == "written 1"
+    assert [_what_it_did(idle) for idle in (0, None, [], (0, 0), SendResult(), jobs.Rewritten())] == [""] * 6
+    assert _what_it_did((3, 0)) == "(3, 0)" and _what_it_did(5) == "5"

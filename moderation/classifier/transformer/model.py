@@ -61,7 +61,10 @@ class MultiHeadModel(nn.Module):
 
 def load_encoder(encoder_dir: Path) -> nn.Module:
     from transformers import BertModel
+    from transformers.utils import logging as transformers_logging
 
+    # A local folder loads in a second: its per-tensor progress bar only fills the worker's log.
+    transformers_logging.disable_progress_bar()
     return BertModel.from_pretrained(encoder_dir, add_pooling_layer=False)
 
 
