@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import outbox
@@ -112,6 +112,13 @@ def _send(
     with sessions.begin() as session:
         for alert_id in won:
             _record(session, session.get_one(Alert, alert_id), outcome, clock(), max_attempts, result)
+        if replaces is not None and isinstance(outcome, str) and outcome != replaces:
+            # Posted again under a new reference (a report's files uploaded again): a later erasure must find it.
+            session.execute(
+                update(Alert)
+                .where(Alert.delivery_ref == replaces, Alert.kind != AlertKind.REDACTION)
+                .values(delivery_ref=outcome)
+            )
 
 
 def _posted_again(session: Session, delivery_ref: str, brand: str) -> dict[str, Any]:

@@ -28,6 +28,9 @@ PERMANENT_ERRORS = {
     "message_not_found",
     "cant_update_message",
     "edit_window_closed",
+    "file_not_found",
+    "file_deleted",
+    "cant_delete_file",
 }
 
 
@@ -178,11 +181,13 @@ class SlackTransport:
             channel,
             lambda: self.client.files_upload_v2(file_uploads=uploads, channel=channel_id, initial_comment=comment),
         )
-        return "slack-files:" + ",".join(str(f["id"]) for f in response.get("files") or [])
+        return f"slack-files:{channel_id}:" + ",".join(str(f["id"]) for f in response.get("files") or [])
 
     def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
         prefix, _, place = delivery_ref.partition(":")
         channel, _, ts = place.partition(":")
+        if prefix == "slack-files" and ts and "files" in message:
+            return self._upload_again(channel, ts.split(","), message)
         if prefix != "slack" or not ts:
             raise _not_reachable(delivery_ref, "through the Slack Web API")
         shown = {key: value for key, value in message.items() if key in ("text", "blocks")}
@@ -193,6 +198,18 @@ class SlackTransport:
                 return delivery_ref
             raise
         return delivery_ref
+
+    def _upload_again(self, channel_id: str, file_ids: list[str], message: dict[str, Any]) -> str:
+        """A report written again after an erasure: Slack's copies are deleted (one deleted by hand already
+        counts as done), the new files uploaded in their place; returns the new file ids."""
+        for file_id in file_ids:
+            try:
+                self._call(channel_id, lambda file_id=file_id: self.client.files_delete(file=file_id))
+            except PermanentFailure as error:
+                if "file_not_found" not in str(error) and "file_deleted" not in str(error):
+                    raise
+        note = "\n_(written again after a person asked for their data to be erased; the earlier copy is deleted)_"
+        return self._upload(channel_id, [Path(name) for name in message["files"]], message["text"] + note)
 
     def _call(self, channel: str, call: Any) -> Any:
         """One Web API call, its errors sorted: 429 and 5xx wait and retry; a permanent refusal fails."""

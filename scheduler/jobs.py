@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -297,6 +298,7 @@ class Rewritten:
     written: list[Path] = field(default_factory=list)
     forgotten: list[Path] = field(default_factory=list)  # deleted since they were written: nothing to do
     failed: list[tuple[Path, str]] = field(default_factory=list)  # still flagged: tried again at the next run
+    uploads_queued: int = 0  # weekly reports already uploaded to Slack, queued to be uploaded again
 
 
 def rewrite_reports(context: Context) -> Rewritten:
@@ -345,7 +347,41 @@ def rewrite_reports(context: Context) -> Rewritten:
                 .values(rewrite_due_at=None)
             )
         result.written.append(path)
+    result.uploads_queued = _upload_again(context, result.written)
     return result
+
+
+def _upload_again(context: Context, rewritten: list[Path]) -> int:
+    """Weekly reports among them already uploaded to Slack: queued in the outbox to be uploaded again (the send
+    job deletes Slack's copies and uploads the new files: alerts/transports.py). Returns how many."""
+    written = [str(path) for path in rewritten]  # a file, or a folder of CSV tables
+    queued = 0
+    with context.sessions.begin() as session:
+        uploaded = select(Alert).where(Alert.kind == AlertKind.REPORT, Alert.delivery_ref.like("slack-files:%"))
+        pending = [
+            payload.get("delivery_ref")
+            for payload in session.scalars(
+                select(Alert.payload).where(
+                    Alert.kind == AlertKind.REDACTION, Alert.sent_at.is_(None), Alert.failed_at.is_(None)
+                )
+            )
+        ]
+        for report in session.scalars(uploaded):
+            files = [str(Path(name).resolve()) for name in report.payload.get("files", [])]
+            ours = any(name == path or name.startswith(path + os.sep) for name in files for path in written)
+            if not ours or report.delivery_ref in pending:
+                continue
+            session.add(
+                Alert(
+                    brand_id=report.brand_id,
+                    kind=AlertKind.REDACTION,
+                    dedupe_key=f"redaction:{report.delivery_ref}:{uuid.uuid4().hex[:12]}"[:200],
+                    channel=report.channel,
+                    payload={"delivery_ref": report.delivery_ref},
+                )
+            )
+            queued += 1
+    return queued
 
 
 def tag_topics(context: Context, limit: int = 5000) -> int:

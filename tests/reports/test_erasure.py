@@ -4,22 +4,25 @@ format and path; a file deleted since is forgotten; one that cannot be built aga
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from models import Author, Mention, ReportFile
+from models import Alert, AlertKind, Author, Mention, ReportFile
 from moderation.privacy import erase_author
 from scheduler import jobs
 from scheduler.status import overview
 from tests.conftest import write_settings
 from tests.reports import fixture
+from tests.support.fake_slack import FakeSlack
 from veilleur.settings import load_settings
 
 QUOTED = "Three weeks waiting for my parcel."  # fixture #3, quoted as a delivery irritant
 PUBLISHED = "Livraison rapide, le livreur a été adorable."  # fixture #1, quoted as delivery praise
+TUESDAY = datetime(2026, 3, 10, 9, tzinfo=UTC)  # the last week is 2026-03-02 to 2026-03-08
 OTHER_QUOTE = "Le service client ne répond jamais."  # fixture #4, someone else, quoted as a late reply
 
 
@@ -117,3 +120,48 @@ def test_erase_command_rewrites_the_reports_at_once(tmp_path: Path, database_url
     assert result.exit_code == 0, result.output
     assert "2 report file(s) quoting them written again" in result.output
     assert QUOTED not in html.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_weekly_report_already_in_slack_is_uploaded_again_without_the_person(
+    tmp_path: Path, database_url: str, fake_slack: FakeSlack
+) -> None:
+    slack = f'bot_token = "xoxb-test"\nbase_url = "{fake_slack.base_url}"\nchannel = "#alerts"'
+    reports = f'out_dir = "{tmp_path / "reports"}"\nweekly_formats = ["html", "csv"]'
+    path = write_settings(
+        tmp_path, database_url, '[[brands]]\nslug = "acme"\nname = "Acme"\n', slack=slack, reports=reports
+    )
+    context = jobs.Context(load_settings(path), path)
+    try:
+        with context.sessions.begin() as session:
+            ids = fixture.load(session)
+            session.get_one(Mention, ids[3]).author = Author(source_kind="survey", handle="h-j", name="Jeanne Martin")
+        jobs.send(context, min_interval=0)  # the fixture's own alerts, first
+        written = jobs.weekly_report(context, now=TUESDAY)
+        html = written[0]
+        jobs.send(context, min_interval=0)
+        with context.sessions() as session:
+            first_ref = session.scalars(select(Alert.delivery_ref).where(Alert.kind == AlertKind.REPORT)).one()
+        assert QUOTED in html.read_text(encoding="utf-8") and first_ref and first_ref.startswith("slack-files:")
+        fake_slack.requests.clear()
+        with context.sessions.begin() as session:
+            erase_author(session, name="Jeanne Martin", actor="test")
+        rewritten = jobs.rewrite_reports(context)
+        fake_slack.script.append((200, {"ok": False, "error": "file_not_found"}, {}))  # deleted by hand already
+        sent = jobs.send(context, min_interval=0)
+        with context.sessions() as session:
+            report = session.scalars(select(Alert).where(Alert.kind == AlertKind.REPORT)).one()
+    finally:
+        context.close()
+    assert len(rewritten.written) == 2 and rewritten.uploads_queued == 1  # the HTML file and the CSV folder
+    assert sent.sent == 1 and sent.failed == 0
+    calls = [r["path"].rsplit("/", 1)[-1] for r in fake_slack.requests]
+    old_ids = first_ref.rsplit(":", 1)[-1].split(",")
+    assert len(old_ids) == len(written) > 2  # the HTML and each CSV table
+    # Every earlier copy deleted (the first one answered file_not_found: deleted by hand, fine), then uploaded again.
+    deleted = [r["body"]["file"] for r in fake_slack.requests if r["path"].endswith("files.delete")]
+    assert deleted == old_ids[1:] and calls.count("files.completeUploadExternal") == 1
+    new_ids = report.delivery_ref.rsplit(":", 1)[-1].split(",")  # the report alert points at the new upload
+    assert len(new_ids) == len(written) and not set(new_ids) & set(old_ids)
+    assert all(QUOTED.encode() not in fake_slack.uploads[i] for i in new_ids)
+    assert sorted(fake_slack.uploads[i] for i in new_ids) == sorted(p.read_bytes() for p in written)

@@ -54,13 +54,18 @@ def erase(
         f"{len(rewritten.written)} report file(s) quoting them written again"
         + (f", {len(rewritten.forgotten)} deleted since" if rewritten.forgotten else "")
     )
+    if rewritten.uploads_queued:
+        console.print(
+            f"{rewritten.uploads_queued} weekly report(s) already posted to Slack queued to be uploaded again"
+            " (the earlier copy deleted)"
+        )
     for path, reason in rewritten.failed:
         console.print(f"[red]not written again:[/red] {path}: {reason} (the worker tries again; or delete the file)")
     if mails:
         console.print(f"{mails} message(s) about them replaced in the local mail sink")
     console.print(
-        "Not reached: e-mails already sent, copies of reports uploaded to Slack or sent on, and report files"
-        " written before Veilleur recorded them (migration 0008): write those again or delete them."
+        "Not reached: e-mails already sent, report copies downloaded or forwarded, and report files written"
+        " before Veilleur recorded them (migration 0008): write those again or delete them."
     )
 
 
