@@ -1,6 +1,6 @@
 """The main pass: the brand's mentions of the current and previous periods, each joined to its latest stored
-classification, counted in SQL (GROUP BY) per source, product and location; only the answered reviews are
-streamed, for exact median reply times.
+classification, written once to a temporary table, then counted in SQL (GROUP BY) per source, product and
+location; only the answered reviews are streamed, for exact median reply times.
 
 The latest classification is found once for all mentions (a join to `MAX(id) GROUP BY mention_id`), not per
 mention: the database hash-joins it. The SQL is the same on SQLite and PostgreSQL (bench/report.py).
@@ -8,12 +8,30 @@ mention: the database hash-joins it. The SQL is the same on SQLite and PostgreSQ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case, func, literal, literal_column, or_, select, type_coerce
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from models import Classification, Mention, MentionKind, Source
 from models.schema import UTCDateTime
@@ -137,11 +155,40 @@ def tally_columns(rows: Any) -> list[Any]:
     ]
 
 
+class _CreateTempTableAs(Executable, ClauseElement):
+    inherit_cache = False
+
+    def __init__(self, name: str, query: Select[Any]) -> None:
+        self.name, self.query = name, query
+
+
+@compiles(_CreateTempTableAs)
+def _create_temp_table_as(element: _CreateTempTableAs, compiler: Any, **kw: Any) -> str:
+    # Compiled by the same compiler: the query's parameters are bound and typed as in any other statement.
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
+
+
+@contextmanager
+def materialised(session: Session, rows: Any) -> Iterator[Any]:
+    """The period's rows written once to a temporary table that every count then reads: SQLite would otherwise
+    evaluate the subquery, its join to the latest classifications included, once per count. Dropped after."""
+    name = f"report_rows_{uuid.uuid4().hex[:12]}"
+    session.execute(_CreateTempTableAs(name, rows.element))
+    try:
+        yield table(name, *(column(c.name, c.type) for c in rows.c))
+    finally:
+        session.execute(text(f"DROP TABLE {name}"))
+
+
 def mentions_query(
     source_ids: Iterable[int], previous_start: datetime, start: datetime, end: datetime, as_of: datetime
 ) -> Select[Any]:
+    """The main count over the period's rows (bench/report.py prints its plan)."""
+    return main_counts(mentions_rows(source_ids, previous_start, start, end, trend_buckets(start, end), as_of))
+
+
+def main_counts(rows: Any) -> Select[Any]:
     """The main count: per source, trend bucket (PREVIOUS for the previous period), sentiment, status and model."""
-    rows = mentions_rows(source_ids, previous_start, start, end, trend_buckets(start, end), as_of)
     keys = [
         rows.c.source_id,
         rows.c.bucket,
@@ -239,12 +286,12 @@ class Collector:
                 (group.current if current else group.previous).reply_hours.append(hours)
 
     def run(self, session: Session) -> None:
-        rows = mentions_rows(self.sources, self.previous_start, self.start, self.end, self.trend, self.as_of)
-        query = mentions_query(self.sources, self.previous_start, self.start, self.end, self.as_of)
-        for row in session.execute(query):
-            self._main(row)
-        self._named(session, rows, "product", self.products, "product")
-        self._named(session, rows, "location", self.locations, "location")
+        period = mentions_rows(self.sources, self.previous_start, self.start, self.end, self.trend, self.as_of)
+        with materialised(session, period) as rows:
+            for row in session.execute(main_counts(rows)):
+                self._main(row)
+            self._named(session, rows, "product", self.products, "product")
+            self._named(session, rows, "location", self.locations, "location")
         self._reply_times(session)
         for group in [self.total, *self.sources.values(), *self.products.values(), *self.locations.values()]:
             group.current.reply_hours.sort()
