@@ -44,36 +44,35 @@ def build_report(
     ids = [s.id for s in sources]
     step("mentions")
     collector = Collector(sources, start, end, as_of)
-    collector.run(session)
-    report = Report(
-        brand=brand.name,
-        slug=slug,
-        start=start,
-        end=end,
-        previous_start=collector.previous_start,
-        as_of=as_of,
-        total=collector.total,
-        sources=list(collector.sources.values()),
-        products=Collector.top(collector.products),
-        locations=Collector.top(collector.locations),
-        trend=collector.trend,
-        moderation=collector.moderation,
-        models=sorted(collector.models),
-    )
-    step("topics")
-    version = topic_figures.tagger_version(session, ids, start, end)
-    report.topic_version = version
-    report.untagged = topic_figures.untagged_count(session, version, ids, start, end)
-    if version is not None:
-        report.topics = topic_figures.topic_figures(
-            session, options.topics, version, ids, collector.previous_start, start, end
+    with collector.period_rows(session) as rows:
+        collector.run(session, rows)
+        report = Report(
+            brand=brand.name,
+            slug=slug,
+            start=start,
+            end=end,
+            previous_start=collector.previous_start,
+            as_of=as_of,
+            total=collector.total,
+            sources=list(collector.sources.values()),
+            products=Collector.top(collector.products),
+            locations=Collector.top(collector.locations),
+            trend=collector.trend,
+            moderation=collector.moderation,
+            models=sorted(collector.models),
         )
-        step("examples")
-        shown = {t.name for t in report.praise + report.irritants}
-        topic_figures.add_examples(session, [t for t in report.topics if t.name in shown], version, ids, start, end)
-        report.weak_signals = topic_figures.weak_signals(
-            session, report.topics, version, ids, start, end, options.rare_topic_share
-        )
+        step("topics")
+        version = topic_figures.tagger_version(session, ids, start, end)
+        report.topic_version = version
+        report.untagged = topic_figures.untagged_count(session, version, rows)
+        if version is not None:
+            report.topics = topic_figures.topic_figures(session, options.topics, version, rows)
+            step("examples")
+            shown = {t.name for t in report.praise + report.irritants}
+            topic_figures.add_examples(session, [t for t in report.topics if t.name in shown], version, rows)
+            report.weak_signals = topic_figures.weak_signals(
+                session, report.topics, version, rows, options.rare_topic_share
+            )
     step("watchlist")
     report.low_products = watchlist.low_products(
         session, ids, end, options.product_last_reviews, options.product_max_rating

@@ -113,6 +113,7 @@ def mentions_rows(
     rounded = 1 + 4 * rating + 0.5  # stars(): rounded half up, clamped to 1-5
     bucket = _bucket(when, start, trend.starts, 0, len(trend.starts) - 1)
     query = select(
+        Mention.id.label("mention_id"),
         Mention.source_id,
         Mention.product,
         Mention.location,
@@ -121,6 +122,7 @@ def mentions_rows(
         type_coerce(Mention.status, String).label("status"),
         type_coerce(Mention.rejection_reason, String).label("rejection_reason"),
         Classification.sentiment,
+        Classification.stars.label("estimated_stars"),
         Classification.model_name,
         Classification.model_version,
         case((review, one), else_=zero).label("review"),
@@ -285,13 +287,16 @@ class Collector:
             for group in groups:
                 (group.current if current else group.previous).reply_hours.append(hours)
 
-    def run(self, session: Session) -> None:
-        period = mentions_rows(self.sources, self.previous_start, self.start, self.end, self.trend, self.as_of)
-        with materialised(session, period) as rows:
-            for row in session.execute(main_counts(rows)):
-                self._main(row)
-            self._named(session, rows, "product", self.products, "product")
-            self._named(session, rows, "location", self.locations, "location")
+    def period_rows(self, session: Session) -> Any:
+        """A context: the rows of both periods, materialised (the topic steps read them too)."""
+        rows = mentions_rows(self.sources, self.previous_start, self.start, self.end, self.trend, self.as_of)
+        return materialised(session, rows)
+
+    def run(self, session: Session, rows: Any) -> None:
+        for row in session.execute(main_counts(rows)):
+            self._main(row)
+        self._named(session, rows, "product", self.products, "product")
+        self._named(session, rows, "location", self.locations, "location")
         self._reply_times(session)
         for group in [self.total, *self.sources.values(), *self.products.values(), *self.locations.values()]:
             group.current.reply_hours.sort()

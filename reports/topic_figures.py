@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from models import Classification, Mention, MentionStatus, MentionTopic, Source
-from reports.collect import join_latest_classification, latest_classification, when_column
+from reports.collect import PREVIOUS, latest_classification, when_column
 from reports.figures import Quote, TopicFigures
 from reports.topics import OTHER, Topic
 
@@ -45,34 +45,37 @@ def tagger_version(session: Session, source_ids: Sequence[int], start: datetime,
     return row.version if row else None
 
 
-def untagged_count(
-    session: Session, version: str | None, source_ids: Sequence[int], start: datetime, end: datetime
-) -> int:
-    tagged = select(MentionTopic.id).where(MentionTopic.mention_id == Mention.id, MentionTopic.version == version)
-    query = select(func.count(Mention.id)).where(_in_period(source_ids, start, end), ~tagged.exists())
+def untagged_count(session: Session, version: str | None, rows: Any) -> int:
+    """The period's mentions (`rows`: reports/collect.materialised) this tagger version has not seen."""
+    tagged = select(MentionTopic.id).where(
+        MentionTopic.mention_id == rows.c.mention_id, MentionTopic.version == version
+    )
+    query = select(func.count()).select_from(rows).where(_current(rows), ~tagged.exists())
     return int(session.scalar(query) or 0)
 
 
-def topic_figures(
-    session: Session,
-    topics: Sequence[Topic],
-    version: str,
-    source_ids: Sequence[int],
-    previous_start: datetime,
-    start: datetime,
-    end: datetime,
-) -> list[TopicFigures]:
+def _current(rows: Any) -> Any:
+    return rows.c.bucket != literal_column(str(PREVIOUS))
+
+
+def _tagged(rows: Any, version: str) -> Any:
+    """The period's rows joined to their topics of this tagger version."""
+    return (
+        select()
+        .select_from(MentionTopic)
+        .join(rows, rows.c.mention_id == MentionTopic.mention_id)
+        .where(MentionTopic.version == version)
+    )
+
+
+def topic_figures(session: Session, topics: Sequence[Topic], version: str, rows: Any) -> list[TopicFigures]:
+    """Mentions per topic, period and sentiment, counted over the period's rows (both periods)."""
     figures = {t.name: TopicFigures(t.name, t.label) for t in topics}
-    current = case((when_column() >= start, 1), else_=0).label("current")
-    counted = select(MentionTopic.topic, current, Classification.sentiment, func.count().label("n")).join(
-        Mention, Mention.id == MentionTopic.mention_id
-    )
-    rows = session.execute(
-        join_latest_classification(counted)
-        .where(MentionTopic.version == version, _in_period(source_ids, previous_start, end))
-        .group_by(MentionTopic.topic, current, Classification.sentiment)
-    )
-    for topic, is_current, sentiment, n in rows:
+    current = case((_current(rows), 1), else_=0).label("current")
+    counted = _tagged(rows, version).add_columns(MentionTopic.topic, current, rows.c.sentiment, func.count())
+    for topic, is_current, sentiment, n in session.execute(
+        counted.group_by(MentionTopic.topic, current, rows.c.sentiment)
+    ):
         if topic not in figures:  # "other", or a topic since removed from settings
             continue
         counts = figures[topic].current if is_current else figures[topic].previous
@@ -105,9 +108,8 @@ def _quotes(session: Session, query: Any) -> list[Quote]:
     ]
 
 
-def _quote_query(version: str, source_ids: Sequence[int], start: datetime, end: datetime) -> Any:
-    # Rejected and withdrawn mentions (abuse, personal data, an erasure...) are never quoted in a report meant
-    # to be forwarded.
+def _quote_query(version: str, ids: Any) -> Any:
+    """The quotes' texts, for the few mentions chosen."""
     return (
         select(
             Mention.id,
@@ -123,53 +125,40 @@ def _quote_query(version: str, source_ids: Sequence[int], start: datetime, end: 
         .join(Mention, Mention.id == MentionTopic.mention_id)
         .join(Source, Source.id == Mention.source_id)
         .outerjoin(Classification, Classification.id == latest_classification())
-        .where(
-            MentionTopic.version == version,
-            _in_period(source_ids, start, end),
-            Mention.status.not_in(NOT_QUOTED),
-        )
+        .where(MentionTopic.version == version, Mention.id.in_(ids))
     )
 
 
+def _quotable(rows: Any) -> Any:
+    # Rejected and withdrawn mentions (abuse, personal data, an erasure...) are never quoted in a report meant
+    # to be forwarded.
+    return and_(_current(rows), rows.c.status.not_in([status.value for status in NOT_QUOTED]))
+
+
 def add_examples(
-    session: Session,
-    figures: Sequence[TopicFigures],
-    version: str,
-    source_ids: Sequence[int],
-    start: datetime,
-    end: datetime,
-    per_topic: int = 2,
+    session: Session, figures: Sequence[TopicFigures], version: str, rows: Any, per_topic: int = 2
 ) -> None:
     """Two quotes per topic and polarity: the mentions the tagger found most clearly about the topic.
 
-    One pass ranks every shown topic's mentions (ROW_NUMBER per topic and sentiment), then the few chosen are
-    read with their text."""
+    One pass ranks every shown topic's mentions (ROW_NUMBER per topic and sentiment) over the period's rows,
+    then the few chosen are read with their text."""
     names = [t.name for t in figures]
     if not names:
         return
     rank = func.row_number().over(
-        partition_by=(MentionTopic.topic, Classification.sentiment),
-        order_by=(MentionTopic.score.desc(), Mention.id),
+        partition_by=(MentionTopic.topic, rows.c.sentiment),
+        order_by=(MentionTopic.score.desc(), rows.c.mention_id),
     )
     ranked = (
-        select(Mention.id, MentionTopic.topic, rank.label("n"))
-        .join(Mention, Mention.id == MentionTopic.mention_id)
-        .outerjoin(Classification, Classification.id == latest_classification())
-        .where(
-            MentionTopic.version == version,
-            MentionTopic.topic.in_(names),
-            Classification.sentiment.in_(("positive", "negative")),
-            _in_period(source_ids, start, end),
-            Mention.status.not_in(NOT_QUOTED),
-        )
+        _tagged(rows, version)
+        .add_columns(rows.c.mention_id.label("id"), MentionTopic.topic, rank.label("n"))
+        .where(MentionTopic.topic.in_(names), rows.c.sentiment.in_(("positive", "negative")), _quotable(rows))
         .subquery()
     )
     chosen = session.execute(select(ranked.c.id, ranked.c.topic).where(ranked.c.n <= per_topic)).all()
     if not chosen:
         return
-    query = _quote_query(version, source_ids, start, end).where(
-        Mention.id.in_({row.id for row in chosen}), MentionTopic.topic.in_(names)
-    )
+    query = _quote_query(version, {row.id for row in chosen}).where(MentionTopic.topic.in_(names))
     wanted = {(row.id, row.topic) for row in chosen}
     quotes = sorted(
         (q for q in _quotes(session, query) if (q.mention_id, q.topic) in wanted),
@@ -181,26 +170,25 @@ def add_examples(
 
 
 def weak_signals(
-    session: Session,
-    figures: Sequence[TopicFigures],
-    version: str,
-    source_ids: Sequence[int],
-    start: datetime,
-    end: datetime,
-    rare_share: float,
+    session: Session, figures: Sequence[TopicFigures], version: str, rows: Any, rare_share: float
 ) -> list[Quote]:
     """Strongly felt mentions (1 or 5 stars, given or estimated) that no known topic covers, or whose topic is
     rare this period: listed whatever their volume, the least like the known topics first."""
     tagged = sum(t.volume for t in figures)
     rare = [t.name for t in figures if 0 < t.volume <= rare_share * tagged]
-    strength = func.coalesce(1 + 4 * Mention.rating_normalised, Classification.stars)
-    query = (
-        _quote_query(version, source_ids, start, end)
+    strength = func.coalesce(rows.c.rating, rows.c.estimated_stars)
+    chosen = session.execute(
+        _tagged(rows, version)
+        .add_columns(rows.c.mention_id, MentionTopic.topic)
         .where(
+            _quotable(rows),
             or_(MentionTopic.topic == OTHER, MentionTopic.topic.in_(rare)),
             or_(strength <= EXTREME_LOW, strength >= EXTREME_HIGH),
         )
-        .order_by(MentionTopic.score, Mention.id)
+        .order_by(MentionTopic.score, rows.c.mention_id)
         .limit(WEAK_SIGNALS_MAX)
-    )
-    return _quotes(session, query)
+    ).all()
+    order = {(row.mention_id, row.topic): n for n, row in enumerate(chosen)}
+    query = _quote_query(version, [row.mention_id for row in chosen])
+    return sorted((q for q in _quotes(session, query) if (q.mention_id, q.topic) in order),
+                  key=lambda q: order[(q.mention_id, q.topic)])  # fmt: skip
