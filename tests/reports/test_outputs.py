@@ -152,6 +152,30 @@ def test_report_command_names_a_bad_date_and_an_unknown_brand(database_url: str,
     assert unknown.exit_code == 2 and "no brand 'nope'" in unknown.output
 
 
+@SQLITE
+def test_report_command_refuses_an_out_path_it_cannot_write_before_counting(database_url: str, tmp_path: Path) -> None:
+    from veilleur.cli import app
+
+    settings = write_settings(tmp_path, database_url, '[[brands]]\nslug = "acme"\nname = "Acme"\n')
+    (tmp_path / "a-file.txt").write_text("kept", encoding="utf-8")
+    (tmp_path / "a-folder").mkdir()
+    cases = {
+        ("csv", "a-file.txt"): "is a file, and csv writes a folder of tables",
+        ("html", "a-folder"): "is a folder: give a file name",
+        ("pdf", "a-file.txt/report.pdf"): "is not a folder this user can write to",
+    }
+    for (fmt, out), message in cases.items():
+        result = CliRunner(env={"COLUMNS": "200"}).invoke(
+            app,
+            ["report", "--brand", "acme", "--from", "2026-03-01", "--to", "2026-03-07", "--format", fmt,
+             "--out", str(tmp_path / out), "--no-tag", "--settings", str(settings)],
+        )  # fmt: skip
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2 and message in said, said
+        assert "Traceback" not in said
+    assert (tmp_path / "a-file.txt").read_text(encoding="utf-8") == "kept"
+
+
 def test_default_names_say_brand_and_days() -> None:
     assert output.default_name("acme", fixture.START, fixture.END, "html") == "acme-2026-03-01-2026-03-07.html"
     assert output.default_name("acme", fixture.START, fixture.END, "csv") == "acme-2026-03-01-2026-03-07"

@@ -3,6 +3,7 @@ brand for a period, recomputed from the database, with progress bars for the lon
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -66,14 +67,38 @@ def report(
     if last <= first:
         err.print("[red]error:[/red] --to is before --from")
         raise typer.Exit(2)
+    if out is not None:
+        _check_out(out, fmt)
     context = Context(config, settings)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        if tag:
-            _tag_period(context, brand, first, last, progress)
-        steps = ["mentions", "topics", "examples", "watchlist"]
-        task = progress.add_task("computing the report", total=len(steps) + 1)
-        path = write_report(context, brand, first, last, out, fmt, lambda _: progress.advance(task))
-        progress.update(task, completed=len(steps) + 1)
-    context.close()
+    try:
+        with Progress(*columns, console=err, transient=True) as progress:
+            if tag:
+                _tag_period(context, brand, first, last, progress)
+            steps = ["mentions", "topics", "examples", "watchlist"]
+            task = progress.add_task("computing the report", total=len(steps) + 1)
+            path = write_report(context, brand, first, last, out, fmt, lambda _: progress.advance(task))
+            progress.update(task, completed=len(steps) + 1)
+    except OSError as error:  # the disk is full, the folder was removed meanwhile...
+        err.print(f"[red]error:[/red] the report could not be written to {error.filename or out}: {error.strerror}")
+        raise typer.Exit(1) from None
+    finally:
+        context.close()
     console.print(f"report: {path}")
+
+
+def _check_out(out: Path, fmt: str) -> None:
+    """Before minutes of counting: --out must be a place this format can be written to."""
+    problem = ""
+    if fmt == "csv" and out.exists() and not out.is_dir():
+        problem = "is a file, and csv writes a folder of tables: give a folder"
+    elif fmt != "csv" and out.is_dir():
+        problem = f"is a folder: give a file name (e.g. {out / ('report.' + fmt)})"
+    else:
+        folder = out if fmt == "csv" else out.parent
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("/"))
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            problem = f"cannot be created: {existing} is not a folder this user can write to"
+    if problem:
+        err.print(f"[red]error:[/red] --out {out} {problem}")
+        raise typer.Exit(2)
