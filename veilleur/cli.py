@@ -81,6 +81,11 @@ def crawl(brand: str, source: str, settings: SettingsOption = Path("settings.tom
     from models import Brand, CrawlRun, Source
     from scheduler import jobs
 
+    declared = settings_or_exit(settings, brand).brand(brand)
+    if source not in {s.name for s in declared.sources}:
+        known = ", ".join(s.name for s in declared.sources) or "none"
+        console.print(f"[red]error:[/red] no source {source!r} in brand {brand!r} (its sources: {known})")
+        raise typer.Exit(2)
     context = _context(settings)
     status = jobs.crawl(context, brand, source)
     with context.sessions.begin() as session:

@@ -76,3 +76,14 @@ def test_abuse_follows_thresholds_from_settings() -> None:
     settings = load_settings(ROOT / "settings.toml", environ={"VEILLEUR__CLASSIFIER__THRESHOLDS__TOXIC": "0.99"})
     prediction = FakeClassifier().predict(["connard"])[0]
     assert command.labels(prediction, settings)["abuse"] == "none"
+
+
+def test_an_input_that_is_not_a_file_is_named(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(command.classify)
+    for given, said in ((tmp_path, "(it is a folder)"), (tmp_path / "nope.jsonl", "input file not found")):
+        result = CliRunner().invoke(
+            app,
+            ["--input", str(given), "--output", str(tmp_path / "o.jsonl"), "--settings", str(ROOT / "settings.toml")],
+        )
+        assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output

@@ -107,3 +107,17 @@ def test_the_worker_says_what_a_job_did_and_nothing_for_an_idle_run():
     assert _what_it_did(jobs.Rewritten(written=[Path("a.html")])) == "written 1"
     assert [_what_it_did(idle) for idle in (0, None, [], (0, 0), SendResult(), jobs.Rewritten())] == [""] * 6
     assert _what_it_did((3, 0)) == "(3, 0)" and _what_it_did(5) == "5"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_crawl_command_names_an_unknown_source_and_its_brand_sources(tmp_path, database_url):
+    from typer.testing import CliRunner
+
+    from veilleur.cli import app
+
+    path = write_settings(tmp_path, database_url, brand_body("http://127.0.0.1:9"))
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["crawl", "acme", "nope", "--settings", str(path)])
+    assert result.exit_code == 2
+    assert "no source 'nope' in brand 'acme' (its sources: carrot, book, shop)" in result.output
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["crawl", "other", "carrot", "--settings", str(path)])
+    assert result.exit_code == 2 and "no brand 'other'" in result.output

@@ -90,8 +90,8 @@ def classify(
     except SettingsError as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    if not input.exists():
-        err.print(f"[red]error:[/red] input file not found: {input}")
+    if not input.is_file():
+        err.print(f"[red]error:[/red] input file not found: {input}" + (" (it is a folder)" if input.is_dir() else ""))
         raise typer.Exit(2)
     from moderation.classifier.load import load_classifier
 
