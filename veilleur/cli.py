@@ -168,7 +168,9 @@ def survey_import(
                 session, row.id, path, config.crawl.pseudonym_secret or "veilleur-default-pseudonym-key"
             )
         except SurveyFileError as error:
-            console.print(f"[red]error:[/red] {error}; nothing imported", highlight=False)
+            # One line says how many and that nothing was imported; then each problem, once, with its line.
+            said = f"{path}: {len(error.problems)} problem(s), nothing imported"
+            console.print(f"[red]error:[/red] {said}", highlight=False)
             for problem in error.problems:
                 console.print(f"  {problem}", highlight=False)
             raise typer.Exit(1) from None
