@@ -58,9 +58,25 @@ def run_cycle(context: jobs.Context, console: Console, min_interval: float = 1.0
         result.sent, result.send_failed = sent.sent, sent.failed
         progress.update(task, total=sent.sent + sent.failed + sent.retrying, completed=sent.sent)
         result.notified, _ = jobs.notify(context)
-    end = datetime.now(UTC)
-    # Reviews can be years old: the cycle's report covers everything collected so far.
-    start = datetime(1990, 1, 1, tzinfo=UTC)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     for declared in settings.brands:
-        result.reports.append(jobs.report(context, declared.slug, start, end + timedelta(days=1)))
+        # Reviews can be years old: the cycle's report covers everything stored, from the brand's oldest mention.
+        start = _first_day(context, declared.slug) or today
+        result.reports.append(jobs.report(context, declared.slug, start, today + timedelta(days=1)))
     return result
+
+
+def _first_day(context: jobs.Context, slug: str) -> datetime | None:
+    from sqlalchemy import func, select
+
+    from models import Brand, Mention, Source
+    from reports.collect import when_column
+
+    with context.sessions() as session:
+        first = session.scalar(
+            select(func.min(when_column()))
+            .join(Source, Source.id == Mention.source_id)
+            .join(Brand)
+            .where(Brand.slug == slug)
+        )
+    return first.replace(hour=0, minute=0, second=0, microsecond=0) if first else None

@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 from tests.conftest import ROOT
 
@@ -40,7 +41,10 @@ def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):
     assert "crawl demo/trustpilot-fr: ok" in finished.stdout
     report = tmp_path / "var" / "reports"
     assert str(report) in finished.stdout.replace("\n", "")
-    html = next(report.glob("demo-*.html")).read_text(encoding="utf-8")
+    [written] = report.glob("demo-*.html")
+    # From the oldest stored review's day (the saved pages go back to 2019) to today.
+    assert written.name.startswith("demo-2019-") and written.name.endswith(f"-{datetime.now(UTC).date()}.html")
+    html = written.read_text(encoding="utf-8")
     assert "trustpilot-fr" in html and "clevercarrot" in html
     sink = [json.loads(line) for line in (tmp_path / "var" / "slack-sink.jsonl").read_text().splitlines()]
     # Burger King's 1- and 2-star French reviews become "to answer" alerts, quoted from the real page.
