@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from alerts.crisis import CrisisDetector, CrisisSettings, Spike
-from alerts.negative_share import ShareRise, negative_share_rise
+from alerts.negative_share import ShareRise, Shares, negative_share_rise
 from models import Alert, AlertKind, Classification, Mention, MentionTopic, Source
 
 BIN = timedelta(minutes=5)
@@ -162,25 +162,23 @@ def _negative_share(session: Session, series: Series, end: datetime, settings: A
     recent_start = end - timedelta(hours=settings.share_hours)
     past_start = recent_start - timedelta(days=settings.days)
 
-    def counts(start: datetime, stop: datetime) -> tuple[int, int]:
+    def shares(start: datetime, stop: datetime) -> Shares:
         inner = aliased(Classification)
         latest = select(func.max(inner.id)).where(inner.mention_id == Mention.id).correlate(Mention).scalar_subquery()
         rows = session.execute(
-            select(Classification.sentiment, func.count())
+            select(Classification.sentiment, Mention.reach, func.count())
             .join(Mention, Mention.id == Classification.mention_id)
             .where(*series.scope, _when() >= start, _when() < stop, Classification.id == latest)
-            .group_by(Classification.sentiment)
+            .group_by(Classification.sentiment, Mention.reach)
         ).all()
-        totals = dict(rows)
-        return totals.get("negative", 0), sum(totals.values())
+        counted = Shares()
+        for sentiment, reach, n in rows:
+            counted.add(sentiment, reach, n)
+        return counted
 
-    recent_negative, recent_total = counts(recent_start, end)
-    past_negative, past_total = counts(past_start, recent_start)
     return negative_share_rise(
-        recent_negative,
-        recent_total,
-        past_negative,
-        past_total,
+        shares(recent_start, end),
+        shares(past_start, recent_start),
         settings.share_z,
         settings.share_min_mentions,
         settings.share_min_rise,

@@ -38,4 +38,7 @@ class MentionItem:
     contact: str | None = None  # the author's e-mail, from the brand's own survey only (personal data)
     product: str | None = None
     location: str | None = None
+    # How many people the source says the post reached: the author's followers (Mastodon), its points (Hacker
+    # News), score (Reddit) or likes (YouTube). It weighs the mention in the crisis detector's negative share.
+    reach: int | str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -51,6 +51,16 @@ def parse_number(value: float | int | str | None) -> float | None:
     return float(value.strip().replace(",", "."))
 
 
+def parse_reach(value: float | int | str | None) -> int | None:
+    """12, '12', 12.0 -> 12 (a negative count -> 0). Raises ValueError on text, NaN or infinity."""
+    number = parse_number(value)
+    if number is None:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"reach {value!r} is not a count")
+    return max(0, int(number))
+
+
 def normalise_rating(rating: float, best: float | None, worst: float | None) -> float:
     """Rating on its own scale -> 0..1. schema.org defaults: best 5, worst 1."""
     best = 5.0 if best is None else best

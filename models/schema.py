@@ -184,6 +184,9 @@ class Mention(Base):
     consent: Mapped[bool] = mapped_column(default=False)
     product: Mapped[str | None] = mapped_column(String(200), index=True)  # product reference, when known
     location: Mapped[str | None] = mapped_column(String(200))  # store or site, when known
+    # How many people the source says the post reached (followers, points, score, likes): weighs it in the
+    # crisis detector's negative share. None when the source gives no such figure.
+    reach: Mapped[int | None]
     status: Mapped[MentionStatus] = mapped_column(_enum(MentionStatus), default=MentionStatus.NEW)
     rejection_reason: Mapped[RejectionReason | None] = mapped_column(_enum(RejectionReason))
     # The reply workflow: when the brand's answer is due (SLA) and who is on it.

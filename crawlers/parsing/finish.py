@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crawlers.items import MentionItem
-from crawlers.normalise import normalise_rating, parse_date, parse_number
+from crawlers.normalise import normalise_rating, parse_date, parse_number, parse_reach
 from crawlers.pipelines.clean_text import to_plain_text
 
 _TEXT_FIELDS = ("text", "title", "author", "reply_text")
@@ -29,6 +29,7 @@ def finish(item: MentionItem, now: datetime | None = None) -> MentionItem:
         except ValueError as error:
             item.extra.setdefault("unparsed", {})[name] = str(error)
             setattr(item, name, None)
+    finish_reach(item)
     item.rating = parse_number(item.rating)
     item.rating_best = parse_number(item.rating_best)
     item.rating_worst = parse_number(item.rating_worst)
@@ -37,3 +38,15 @@ def finish(item: MentionItem, now: datetime | None = None) -> MentionItem:
         item.rating_best = 5.0 if item.rating_best is None else item.rating_best
         item.rating_worst = 1.0 if item.rating_worst is None else item.rating_worst
     return item
+
+
+def finish_reach(item: MentionItem) -> bool:
+    """The reach as a count, in place; False (the reach left out, noted in `extra["unparsed"]`) when the page
+    gave something else: a reach is a weight, never a reason to drop the mention."""
+    try:
+        item.reach = parse_reach(item.reach)
+        return True
+    except ValueError as error:
+        item.extra.setdefault("unparsed", {})["reach"] = str(error)
+        item.reach = None
+        return False

@@ -8,6 +8,7 @@ from scrapy.exceptions import DropItem
 
 from crawlers.items import MentionItem
 from crawlers.normalise import normalise_rating, parse_date, parse_number
+from crawlers.parsing.finish import finish_reach
 
 _DATE_FIELDS = ("published_at", "experienced_at", "updated_at", "reply_at")
 
@@ -37,6 +38,8 @@ class NormalisePipeline:
         except ValueError as error:
             stats.inc_value("mentions/rating/invalid")
             raise DropItem(f"{item.url}: review by {item.author!r}: {error}") from None
+        if not finish_reach(item):
+            stats.inc_value("mentions/reach/unparsed")
         if item.kind == "review" and item.rating is None:
             stats.inc_value("reviews/rating/missing")
         return item

@@ -72,6 +72,7 @@ class StorePipeline:
                 consent=item.consent or source.consent,
                 product=item.product,
                 location=item.location,
+                reach=item.reach if isinstance(item.reach, int) else None,
             )
         )
         return True

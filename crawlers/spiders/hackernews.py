@@ -35,6 +35,7 @@ def _item(hit: dict[str, Any]) -> MentionItem:
         title=None if is_comment else hit.get("title"),
         text=(hit.get("comment_text") if is_comment else hit.get("story_text")) or "",
         published_at=hit.get("created_at") or hit.get("created_at_i"),
+        reach=hit.get("points"),
         extra={
             "type": "comment" if is_comment else "story",
             "points": hit.get("points"),

@@ -49,6 +49,7 @@ def _item(status: dict[str, Any], host: str) -> MentionItem:
         language=status.get("language"),
         published_at=status.get("created_at"),
         updated_at=status.get("edited_at"),
+        reach=dig(status, "account", "followers_count"),
         extra={
             "acct": dig(status, "account", "acct"),
             "in_reply_to_id": status.get("in_reply_to_id"),

@@ -68,6 +68,7 @@ def _listing(response: scrapy.http.Response) -> Page:
                 title=post.get("title"),
                 text=post.get("selftext") or post.get("body") or "",
                 published_at=post.get("created_utc"),
+                reach=post.get("score"),
                 extra={
                     "subreddit": post.get("subreddit"),
                     "score": post.get("score"),

@@ -43,6 +43,7 @@ def _item(comment: dict[str, Any], video: str | None, parent: str | None = None)
         text=snippet.get("textOriginal") or snippet.get("textDisplay") or "",
         published_at=snippet.get("publishedAt"),
         updated_at=snippet.get("updatedAt") if snippet.get("updatedAt") != snippet.get("publishedAt") else None,
+        reach=snippet.get("likeCount"),
         extra={"likes": snippet.get("likeCount"), "parent": parent, "video": video or snippet.get("videoId")},
     )
 

@@ -144,3 +144,54 @@ def test_a_topic_rising_across_sources_raises_a_topic_crisis_when_no_source_alon
     assert [key.rsplit(":", 1)[0] for key in keys] == [f"crisis:topic:{brand.id}:delivery"]
     assert payloads[0]["topic"] == "delivery" and payloads[0]["source"] == "all sources"
     assert payloads[0]["count"] >= SignalsSettings().min_count and "livraison" in payloads[0]["top_mentions"][0]["text"]
+
+
+def test_negative_posts_with_a_wide_reach_raise_a_reach_weighted_share_alert(database_url):
+    """Two posts an hour for a week, one in ten negative; in the last six hours the volume stays usual but three
+    negative posts come from accounts followed by a hundred thousand people: the share, weighted by reach,
+    alerts (unweighted, 3 of 12 is not enough)."""
+    from models import Classification
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    rng = random.Random(2)
+    with sessions.begin() as session:
+        brand = Brand(slug="acme", name="Acme")
+        session.add(brand)
+        session.flush()
+        source = Source(brand_id=brand.id, name="mastodon", kind="mastodon")
+        session.add(source)
+        session.flush()
+        rows = []
+        for half_hour in range(1, 8 * 48):
+            at = NOW - timedelta(minutes=30 * half_hour)
+            recent = half_hour <= 12
+            negative = half_hour in (2, 5, 9) if recent else rng.random() < 0.1
+            rows.append(
+                (at, "negative" if negative else "positive", 100_000 if recent and negative else rng.randint(0, 20))
+            )
+        for number, (at, sentiment, reach) in enumerate(rows):
+            mention = Mention(
+                source_id=source.id,
+                external_id=str(number),
+                kind=MentionKind.POST,
+                text=f"{sentiment} {number}",
+                published_at=at,
+                status=MentionStatus.WATCH,
+                reach=reach,
+            )
+            session.add(mention)
+            session.flush()
+            session.add(
+                Classification(
+                    mention_id=mention.id, model_name="fake", model_version="1", sentiment=sentiment, stars=3.0,
+                    toxic=0.0, spam=0.0,
+                )
+            )  # fmt: skip
+    with sessions.begin() as session:
+        alerts = watch_crises(session, SignalsSettings(), "#alerts", now=NOW)
+        payloads = [alert.payload for alert in alerts]
+    engine.dispose()
+    assert [p["what"] for p in payloads] == ["negative share"]
+    assert "of 12 recent mentions, weighted by reach" in payloads[0]["text"]

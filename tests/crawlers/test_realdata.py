@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from crawlers.spiders.app_store import AppStoreSpider
@@ -190,6 +192,12 @@ def test_mastodon_samples(mastodon, sample) -> None:  # type: ignore[no-untyped-
     assert "<" not in item.text
 
 
+def test_mastodon_reach_is_the_author_s_followers(mastodon) -> None:  # type: ignore[no-untyped-def]
+    statuses = json.loads((REALDATA / MASTODON).read_text(encoding="utf-8"))
+    followers = [(status.get("reblog") or status)["account"]["followers_count"] for status in statuses]
+    assert [item.reach for item in mastodon[0]] == followers and max(followers) > 0
+
+
 def test_mastodon_pages_back_in_time(mastodon) -> None:  # type: ignore[no-untyped-def]
     [request] = mastodon[1]
     oldest = min(int(item.external_id.split(":")[1]) for item in mastodon[0])
@@ -210,7 +218,7 @@ def test_hackernews_samples(sample) -> None:  # type: ignore[no-untyped-def]
     assert item.text == sample["title"]  # a link story: its title is what was said
     assert item.published_at == utc(sample["created_at"])
     assert item.extra["link"] == sample["url"]
-    assert item.extra["points"] == sample["points"]
+    assert item.extra["points"] == sample["points"] and item.reach == sample["points"]
 
 
 # --- Reddit (OAuth JSON listing) ----------------------------------------------------------------------------
@@ -227,6 +235,7 @@ def test_reddit_listing_samples(sample) -> None:  # type: ignore[no-untyped-def]
     assert item.title == sample["title"]
     assert item.published_at == utc(sample["created_iso"])
     assert item.extra["subreddit"] == sample["subreddit"]
+    assert item.reach == sample["score"]
     assert item.url == "https://www.reddit.com" + sample["permalink"]
     assert words(item.text).startswith(sample["selftext_starts_with"])
 
@@ -251,7 +260,7 @@ def test_youtube_samples(youtube, sample) -> None:  # type: ignore[no-untyped-de
     assert item.author_id == sample["author_channel_id"]
     assert item.published_at == utc(sample["published_at"])
     assert words(item.text).startswith(sample["text_original_starts_with"])
-    assert item.extra["likes"] == sample["like_count"]
+    assert item.extra["likes"] == sample["like_count"] and item.reach == sample["like_count"]
     assert item.url.endswith(f"v={sample['video_id']}&lc={sample['id']}")
 
 

@@ -195,3 +195,34 @@ def test_demo_path_with_the_real_baseline_classifier(tmp_path, database_url, pag
         luc = session.scalars(select(Mention).where(Mention.text.startswith("Livraison rapide"))).one()
         assert luc.classifications[-1].sentiment == "positive"
         assert luc.classifications[-1].language == "fr"
+
+
+def test_a_social_source_stores_each_post_s_reach(tmp_path, database_url, pages_server):
+    """A real crawl of the saved Mastodon timeline: each post keeps its author's followers as its reach."""
+    timeline = "realdata/mastodon/mastodon_tag-timeline_mastodon_2017.json"
+    body = f"""
+[[brands]]
+slug = "acme"
+name = "Acme"
+
+[[brands.sources]]
+name = "toots"
+kind = "mastodon"
+urls = ["{pages_server.base_url}/{timeline}"]
+max_pages = 1
+"""
+    path = write_settings(tmp_path, database_url, body)
+    context = open_context(path)
+    try:
+        assert jobs.crawl(context, "acme", "toots") == 0
+        with context.sessions() as session:
+            stored = dict(session.execute(select(Mention.external_id, Mention.reach)).all())
+    finally:
+        context.close()
+    statuses = json.loads((FIXTURES / timeline).read_text(encoding="utf-8"))
+    followers = {
+        f"127.0.0.1:{(s.get('reblog') or s)['id']}": (s.get("reblog") or s)["account"]["followers_count"]
+        for s in statuses
+    }
+    assert stored and stored == {key: followers[key] for key in stored}  # ids keyed by the instance's host
+    assert max(stored.values()) > 0
