@@ -3,6 +3,7 @@ Review text is never rendered unescaped (autoescape is on)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def render(report: Report, version: str, product_max_rating: float = 3.0, produc
 def write_text(text: str, path: Path) -> Path:
     """Write through a temporary file: a reader never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".tmp")
+    # A name of its own: the weekly job and an erasure's rewrite may write the same report at once.
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 
@@ -10,7 +11,7 @@ def write(html: str, path: Path) -> Path:
     from weasyprint import HTML
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".tmp")
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")  # one per writer, as in html.py
     HTML(string=html).write_pdf(partial)
     partial.replace(path)
     return path

@@ -80,7 +80,7 @@ def report(
             path = write_report(context, brand, first, last, out, fmt, lambda _: progress.advance(task))
             progress.update(task, completed=len(steps) + 1)
     except OSError as error:  # the disk is full, the folder was removed meanwhile...
-        err.print(f"[red]error:[/red] the report could not be written to {error.filename or out}: {error.strerror}")
+        err.print(f"[red]error:[/red] the report could not be written to {out or error.filename}: {error.strerror}")
         raise typer.Exit(1) from None
     finally:
         context.close()
