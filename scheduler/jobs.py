@@ -22,7 +22,7 @@ from alerts.digest import make_digests
 from alerts.fatigue import Fatigue, parse_quiet_hours
 from alerts.send import SendResult, send_due
 from alerts.transports import make_transport
-from models import Alert, AlertKind, Brand, CrawlRun, ReportFile, Source
+from models import Alert, AlertKind, Brand, CrawlRun, Mention, MentionStatus, ReportFile, Source
 from models.catalogue import sync_brands
 from models.db import make_engine, make_session_factory, upgrade
 from moderation.classifier.base import Classifier
@@ -148,6 +148,9 @@ def _alert_unhealthy(context: Context, brand: str, source: str) -> None:
 
 
 def classify(context: Context) -> int:
+    with context.sessions() as session:
+        if session.scalar(select(Mention.id).where(Mention.status == MentionStatus.NEW).limit(1)) is None:
+            return 0  # nothing to classify: the model (a second to load, 1.3 GB) waits until there is
     return classify_pending(context.sessions, context.classifier, context.settings.classifier.batch_size)
 
 

@@ -121,3 +121,14 @@ def test_crawl_command_names_an_unknown_source_and_its_brand_sources(tmp_path, d
     assert "no source 'nope' in brand 'acme' (its sources: carrot, book, shop)" in result.output
     result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["crawl", "other", "carrot", "--settings", str(path)])
     assert result.exit_code == 2 and "no brand 'other'" in result.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_classify_job_loads_no_model_while_nothing_is_new(tmp_path, database_url):
+    path = write_settings(tmp_path, database_url, brand_body("http://127.0.0.1:9"))
+    context = jobs.Context(load_settings(path), path)
+    try:
+        assert jobs.classify(context) == 0
+        assert context._classifier is None  # an idle worker keeps 1.3 GB free
+    finally:
+        context.close()
