@@ -30,6 +30,10 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line for line in escape(shown).splitlines() or [""])
 
 
+# What each source's reach counts (crawlers/items.py).
+REACH_UNITS = {"mastodon": "followers", "hackernews": "points", "reddit": "score", "youtube": "likes"}
+
+
 def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
     """The keyword arguments of chat.postMessage, minus the channel; for a report, its files and their comment."""
     if kind == AlertKind.DIGEST:
@@ -46,6 +50,9 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         fields.append(f"*Topic:* {escape(str(payload['topic']))}")
     if payload.get("rating") is not None:
         fields.append(f"*Rating:* {payload['rating']:g}/{payload.get('rating_best') or 5:g}")
+    if payload.get("reach") is not None:  # how far a post went: the first question about a negative one
+        unit = REACH_UNITS.get(str(payload.get("source_kind")), "")
+        fields.append(f"*Reach:* {payload['reach']:,} {unit}".rstrip())
     if payload.get("language"):
         fields.append(f"*Language:* {payload['language']}")
     if payload.get("reply_due"):

@@ -189,6 +189,7 @@ def _apply(
                     "text": mention.text,
                     "rating": mention.rating,
                     "rating_best": mention.rating_best,
+                    "reach": mention.reach,
                     "language": classification.language,
                     "why": {**details, "reason": decision.reason},
                     "author": _author_view(mention, author),

@@ -132,7 +132,15 @@ def test_block_kit_message_is_built_without_io():
     )
     assert message["blocks"][0]["type"] == "header"
     assert "*Rating:* 1/5" in json.dumps(message["blocks"])
+    assert "Reach" not in json.dumps(message["blocks"])  # a review site gives none
     assert message["metadata"]["event_payload"] == {"alert_id": 42}
+    post = build_message(
+        AlertKind.NEGATIVE_MENTION,
+        "Acme",
+        {"source": "toots", "source_kind": "mastodon", "reach": 12300, "text": "Acme m'a encore arnaqué", "why": {}},
+        43,
+    )
+    assert "*Reach:* 12,300 followers" in json.dumps(post["blocks"])
 
 
 def test_a_slack_sender_killed_after_slack_answered_does_not_post_twice(sessions, fake_slack):
