@@ -1,5 +1,6 @@
-"""The pipelines' clean-up (plain text, UTC dates, rating on its scale) as one function, for the places
-that hold items outside a Scrapy crawl: `veilleur extract` and the survey import."""
+"""The pipelines' clean-up (plain text, UTC dates, rating on its scale, reach) as one function, for the places
+that hold items outside a Scrapy crawl: `veilleur extract` and the survey import. The normalise pipeline runs
+the same steps (`finish_dates`, `finish_rating`, `finish_reach`) and counts what they could not read."""
 
 from __future__ import annotations
 
@@ -22,14 +23,29 @@ def finish(item: MentionItem, now: datetime | None = None) -> MentionItem:
             setattr(item, name, to_plain_text(value) or None)
     if not item.text:
         item.text = item.title or ""
-    now = now or datetime.now(UTC)
+    finish_dates(item, now or datetime.now(UTC))
+    finish_reach(item)
+    finish_rating(item)
+    return item
+
+
+def finish_dates(item: MentionItem, now: datetime) -> list[str]:
+    """Dates to aware UTC, in place (relative ones against `now`); returns the fields that could not be read,
+    each left out and noted in `extra["unparsed"]`."""
+    unparsed = []
     for name in _DATE_FIELDS:
         try:
             setattr(item, name, parse_date(getattr(item, name), now))
         except ValueError as error:
             item.extra.setdefault("unparsed", {})[name] = str(error)
             setattr(item, name, None)
-    finish_reach(item)
+            unparsed.append(name)
+    return unparsed
+
+
+def finish_rating(item: MentionItem) -> None:
+    """The rating and its scale as numbers, the rating normalised to 0-1 in `extra`; ValueError when the rating
+    is not a number or lies off its scale."""
     item.rating = parse_number(item.rating)
     item.rating_best = parse_number(item.rating_best)
     item.rating_worst = parse_number(item.rating_worst)
@@ -37,7 +53,6 @@ def finish(item: MentionItem, now: datetime | None = None) -> MentionItem:
         item.extra["rating_normalised"] = normalise_rating(item.rating, item.rating_best, item.rating_worst)
         item.rating_best = 5.0 if item.rating_best is None else item.rating_best
         item.rating_worst = 1.0 if item.rating_worst is None else item.rating_worst
-    return item
 
 
 def finish_reach(item: MentionItem) -> bool:
