@@ -71,9 +71,14 @@ class _SimilarityTagger:
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = list(topics)
         self.example_topic = np.array([i for i, t in enumerate(self.topics) for _ in t.examples])
-        recipe = json.dumps([[t.name, list(t.examples)] for t in self.topics], ensure_ascii=False)
-        digest = hashlib.sha256(f"{recipe}|{self.threshold}|{self.top_k}".encode()).hexdigest()[:10]
-        self.version = f"{self.method}-{self.model}-{digest}"
+        self.version = self.version_for(topics)
+
+    @classmethod
+    def version_for(cls, topics: Sequence[Topic]) -> str:
+        """The version this tagger would stamp on its tags, known without loading any model."""
+        recipe = json.dumps([[t.name, list(t.examples)] for t in topics], ensure_ascii=False)
+        digest = hashlib.sha256(f"{recipe}|{cls.threshold}|{cls.top_k}".encode()).hexdigest()[:10]
+        return f"{cls.method}-{cls.model}-{digest}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         raise NotImplementedError

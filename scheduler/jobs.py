@@ -34,7 +34,8 @@ from moderation.publishing.webhook import send_due as send_webhook_due
 from reports import output
 from reports.build import build_report
 from reports.summary import summary
-from reports.tagging import cached_tagger, tag_pending
+from reports.tagging import cached_tagger, tag_pending, untagged
+from reports.topics import EmbeddingTagger
 from veilleur import __version__
 from veilleur.settings import Settings
 
@@ -390,7 +391,11 @@ def _upload_again(context: Context, rewritten: list[Path]) -> int:
 def tag_topics(context: Context, limit: int = 5000) -> int:
     """Tag the topics of mentions the current tagger has not seen (reports/topics.py), `limit` per run."""
     settings = context.settings
-    tagger = cached_tagger(output.options_from(settings.reports).topics, settings.path(settings.classifier.cache_dir))
+    topics = output.options_from(settings.reports).topics
+    with context.sessions() as session:
+        if not untagged(session, EmbeddingTagger.version_for(topics), 1):
+            return 0  # every mention tagged by the encoder's tagger: it is not loaded for nothing
+    tagger = cached_tagger(topics, settings.path(settings.classifier.cache_dir))
     return tag_pending(context.sessions, tagger, limit=limit)
 
 

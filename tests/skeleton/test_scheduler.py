@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from models import Alert, Source
+from models import Alert, Mention, MentionKind, Source
 from scheduler import jobs
 from scheduler.worker import build_scheduler
 from tests.conftest import write_settings
@@ -130,5 +130,24 @@ def test_the_classify_job_loads_no_model_while_nothing_is_new(tmp_path, database
     try:
         assert jobs.classify(context) == 0
         assert context._classifier is None  # an idle worker keeps 1.3 GB free
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_topics_job_loads_no_encoder_while_every_mention_is_tagged(tmp_path, database_url, monkeypatch):
+    def no_load(*args, **kwargs):
+        raise AssertionError("the encoder was loaded with nothing to tag")
+
+    monkeypatch.setattr(jobs, "cached_tagger", no_load)
+    path = write_settings(tmp_path, database_url, brand_body("http://127.0.0.1:9"))
+    context = jobs.Context(load_settings(path), path)
+    try:
+        assert jobs.tag_topics(context) == 0  # no mention at all
+        with context.sessions.begin() as session:
+            source = session.scalars(select(Source)).first()
+            session.add(Mention(source_id=source.id, external_id="1", kind=MentionKind.POST, text="colis perdu"))
+        with pytest.raises(AssertionError, match="encoder was loaded"):
+            jobs.tag_topics(context)  # one untagged mention: now it loads
     finally:
         context.close()
