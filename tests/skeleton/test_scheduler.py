@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -71,8 +73,22 @@ def test_a_crashing_crawl_cannot_take_the_worker_down(tmp_path, database_url, mo
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sigterm_lets_the_running_jobs_finish_then_the_worker_exits_cleanly(tmp_path, database_url):
-    """As systemd or `docker stop` would: SIGTERM while the crawls run; they finish (and say so), then it exits 0."""
-    path = write_settings(tmp_path, database_url, brand_body("http://127.0.0.1:9"))  # nothing listens: unhealthy
+    """As systemd or `docker stop` would: SIGTERM while a crawl waits on a slow site; it finishes (and says so),
+    then the worker exits 0."""
+    asked = threading.Event()
+
+    class SlowSite(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            asked.set()
+            time.sleep(3)  # the crawl is in flight while the test sends SIGTERM
+            self.send_error(404)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), SlowSite)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    path = write_settings(tmp_path, database_url, brand_body(f"http://127.0.0.1:{site.server_address[1]}"))
     environment = {**os.environ, "VEILLEUR__CLASSIFIER__MODEL": "baseline", "PYTHONUNBUFFERED": "1"}
     worker = subprocess.Popen(
         [sys.executable, "-m", "veilleur", "worker", "--settings", str(path)],
@@ -81,22 +97,21 @@ def test_sigterm_lets_the_running_jobs_finish_then_the_worker_exits_cleanly(tmp_
         text=True,
         env=environment,
     )
-    lines = []
-    assert worker.stdout is not None
-    for line in worker.stdout:
-        lines.append(line)
-        if "worker started" in line:
-            break
-    time.sleep(2)  # the crawls are running in their child processes
-    worker.send_signal(signal.SIGTERM)
-    output, _ = worker.communicate(timeout=240)
-    log = "".join(lines) + output
-    assert worker.returncode == 0, log
-    assert "Traceback" not in log
-    stopping, stopped = log.index("SIGTERM: no new job starts"), log.index("worker stopped")
-    crawled = log.index("crawl acme/carrot: 0 seen, 0 new; unhealthy")
-    assert stopping < crawled < stopped  # the crawl that was running when asked to stop still finished
-    assert "executed successfully" not in log  # the worker says what jobs did, not APScheduler's chatter
+    try:
+        assert asked.wait(timeout=120), "no crawl reached the site"
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=240)
+    finally:
+        site.shutdown()
+        site.server_close()
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, output
+    assert "Traceback" not in output
+    stopping, stopped = output.index("SIGTERM: no new job starts"), output.index("worker stopped")
+    crawled = [output.find(f"crawl acme/{name}: ") for name in ("carrot", "book", "shop")]
+    assert any(stopping < at < stopped for at in crawled)  # a crawl running when asked to stop still finished
+    assert "executed successfully" not in output  # the worker says what jobs did, not APScheduler's chatter
 
 
 def test_the_worker_says_what_a_job_did_and_nothing_for_an_idle_run():
