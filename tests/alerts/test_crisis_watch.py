@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from alerts.crisis_watch import watch_crises
 from models import Alert, AlertKind, Brand, Mention, MentionKind, MentionStatus, Source
 from models.db import make_engine, make_session_factory, upgrade
@@ -14,18 +16,29 @@ from veilleur.settings import SignalsSettings
 NOW = datetime(2026, 11, 25, 12, 2, tzinfo=UTC)
 
 
-def test_a_burst_of_mentions_raises_one_crisis_alert(database_url):
+@pytest.fixture
+def sessions(database_url):
     upgrade(database_url)
     engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def add_sources(session, kind, *names):
+    """The brand "acme" and its sources of this kind, stored."""
+    brand = Brand(slug="acme", name="Acme")
+    session.add(brand)
+    session.flush()
+    sources = [Source(brand_id=brand.id, name=name, kind=kind) for name in names]
+    session.add_all(sources)
+    session.flush()
+    return sources
+
+
+def test_a_burst_of_mentions_raises_one_crisis_alert(sessions):
     rng = random.Random(0)
     with sessions.begin() as session:
-        brand = Brand(slug="acme", name="Acme")
-        session.add(brand)
-        session.flush()
-        source = Source(brand_id=brand.id, name="mastodon", kind="mastodon")
-        session.add(source)
-        session.flush()
+        [source] = add_sources(session, "mastodon", "mastodon")
         number = 0
         start = NOW - timedelta(days=8)
         # Background: about 2 mentions an hour for eight days.
@@ -64,7 +77,6 @@ def test_a_burst_of_mentions_raises_one_crisis_alert(database_url):
     with sessions.begin() as session:
         again = watch_crises(session, settings, "#alerts", now=NOW + timedelta(minutes=5))
         stored = session.query(Alert).all()
-    engine.dispose()
     assert len(alerts) == 1 and again == []
     assert len(stored) == 1 and stored[0].kind == AlertKind.CRISIS
     payload = stored[0].payload
@@ -73,17 +85,9 @@ def test_a_burst_of_mentions_raises_one_crisis_alert(database_url):
     assert len(payload["top_mentions"]) == 3 and "colis" in payload["top_mentions"][0]["text"]
 
 
-def test_quiet_history_raises_nothing(database_url):
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
+def test_quiet_history_raises_nothing(sessions):
     with sessions.begin() as session:
-        brand = Brand(slug="acme", name="Acme")
-        session.add(brand)
-        session.flush()
-        source = Source(brand_id=brand.id, name="feed", kind="feed")
-        session.add(source)
-        session.flush()
+        [source] = add_sources(session, "feed", "feed")
         for hour in range(8 * 24):
             session.add(
                 Mention(
@@ -97,23 +101,15 @@ def test_quiet_history_raises_nothing(database_url):
             )
     with sessions.begin() as session:
         assert watch_crises(session, SignalsSettings(), "#alerts", now=NOW) == []
-    engine.dispose()
 
 
-def test_a_topic_rising_across_sources_raises_a_topic_crisis_when_no_source_alone_does(database_url):
+def test_a_topic_rising_across_sources_raises_a_topic_crisis_when_no_source_alone_does(sessions):
     from models import MentionTopic
 
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
     rng = random.Random(1)
     with sessions.begin() as session:
-        brand = Brand(slug="acme", name="Acme")
-        session.add(brand)
-        session.flush()
-        sources = [Source(brand_id=brand.id, name=name, kind="mastodon") for name in ("mastodon", "reddit")]
-        session.add_all(sources)
-        session.flush()
+        sources = add_sources(session, "mastodon", "mastodon", "reddit")
+        brand_id = sources[0].brand_id
         rows: list[tuple[Source, datetime, str, str]] = []
         start = NOW - timedelta(days=8)
         for hour in range(8 * 24):  # background: one mention an hour per source, on varied topics
@@ -140,29 +136,20 @@ def test_a_topic_rising_across_sources_raises_a_topic_crisis_when_no_source_alon
         alerts = watch_crises(session, SignalsSettings(), "#alerts", now=NOW)
         keys = [alert.dedupe_key for alert in alerts]
         payloads = [alert.payload for alert in alerts]
-    engine.dispose()
-    assert [key.rsplit(":", 1)[0] for key in keys] == [f"crisis:topic:{brand.id}:delivery"]
+    assert [key.rsplit(":", 1)[0] for key in keys] == [f"crisis:topic:{brand_id}:delivery"]
     assert payloads[0]["topic"] == "delivery" and payloads[0]["source"] == "all sources"
     assert payloads[0]["count"] >= SignalsSettings().min_count and "livraison" in payloads[0]["top_mentions"][0]["text"]
 
 
-def test_negative_posts_with_a_wide_reach_raise_a_reach_weighted_share_alert(database_url):
+def test_negative_posts_with_a_wide_reach_raise_a_reach_weighted_share_alert(sessions):
     """Two posts an hour for a week, one in ten negative; in the last six hours the volume stays usual but three
     negative posts come from accounts followed by a hundred thousand people: the share, weighted by reach,
     alerts (unweighted, 3 of 12 is not enough)."""
     from models import Classification
 
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
     rng = random.Random(2)
     with sessions.begin() as session:
-        brand = Brand(slug="acme", name="Acme")
-        session.add(brand)
-        session.flush()
-        source = Source(brand_id=brand.id, name="mastodon", kind="mastodon")
-        session.add(source)
-        session.flush()
+        [source] = add_sources(session, "mastodon", "mastodon")
         rows = []
         for half_hour in range(1, 8 * 48):
             at = NOW - timedelta(minutes=30 * half_hour)
@@ -192,6 +179,5 @@ def test_negative_posts_with_a_wide_reach_raise_a_reach_weighted_share_alert(dat
     with sessions.begin() as session:
         alerts = watch_crises(session, SignalsSettings(), "#alerts", now=NOW)
         payloads = [alert.payload for alert in alerts]
-    engine.dispose()
     assert [p["what"] for p in payloads] == ["negative share"]
     assert "of 12 recent mentions, weighted by reach" in payloads[0]["text"]
