@@ -6,8 +6,14 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from alerts.slack_app import ActionRefused, Handler
 from models import RejectionReason
+
+# action_id -> handler(session, mention_id, actor, value) -> a short sentence for the message ("Approved")
+Handler = Callable[[Session, int, str, str | None], str]
+
+
+class ActionRefused(Exception):
+    """The workflow refused the action (wrong state, already done): told to the user, not an error."""
 
 
 def workflow_handlers() -> dict[str, Handler]:

@@ -34,11 +34,11 @@ def _texts_of_length(tokenizer, tokens: int, count: int) -> list[str]:  # type: 
 
 def child(backend: str, settings_path: str, threads: int, count: int) -> dict:
     os.environ["OMP_NUM_THREADS"] = str(threads)
+    from config.settings import load_settings
     from moderation.classifier.transformer import evaluate as ev
     from moderation.classifier.transformer.classifier import TransformerClassifier
     from moderation.classifier.transformer.model import WEIGHTS_FILE
     from moderation.classifier.transformer.rebuild import ensure_encoder
-    from veilleur.settings import load_settings
 
     settings = load_settings(settings_path)
     cache = settings.path(settings.classifier.cache_dir)

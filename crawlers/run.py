@@ -14,10 +14,10 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 from scrapy.spiderloader import SpiderLoader
 
+from config.settings import SettingsError, load_settings
 from crawlers.settings import scrapy_settings
 from models.catalogue import find_source, sync_brands
 from models.db import make_engine, make_session_factory, upgrade
-from veilleur.settings import SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:

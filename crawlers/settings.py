@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from veilleur.settings import Settings
+from config.settings import Settings
 
 BOT_NAME = "veilleur"
 SPIDER_MODULES = ["crawlers.spiders"]

@@ -15,17 +15,15 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from alerts.digest import make_digests
 from alerts.fatigue import Fatigue, parse_quiet_hours
 from alerts.send import SendResult, send_due
 from alerts.transports import make_transport
+from config.version import __version__
 from models import Alert, AlertKind, Brand, CrawlRun, Mention, MentionStatus, ReportFile, Source
-from models.catalogue import sync_brands
-from models.db import make_engine, make_session_factory, upgrade
-from moderation.classifier.base import Classifier
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
 from moderation.privacy import apply_retention, purge_removed
@@ -36,38 +34,11 @@ from reports.build import build_report
 from reports.summary import summary
 from reports.tagging import cached_tagger, tag_pending, untagged
 from reports.topics import EmbeddingTagger
-from veilleur import __version__
-from veilleur.settings import Settings
+from scheduler.context import Context
 
 log = logging.getLogger("veilleur.scheduler")
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 CRAWL_MODULE = "crawlers.run"  # run as a child process per crawl
-
-
-class Context:
-    """What every job needs: the settings, the database, and (lazily) the classifier."""
-
-    def __init__(self, settings: Settings, settings_path: Path) -> None:
-        self.settings = settings
-        self.settings_path = settings_path
-        url = settings.database_url()
-        upgrade(url)
-        self.engine: Engine = make_engine(url)
-        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
-        with self.sessions.begin() as session:
-            sync_brands(session, settings.brands)
-        self._classifier: Classifier | None = None
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    @property
-    def classifier(self) -> Classifier:
-        if self._classifier is None:
-            from moderation.classifier.load import load_classifier
-
-            self._classifier = load_classifier(self.settings)
-        return self._classifier
 
 
 def crawl(context: Context, brand: str, source: str) -> int:

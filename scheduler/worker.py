@@ -18,6 +18,7 @@ from typing import Any
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler import jobs
+from scheduler.context import Context
 
 log = logging.getLogger("veilleur.scheduler")
 
@@ -58,7 +59,7 @@ def _what_it_did(result: Any) -> str:
     return str(result) if result else ""
 
 
-def run(context: jobs.Context) -> None:
+def run(context: Context) -> None:
     """Run the jobs until SIGINT or SIGTERM, then let the running ones finish."""
     scheduler = build_scheduler(context)
     # Shut down from a thread of its own: the main loop returns at once, and this thread waits for the jobs.
@@ -83,7 +84,7 @@ def run(context: jobs.Context) -> None:
     log.info("worker stopped")
 
 
-def build_scheduler(context: jobs.Context) -> BlockingScheduler:
+def build_scheduler(context: Context) -> BlockingScheduler:
     settings = context.settings
     scheduler = BlockingScheduler(timezone="UTC")
 

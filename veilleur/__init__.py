@@ -1,3 +1,7 @@
-"""Veilleur: e-reputation monitoring and review moderation, on the brand's own machine."""
+"""Veilleur: e-reputation monitoring and review moderation, on the brand's own machine.
 
-__version__ = "0.1.0"
+This package is the command line, the top floor; `web/` serves HTTP beside it."""
+
+from config.version import __version__
+
+__all__ = ["__version__"]

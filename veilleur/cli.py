@@ -12,15 +12,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from config.settings import Settings, SettingsError
 from veilleur.commands.common import SettingsOption, settings_or_exit
-from veilleur.settings import Settings, SettingsError
 
 app = typer.Typer(help="Veilleur: e-reputation monitoring and review moderation.", no_args_is_help=True)
 console = Console()
 
 
 def _context(path: Path):  # type: ignore[no-untyped-def]
-    from scheduler.jobs import Context
+    from scheduler.context import Context
 
     return Context(settings_or_exit(path), path)
 
@@ -136,7 +136,7 @@ def serve(settings: SettingsOption = Path("settings.toml")) -> None:
     """Serve Slack's button clicks (/slack/actions) and the survey intake (/intake/survey/BRAND/SOURCE)."""
     import uvicorn
 
-    from veilleur.web import create_app
+    from web.app import create_app
 
     config = settings_or_exit(settings)
     uvicorn.run(create_app(_context(settings)), host=config.serve.host, port=config.serve.port)
@@ -178,15 +178,15 @@ def survey_import(
 
 
 def _mount() -> None:
-    from alerts.signals_cli import app as signals
     from veilleur.commands.classify import classify
+    from veilleur.commands.console import app as console_commands
     from veilleur.commands.extract import extract_command
     from veilleur.commands.model import app as model
     from veilleur.commands.privacy import app as privacy
     from veilleur.commands.publish import app as publish
     from veilleur.commands.queue import app as queue
     from veilleur.commands.report import report
-    from veilleur.console.command import app as console_commands
+    from veilleur.commands.signals import app as signals
 
     app.add_typer(queue, name="queue")
     app.add_typer(signals, name="signals")

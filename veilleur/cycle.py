@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from scheduler import jobs
+from scheduler.context import Context
 
 
 @dataclass
@@ -25,7 +26,7 @@ class CycleResult:
     reports: list[Path] = field(default_factory=list)
 
 
-def run_cycle(context: jobs.Context, console: Console, min_interval: float = 1.0) -> CycleResult:
+def run_cycle(context: Context, console: Console, min_interval: float = 1.0) -> CycleResult:
     result = CycleResult()
     settings = context.settings
     sources = [(b.slug, s.name) for b in settings.brands for s in b.sources]
@@ -66,7 +67,7 @@ def run_cycle(context: jobs.Context, console: Console, min_interval: float = 1.0
     return result
 
 
-def _first_day(context: jobs.Context, slug: str) -> datetime | None:
+def _first_day(context: Context, slug: str) -> datetime | None:
     from sqlalchemy import func, select
 
     from models import Brand, Mention, Source

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from moderation.classifier.base import Classifier
 
 if TYPE_CHECKING:
-    from veilleur.settings import Settings
+    from config.settings import Settings
 
 
 def load_classifier(settings: Settings) -> Classifier:

@@ -11,7 +11,7 @@ from moderation.notify import REASONS
 from moderation.publishing.feed import environment
 
 if TYPE_CHECKING:
-    from veilleur.settings import Settings
+    from config.settings import Settings
 
 
 def disclosure_facts(settings: Settings, brand: str) -> dict[str, Any]:

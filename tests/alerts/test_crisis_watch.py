@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.crisis_watch import watch_crises
+from config.settings import SignalsSettings
 from models import Alert, AlertKind, Brand, Mention, MentionKind, MentionStatus, Source
 from models.db import make_engine, make_session_factory, upgrade
-from veilleur.settings import SignalsSettings
 
 NOW = datetime(2026, 11, 25, 12, 2, tzinfo=UTC)
 

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
-from alerts.slack_app import ActionRefused, slack_routes
-from alerts.slack_signature import ReplayGuard, check, sign
 from models import SlackSignature
 from models.db import make_engine, make_session_factory, upgrade
+from web.slack import ActionRefused, slack_routes
+from web.slack_signature import ReplayGuard, check, sign
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

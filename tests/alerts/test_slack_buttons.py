@@ -10,12 +10,12 @@ import urllib.parse
 import pytest
 from starlette.testclient import TestClient
 
-from alerts.slack_signature import sign
+from config.settings import load_settings
 from models import Brand, Mention, MentionKind, MentionStatus, ModerationEvent, Publication, Source
 from scheduler import jobs
 from tests.conftest import write_settings
-from veilleur.settings import load_settings
-from veilleur.web import create_app
+from web.app import create_app
+from web.slack_signature import sign
 
 SECRET = "signing-secret-for-tests"
 

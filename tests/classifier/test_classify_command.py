@@ -10,9 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from config.settings import load_settings
 from moderation.classifier.base import Prediction
 from veilleur.commands import classify as command
-from veilleur.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from veilleur.settings import load_settings
+from config.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

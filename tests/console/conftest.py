@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from scheduler import jobs
 from tests.console.support import PASSWORD, csrf_of, make_context
-from veilleur.web import create_app
+from web.app import create_app
 
 
 class Console:

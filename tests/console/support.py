@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from config.settings import load_settings
 from models import (
     Alert,
     AlertKind,
@@ -21,8 +22,7 @@ from models import (
 )
 from scheduler import jobs
 from tests.conftest import write_settings
-from veilleur.console.passwords import hash_password
-from veilleur.settings import load_settings
+from web.console.passwords import hash_password
 
 PASSWORD = "correct horse battery"
 XSS = "<img src=x onerror=alert(1)>"

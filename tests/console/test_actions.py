@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from models import Correction, Mention, MentionStatus, ModerationEvent, Publication, RejectionReason, utcnow
 from tests.console.conftest import Console
 from tests.console.support import make_context
-from veilleur.console.app import create_console
+from web.console.app import create_console
 
 
 def events(console, mention_id: int) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

@@ -8,15 +8,15 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from config.settings import load_settings
 from models import LoginFailure, Mention, MentionStatus, ModerationEvent
 from scheduler import jobs
 from tests.conftest import write_settings
 from tests.console.conftest import Console
 from tests.console.support import PASSWORD, console_settings, csrf_of, make_context
 from veilleur.cli import app as cli
-from veilleur.console.passwords import hash_password, verify_password
-from veilleur.settings import load_settings
-from veilleur.web import create_app
+from web.app import create_app
+from web.console.passwords import hash_password, verify_password
 
 
 def test_pages_need_a_signed_in_user(console):

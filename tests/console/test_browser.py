@@ -14,7 +14,7 @@ from models import Mention, MentionStatus, ModerationEvent, RejectionReason
 from tests.conftest import ROOT
 from tests.console.browser import chromium, need_chromium, serve
 from tests.console.support import PASSWORD, XSS, make_context
-from veilleur.web import create_app
+from web.app import create_app
 
 ARTEFACTS = ROOT / "var" / "test-artefacts"
 

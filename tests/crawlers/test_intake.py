@@ -7,11 +7,11 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from config.settings import load_settings
 from models import Mention
 from scheduler import jobs
 from tests.conftest import FIXTURES, write_settings
-from veilleur.intake import intake_routes
-from veilleur.settings import load_settings
+from web.intake import intake_routes
 
 BODY = """
 [[brands]]

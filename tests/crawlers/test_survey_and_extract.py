@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from config.settings import load_settings
 from crawlers.extract import ExtractError, extract
 from crawlers.health import judge
 from crawlers.parsing.survey import SurveyFileError, read_survey
@@ -22,7 +23,6 @@ from tests.conftest import ROOT
 from tests.crawlers.conftest import NOW, REALDATA, SYNTHETIC
 from tests.support.databases import sqlite_url
 from veilleur.commands.extract import extract_command
-from veilleur.settings import load_settings
 
 SURVEY = SYNTHETIC / "survey"
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from config.settings import load_settings
 from crawlers.survey_import import import_survey_body
 from models import Mention, MentionStatus, ModerationEvent, Source
 from moderation.jobs import classify_pending, route_classified
@@ -16,7 +17,6 @@ from scheduler import jobs
 from tests.conftest import write_settings
 from tests.moderation.support import RatingClassifier, survey_csv
 from veilleur.cli import app
-from veilleur.settings import load_settings
 
 BRAND = """
 [[brands]]

@@ -9,15 +9,15 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from config.settings import load_settings
 from models import Author, Mention, MentionKind, MentionStatus, RejectionReason, Source
 from moderation import workflow
-from moderation.publishing.routes import publishing_routes
 from scheduler import jobs
 from scheduler.worker import build_scheduler
 from tests.conftest import write_settings
 from tests.publishing.receiver import Receiver
 from veilleur.cli import app
-from veilleur.settings import load_settings
+from web.feed import publishing_routes
 
 BRAND = """
 [[brands]]

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from config.settings import SettingsError, load_settings
 from models import RejectionReason
 from moderation.notify import REASONS
 from moderation.publishing.disclosure import render_disclosure
 from tests.conftest import write_settings
-from veilleur.settings import SettingsError, load_settings
 
 BRAND = '[[brands]]\nslug = "acme"\nname = "Acme & Fils"\n'
 

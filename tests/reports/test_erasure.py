@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from config.settings import load_settings
 from models import Alert, AlertKind, Author, Mention, ReportFile
 from moderation.privacy import erase_author
 from scheduler import jobs
@@ -18,7 +19,6 @@ from scheduler.status import overview
 from tests.conftest import write_settings
 from tests.reports import fixture
 from tests.support.fake_slack import FakeSlack
-from veilleur.settings import load_settings
 
 QUOTED = "Three weeks waiting for my parcel."  # fixture #3, quoted as a delivery irritant
 PUBLISHED = "Livraison rapide, le livreur a été adorable."  # fixture #1, quoted as delivery praise

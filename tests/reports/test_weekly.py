@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from config.settings import load_settings
 from models import Alert, AlertKind
 from scheduler import jobs
 from tests.conftest import write_settings
 from tests.reports import fixture
 from tests.support.fake_slack import FakeSlack
-from veilleur.settings import load_settings
 
 MONDAY = datetime(2026, 3, 10, 9, tzinfo=UTC)  # a Tuesday: the last week is 2026-03-02 to 2026-03-08
 

@@ -10,13 +10,13 @@ import pytest
 from rich.console import Console
 from sqlalchemy import func, select
 
+from config.settings import load_settings
 from models import Alert, CrawlRun, Mention, MentionStatus, ModerationEvent, Source
 from models.identity import minimised_name
 from moderation.classifier.base import Prediction
 from scheduler import jobs
 from tests.conftest import FIXTURES, write_settings
 from veilleur.cycle import run_cycle
-from veilleur.settings import load_settings
 
 PAGES = {
     "carrot": "schema_org/theclevercarrot_jsonld-reviews_en.html",

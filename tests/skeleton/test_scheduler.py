@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from config.settings import load_settings
 from models import Alert, Mention, MentionKind, Source
 from scheduler import jobs
 from scheduler.worker import build_scheduler
 from tests.conftest import write_settings
 from tests.skeleton.test_end_to_end import brand_body
-from veilleur.settings import load_settings
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

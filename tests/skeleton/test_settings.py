@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from veilleur.settings import SettingsError, load_settings
+from config.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = """

@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from config.settings import Settings, SettingsError, load_settings
 from moderation.classifier.base import Classifier, Prediction
-from veilleur.settings import Settings, SettingsError, load_settings
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per problem, greppable
 

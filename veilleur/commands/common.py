@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from veilleur.settings import Settings, SettingsError, load_settings
+from config.settings import Settings, SettingsError, load_settings
 
 SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
 _errors = Console(stderr=True, highlight=False)

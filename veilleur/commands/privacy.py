@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from scheduler.context import Context
 from veilleur.commands.common import SettingsOption, settings_or_exit
 
 app = typer.Typer(help="Personal data: erasure on request and retention.", no_args_is_help=True)
@@ -28,7 +29,7 @@ def erase(
     from moderation.privacy import PrivacyError, erase_author
     from scheduler import jobs
 
-    context = jobs.Context(settings_or_exit(settings), settings)
+    context = Context(settings_or_exit(settings), settings)
     try:
         with context.sessions.begin() as session:
             result = erase_author(
@@ -74,7 +75,7 @@ def retention(settings: SettingsOption = Path("settings.toml")) -> None:
     """Apply privacy.pseudonymise_after_months and keep_removed_days now (the worker does it daily)."""
     from scheduler import jobs
 
-    context = jobs.Context(settings_or_exit(settings), settings)
+    context = Context(settings_or_exit(settings), settings)
     try:
         authors, removed = jobs.retention(context)
     finally:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
+from config.settings import Settings
 from veilleur.commands.common import SettingsOption, settings_or_exit
-from veilleur.settings import Settings
 
 if TYPE_CHECKING:
-    from scheduler.jobs import Context
+    from scheduler.context import Context
 
 app = typer.Typer(help="The published feed, the disclosure page and the webhook push.", no_args_is_help=True)
 console = Console(highlight=False)
@@ -21,7 +21,7 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="file to write (de
 
 
 def _context(path: Path, settings: Settings) -> Context:
-    from scheduler.jobs import Context
+    from scheduler.context import Context
 
     return Context(settings, path)
 

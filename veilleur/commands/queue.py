@@ -22,7 +22,7 @@ from models import Classification, Correction, Mention, ModerationEvent, Rejecti
 from veilleur.commands.common import SettingsOption, settings_or_exit
 
 if TYPE_CHECKING:
-    from scheduler.jobs import Context
+    from scheduler.context import Context
 
 app = typer.Typer(help="Moderation queues: list, show and act on reviews.", no_args_is_help=True)
 console = Console(highlight=False)
@@ -33,7 +33,7 @@ IdsArgument = Annotated[list[int], typer.Argument(help="mention ids")]
 @contextmanager
 def _context(path: Path) -> Iterator[Context]:
     """The database and settings for one command, closed however the command ends."""
-    from scheduler.jobs import Context
+    from scheduler.context import Context
 
     context = Context(settings_or_exit(path), path)
     try:

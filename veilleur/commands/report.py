@@ -59,7 +59,7 @@ def report(
     settings: Annotated[Path, typer.Option("--settings", help="settings file")] = Path("settings.toml"),
 ) -> None:
     """Write the reputation report of a brand for a period (compared with the period before it)."""
-    from scheduler.jobs import Context
+    from scheduler.context import Context
     from scheduler.jobs import report as write_report
 
     config = settings_or_exit(settings, brand)

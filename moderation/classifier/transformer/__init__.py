@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from config.settings import Settings
     from moderation.classifier.base import Classifier
-    from veilleur.settings import Settings
 
 
 def load_transformer(settings: Settings, backend: str = "onnx") -> Classifier:

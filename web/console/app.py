@@ -24,12 +24,12 @@ from starlette.templating import Jinja2Templates
 from models import utcnow
 from moderation.replies import TemplateError, render_template, template_language
 from moderation.workflow import WorkflowError
-from veilleur.console import actions, csrf
-from veilleur.console.auth import LoginLimiter, User, current_user, find_account, password_mark
-from veilleur.console.dashboard import load_dashboard
-from veilleur.console.headers import SecurityHeaders
-from veilleur.console.passwords import verify_password, waste_time
-from veilleur.console.queries import (
+from web.console import actions, csrf
+from web.console.auth import LoginLimiter, User, current_user, find_account, password_mark
+from web.console.dashboard import load_dashboard
+from web.console.headers import SecurityHeaders
+from web.console.passwords import verify_password, waste_time
+from web.console.queries import (
     AGES,
     QUEUES,
     SENTIMENTS,
@@ -41,12 +41,12 @@ from veilleur.console.queries import (
     queue_page,
     sla_state,
 )
-from veilleur.console.review import load_review
+from web.console.review import load_review
 
 if TYPE_CHECKING:
-    from scheduler.jobs import Context
+    from scheduler.context import Context
 
-log = logging.getLogger("veilleur.console")
+log = logging.getLogger("web.console")
 HERE = Path(__file__).parent
 Handler = Callable[[Request], Awaitable[Response]]
 

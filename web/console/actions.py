@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from models import Mention, MentionStatus, RejectionReason
 from moderation import workflow
 from moderation.workflow import BulkResult, WorkflowError
-from veilleur.console.auth import User
-from veilleur.console.review import last_action
+from web.console.auth import User
+from web.console.review import last_action
 
 ACTIONS = ("approve", "reject", "reply", "assign", "handled", "correct")
 BULK_ACTIONS = ("approve", "reject")

@@ -13,7 +13,7 @@ from moderation.publishing.disclosure import render_disclosure
 from moderation.publishing.feed import feed_entries, feed_html
 
 if TYPE_CHECKING:
-    from veilleur.settings import Settings
+    from config.settings import Settings
 
 # Published reviews are public: any page may read them; a minute of caching spares the database.
 HEADERS = {

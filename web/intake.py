@@ -14,7 +14,7 @@ from starlette.routing import Route
 from crawlers.survey_import import SurveyFileError, import_survey_body
 from models.catalogue import find_source
 
-log = logging.getLogger("veilleur.intake")
+log = logging.getLogger("web.intake")
 MAX_BODY = 10 * 1024 * 1024
 
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from veilleur.console.passwords import hash_password
+from web.console.passwords import hash_password
 
 app = typer.Typer(help="The moderation console (served by `veilleur serve` at /console).", no_args_is_help=True)
 

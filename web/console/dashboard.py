@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import Alert, Brand, Mention, Source
 from moderation.queues import queue_condition
-from veilleur.console.queries import queue_counts
+from web.console.queries import queue_counts
 
 
 @dataclass

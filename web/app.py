@@ -8,11 +8,11 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from alerts.slack_actions import workflow_handlers
-from alerts.slack_app import slack_routes
-from moderation.publishing.routes import publishing_routes
-from scheduler.jobs import Context
-from veilleur.console.app import console_mount
-from veilleur.intake import intake_routes
+from scheduler.context import Context
+from web.console.app import console_mount
+from web.feed import publishing_routes
+from web.intake import intake_routes
+from web.slack import slack_routes
 
 
 def create_app(context: Context) -> Starlette:

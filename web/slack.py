@@ -17,16 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alerts.slack_signature import ReplayGuard, check
+from alerts.slack_actions import ActionRefused, Handler
+from web.slack_signature import ReplayGuard, check
 
 log = logging.getLogger("veilleur.slack")
-
-# action_id -> handler(session, mention_id, actor, value) -> a short sentence for the message ("Approved")
-Handler = Callable[[Session, int, str, str | None], str]
-
-
-class ActionRefused(Exception):
-    """The workflow refused the action (wrong state, already done): told to the user, not an error."""
 
 
 def slack_routes(

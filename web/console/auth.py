@@ -13,8 +13,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
+from config.settings import ConsoleSettings, ConsoleUser
 from models import LoginFailure, utcnow
-from veilleur.settings import ConsoleSettings, ConsoleUser
 
 ROLES = ("viewer", "moderator", "admin")  # each can do what the one before it can
 
