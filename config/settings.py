@@ -228,6 +228,8 @@ class IntakeSettings(_Section):
     """The survey intake endpoint of `veilleur serve` (POST /intake/survey/BRAND/SOURCE)."""
 
     token: str = ""  # a secret: set VEILLEUR__INTAKE__TOKEN; empty refuses every request
+    # A larger body is refused (413) while it streams, before the token is even looked at: split the export.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
 
 class PublishingSettings(_Section):
@@ -300,6 +302,9 @@ class ServeSettings(_Section):
     # The address moderators reach `veilleur serve` at (behind a proxy, say): Slack alerts link to the console
     # there ("Open in console"). Empty: no link.
     public_url: str = Field(default="", pattern=r"^$|^https?://")
+    # Every other route (Slack's buttons, the console's forms): a larger body is refused (413) while it streams,
+    # before any authentication, so an anonymous client cannot make the server hold more than this.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
 class DemoSettings(_Section):
