@@ -1,0 +1,66 @@
+"""A queue page (filtered, sorted, paged) and what a moderator does from it to many reviews at once: a bulk
+action on the selection, and undo of the last action within the undo window."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from web.console import actions
+from web.console.auth import User
+from web.console.page import Console, back_to
+from web.console.queries import QUEUES, Filters, choices, queue_counts, queue_page, sla_state
+
+
+async def queue(console: Console, request: Request, user: User) -> Response:
+    name = request.path_params["queue"]
+    if name not in QUEUES:
+        return PlainTextResponse(f"no queue {name!r}", status_code=404)
+    filters = Filters.parse(name, request.query_params)
+    with console.sessions.begin() as session:
+        page = queue_page(session, filters, console.config.page_size, console.clock(), console.near)
+        return console.render(
+            request,
+            "queue.html",
+            user,
+            page=page,
+            counts=queue_counts(session),
+            menus=choices(session),
+            sla=lambda due: sla_state(due, console.clock(), console.near),
+        )
+
+
+async def bulk(console: Console, request: Request, user: User, form: FormData) -> Response:
+    chosen = str(form.get("act", ""))
+    action, _, only = chosen.partition(":")
+    ids = [int(only)] if only.isdigit() else [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
+    values = {key: value for key, value in form.items() if isinstance(value, str)}
+    if not ids:
+        console.remember(request, "nothing selected", [], {0: "select reviews first"})
+        return back_to(request, form, "/")
+    try:
+        with console.sessions.begin() as session:
+            result = actions.many(session, user, ids, action, values)
+    except actions.Refused as error:
+        console.remember(request, action, [], {0: str(error)})
+        return back_to(request, form, "/")
+    what = f"{actions.DONE[action]} {len(result.done)} of {len(ids)}"
+    console.remember(request, what, result.done, result.failed)
+    return back_to(request, form, "/")
+
+
+async def undo(console: Console, request: Request, user: User, form: FormData) -> Response:
+    last = console.undo_pending(request)
+    request.session.pop("last", None)
+    if last is None:
+        console.remember(request, "undo", [], {0: "nothing to undo (or older than the undo window)"})
+        return back_to(request, form, "/")
+    with console.sessions.begin() as session:
+        result = actions.undo(session, user, [int(i) for i in last["ids"]], console.undo_window, console.clock())
+    request.session["flash"] = {
+        "text": f"undid {last['what']} on {len(result.done)} review(s)"
+        + (f" — not undone: {'; '.join(result.failed.values())}" if result.failed else ""),
+        "error": bool(result.failed),
+    }
+    return back_to(request, form, "/")

@@ -1,0 +1,110 @@
+"""What every console handler shares (the `Console`: settings, database, templates, login limiter, clock) and
+what every answer does with it: render a page around the session's flash and undo notes, remember what was
+done, redirect back to a page of the console."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from web.console import actions, csrf
+from web.console.auth import LoginLimiter, User
+from web.console.queries import AGES, QUEUES, SENTIMENTS, SLA_STATES, SORTS
+
+if TYPE_CHECKING:
+    from config.settings import ConsoleSettings, Settings
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Console:
+    """Built once per app by create_console (web/console/app.py) and handed to every handler."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    limiter: LoginLimiter
+    templates: Jinja2Templates
+    clock: Callable[[], datetime]
+    near: timedelta  # a reply deadline this close is shown as due soon
+    undo_window: timedelta
+
+    @property
+    def config(self) -> ConsoleSettings:
+        return self.settings.console
+
+    def undo_pending(self, request: Request) -> dict[str, Any] | None:
+        last = request.session.get("last")
+        if (
+            isinstance(last, dict)
+            and self.clock().timestamp() - float(last.get("at", 0)) < self.undo_window.total_seconds()
+        ):
+            return last
+        return None
+
+    def render(self, request: Request, template: str, user: User | None, status: int = 200, **values: Any) -> Response:
+        base = request.scope.get("root_path", "")
+        page = {
+            "base": base,
+            "user": user,
+            "csrf": csrf.token(request),
+            "flash": request.session.pop("flash", None),
+            "undo": self.undo_pending(request),
+            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            **values,
+        }
+        return self.templates.TemplateResponse(request, template, page, status_code=status)
+
+    def remember(self, request: Request, what: str, ids: list[int], failed: dict[int, str] | None = None) -> None:
+        problems = "; ".join(failed.values()) if failed else ""
+        request.session["flash"] = {
+            "text": what + (f" — not done: {problems}" if problems else ""),
+            "error": bool(failed),
+        }
+        if ids:
+            request.session["last"] = {"ids": ids, "what": what, "at": self.clock().timestamp()}
+
+
+def back_to(request: Request, form: FormData | None, default: str) -> RedirectResponse:
+    base = request.scope.get("root_path", "")
+    target = str(form.get("back", "")) if form is not None else ""
+    # Only a page of the console: an attacker's link cannot send a moderator elsewhere after acting.
+    if not target.startswith(base + "/") or target.startswith("//") or "\\" in target:
+        target = base + default
+    return RedirectResponse(target, status_code=303)
+
+
+def make_templates() -> Jinja2Templates:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+    environment.filters["when"] = _when
+    environment.filters["safe_url"] = _safe_url
+    environment.globals.update(
+        queues=QUEUES,
+        reasons=actions.REASONS,
+        sentiments=SENTIMENTS,
+        ages=AGES,
+        sla_states=SLA_STATES,
+        sorts=SORTS,
+    )
+    return Jinja2Templates(env=environment)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _safe_url(value: str | None) -> str | None:
+    """Only http(s) links: autoescaping does not stop a `javascript:` URL from a crawled page."""
+    if value and value.lower().startswith(("https://", "http://")):
+        return value
+    return None
