@@ -104,19 +104,6 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
     }
 
 
-REJECTION_LABELS = {
-    RejectionReason.ABUSIVE: "Abusive or insulting",
-    RejectionReason.PERSONAL_DATA: "Personal data",
-    RejectionReason.SPAM: "Spam, advertising or links",
-    RejectionReason.OFF_TOPIC: "Off-topic",
-    RejectionReason.NOT_CUSTOMER_EXPERIENCE: "Not a customer experience",
-    RejectionReason.DUPLICATE: "Duplicate",
-    RejectionReason.CONFLICT_OF_INTEREST: "Conflict of interest",
-    RejectionReason.UNLAWFUL: "Unlawful content",
-    RejectionReason.AUTHOR_ASKED: "The author asked",
-}
-
-
 def _button(
     text: str, action_id: str, value: str | None = None, url: str | None = None, style: str | None = None
 ) -> dict[str, Any]:
@@ -140,8 +127,8 @@ def moderation_buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
             "action_id": "reject",
             "placeholder": {"type": "plain_text", "text": "Reject: reason…"},
             "options": [
-                {"text": {"type": "plain_text", "text": label}, "value": f"{mention}:{reason.value}"}
-                for reason, label in REJECTION_LABELS.items()
+                {"text": {"type": "plain_text", "text": reason.label_en}, "value": f"{mention}:{reason.value}"}
+                for reason in RejectionReason
             ],
         },
         _button("Assign to me", "assign_me", mention),
