@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.sources import reach_unit
 from models import AlertKind, RejectionReason
 
 _TITLES = {
@@ -30,10 +31,6 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line for line in escape(shown).splitlines() or [""])
 
 
-# What each source's reach counts (crawlers/items.py).
-REACH_UNITS = {"mastodon": "followers", "hackernews": "points", "reddit": "score", "youtube": "likes"}
-
-
 def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
     """The keyword arguments of chat.postMessage, minus the channel; for a report, its files and their comment."""
     if kind == AlertKind.DIGEST:
@@ -51,7 +48,7 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
     if payload.get("rating") is not None:
         fields.append(f"*Rating:* {payload['rating']:g}/{payload.get('rating_best') or 5:g}")
     if payload.get("reach") is not None:  # how far a post went: the first question about a negative one
-        unit = REACH_UNITS.get(str(payload.get("source_kind")), "")
+        unit = reach_unit(str(payload.get("source_kind")))
         fields.append(f"*Reach:* {payload['reach']:,} {unit}".rstrip())
     if payload.get("language"):
         fields.append(f"*Language:* {payload['language']}")
