@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.sources import reach_unit
 from models import AlertKind, RejectionReason
 
 _TITLES = {
@@ -30,10 +31,6 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line for line in escape(shown).splitlines() or [""])
 
 
-# What each source's reach counts (crawlers/items.py).
-REACH_UNITS = {"mastodon": "followers", "hackernews": "points", "reddit": "score", "youtube": "likes"}
-
-
 def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
     """The keyword arguments of chat.postMessage, minus the channel; for a report, its files and their comment."""
     if kind == AlertKind.DIGEST:
@@ -51,7 +48,7 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
     if payload.get("rating") is not None:
         fields.append(f"*Rating:* {payload['rating']:g}/{payload.get('rating_best') or 5:g}")
     if payload.get("reach") is not None:  # how far a post went: the first question about a negative one
-        unit = REACH_UNITS.get(str(payload.get("source_kind")), "")
+        unit = reach_unit(str(payload.get("source_kind")))
         fields.append(f"*Reach:* {payload['reach']:,} {unit}".rstrip())
     if payload.get("language"):
         fields.append(f"*Language:* {payload['language']}")
@@ -104,19 +101,6 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
     }
 
 
-REJECTION_LABELS = {
-    RejectionReason.ABUSIVE: "Abusive or insulting",
-    RejectionReason.PERSONAL_DATA: "Personal data",
-    RejectionReason.SPAM: "Spam, advertising or links",
-    RejectionReason.OFF_TOPIC: "Off-topic",
-    RejectionReason.NOT_CUSTOMER_EXPERIENCE: "Not a customer experience",
-    RejectionReason.DUPLICATE: "Duplicate",
-    RejectionReason.CONFLICT_OF_INTEREST: "Conflict of interest",
-    RejectionReason.UNLAWFUL: "Unlawful content",
-    RejectionReason.AUTHOR_ASKED: "The author asked",
-}
-
-
 def _button(
     text: str, action_id: str, value: str | None = None, url: str | None = None, style: str | None = None
 ) -> dict[str, Any]:
@@ -140,8 +124,8 @@ def moderation_buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
             "action_id": "reject",
             "placeholder": {"type": "plain_text", "text": "Reject: reason…"},
             "options": [
-                {"text": {"type": "plain_text", "text": label}, "value": f"{mention}:{reason.value}"}
-                for reason, label in REJECTION_LABELS.items()
+                {"text": {"type": "plain_text", "text": reason.label_en}, "value": f"{mention}:{reason.value}"}
+                for reason in RejectionReason
             ],
         },
         _button("Assign to me", "assign_me", mention),

@@ -12,21 +12,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from config.sources import KINDS
 
 ENV_PREFIX = "VEILLEUR__"
-SOURCE_KINDS = (
-    "schema_org",
-    "trustpilot",
-    "google_places",
-    "avis_verifies",
-    "app_store",
-    "feed",
-    "mastodon",
-    "hackernews",
-    "reddit",
-    "youtube",
-    "survey",
-)
 
 
 class SettingsError(Exception):
@@ -43,19 +33,7 @@ class DatabaseSettings(_Section):
 
 class SourceSettings(_Section):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    kind: Literal[
-        "schema_org",
-        "trustpilot",
-        "google_places",
-        "avis_verifies",
-        "app_store",
-        "feed",
-        "mastodon",
-        "hackernews",
-        "reddit",
-        "youtube",
-        "survey",
-    ]
+    kind: str  # one of config/sources.py
     urls: list[str] = Field(min_length=1)
     # Reviews the brand collected itself (its post-purchase survey, its own site): they may be published.
     own: bool = False
@@ -63,6 +41,17 @@ class SourceSettings(_Section):
     consent: bool = False
     interval_minutes: int = Field(default=60, ge=1)
     max_pages: int = Field(default=5, ge=1)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in KINDS:
+            # The same error a Literal gives, so the message lists the kinds: "Input should be 'a', 'b' or 'c'".
+            names = [repr(name) for name in KINDS]
+            raise PydanticCustomError(
+                "literal_error", "Input should be {expected}", {"expected": f"{', '.join(names[:-1])} or {names[-1]}"}
+            )
+        return kind
 
 
 class BrandSettings(_Section):

@@ -1,5 +1,6 @@
 """The data model. Imports none of the other Veilleur packages."""
 
+from models.reasons import RejectionReason
 from models.schema import (
     Alert,
     AlertKind,
@@ -17,7 +18,6 @@ from models.schema import (
     ModerationEvent,
     Notification,
     Publication,
-    RejectionReason,
     ReportFile,
     SlackSignature,
     Source,

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.reasons import RejectionReason
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -55,20 +57,6 @@ class MentionStatus(enum.StrEnum):
     PUBLISHED = "published"
     REPLIED = "replied"
     WITHDRAWN = "withdrawn"
-
-
-class RejectionReason(enum.StrEnum):
-    """The fixed list (DESIGN.md, rule 2). Every rejection records exactly one."""
-
-    ABUSIVE = "abusive"  # abusive or insulting
-    PERSONAL_DATA = "personal_data"
-    SPAM = "spam"  # spam, advertising or links
-    OFF_TOPIC = "off_topic"
-    NOT_CUSTOMER_EXPERIENCE = "not_customer_experience"
-    DUPLICATE = "duplicate"
-    CONFLICT_OF_INTEREST = "conflict_of_interest"
-    UNLAWFUL = "unlawful"
-    AUTHOR_ASKED = "author_asked"
 
 
 class AlertKind(enum.StrEnum):

@@ -17,31 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Mention, Notification, RejectionReason, utcnow
 
-# What the author reads, per language (French first). The reason names are DESIGN.md's fixed list.
-REASONS = {
-    "fr": {
-        "abusive": "propos injurieux ou insultants",
-        "personal_data": "données personnelles",
-        "spam": "publicité, spam ou liens",
-        "off_topic": "hors sujet",
-        "not_customer_experience": "ne décrit pas une expérience de client",
-        "duplicate": "avis en double",
-        "conflict_of_interest": "conflit d'intérêts",
-        "unlawful": "contenu illicite",
-        "author_asked": "retrait à votre demande",
-    },
-    "en": {
-        "abusive": "abusive or insulting content",
-        "personal_data": "personal data",
-        "spam": "advertising, spam or links",
-        "off_topic": "off topic",
-        "not_customer_experience": "not a customer experience",
-        "duplicate": "duplicate review",
-        "conflict_of_interest": "conflict of interest",
-        "unlawful": "unlawful content",
-        "author_asked": "removed at your request",
-    },
-}
+# The frame of the author's notice, per language (French first); the reason's words are in models/reasons.py.
 SUBJECT = {"fr": "Votre avis n'a pas été publié", "en": "Your review was not published"}
 BODY = {
     "fr": "Bonjour,\n\nVotre avis du {date} n'a pas été publié. Motif : {reason}.\n\n"
@@ -73,7 +49,7 @@ def queue_rejection_notice(session: Session, mention: Mention, reason: Rejection
         dedupe_key=f"rejection:{mention.id}:{reason.value}",
         recipient=contact,
         subject=SUBJECT[language],
-        body=BODY[language].format(date=date, reason=REASONS[language][reason.value]),
+        body=BODY[language].format(date=date, reason=reason.notice(language)),
     )
     existing = session.scalar(select(Notification).where(Notification.dedupe_key == notification.dedupe_key))
     if existing is not None:

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from models import RejectionReason, utcnow
-from moderation.notify import REASONS
 from moderation.publishing.feed import environment
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ def disclosure_facts(settings: Settings, brand: str) -> dict[str, Any]:
         "auto_hours": f"{moderation.auto_approve_hours:g}",
         "sample_percent": f"{moderation.auto_sample_share * 100:g}",
         "max_days": publishing.max_publication_days,
-        "reasons": [(REASONS["fr"][r.value], REASONS["en"][r.value]) for r in RejectionReason],
+        "reasons": [(reason.notice_fr, reason.notice_en) for reason in RejectionReason],  # the words notices use
         "pseudonymise_months": privacy.pseudonymise_after_months,
         "keep_removed_days": privacy.keep_removed_days,
         "incentive": publishing.incentive.strip(),

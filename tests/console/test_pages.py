@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from models import RejectionReason
 from tests.console.support import XSS
 
 
@@ -71,6 +72,15 @@ def test_review_page_says_who_why_and_what_was_done(console):
     assert "console:mia" in page and "assigned to léa" in page
     flagged = console.client.get("/console/review/4").text
     assert "javascript:" not in flagged  # a crawled link that is not http(s) is not a link
+
+
+def test_reject_menus_show_the_registry_labels(console):
+    console.login()
+    expected = [(reason.value, reason.label_en) for reason in RejectionReason]
+    for path, menu in (("/console/review/2", 'id="reason"'), ("/console/queue/to_publish", 'id="bulk-reason"')):
+        page = console.client.get(path).text
+        select = page[page.index(menu) : page.index("</select>", page.index(menu))]
+        assert re.findall(r'<option value="([a-z_]+)">([^<]+)</option>', select) == expected, path
 
 
 def test_dashboard(console):

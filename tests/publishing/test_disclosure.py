@@ -8,7 +8,6 @@ import pytest
 
 from config.settings import SettingsError, load_settings
 from models import RejectionReason
-from moderation.notify import REASONS
 from moderation.publishing.disclosure import render_disclosure
 from tests.conftest import write_settings
 
@@ -37,8 +36,8 @@ def test_defaults(tmp_path):
 def test_every_rejection_reason_in_both_languages(tmp_path):
     html = page(tmp_path)
     for reason in RejectionReason:
-        assert f"<li>{REASONS['fr'][reason.value]}</li>".replace("'", "&#39;") in html
-        assert f"<li>{REASONS['en'][reason.value]}</li>".replace("'", "&#39;") in html
+        assert f"<li>{reason.notice_fr}</li>".replace("'", "&#39;") in html
+        assert f"<li>{reason.notice_en}</li>".replace("'", "&#39;") in html
 
 
 def test_automatic_mode_delay_sample_incentive(tmp_path):

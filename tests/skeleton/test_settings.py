@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import SettingsError, load_settings
+from config.sources import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = """
@@ -73,6 +74,14 @@ def test_missing_required_value_is_named(tmp_path):
 def test_a_bad_source_names_its_brand_and_source(tmp_path):
     message = error_of(write(tmp_path, GOOD.replace('kind = "schema_org"', 'kind = "myspace"')))
     assert "brands[acme].sources[shop].kind" in message
+
+
+def test_an_unknown_source_kind_lists_the_registry_kinds(tmp_path):
+    message = error_of(write(tmp_path, GOOD.replace('kind = "schema_org"', 'kind = "myspace"')))
+    allowed = ", ".join(repr(kind) for kind in list(KINDS)[:-1]) + f" or {list(KINDS)[-1]!r}"
+    assert f"  brands[acme].sources[shop].kind: Input should be {allowed} (got 'myspace')" in message.splitlines()
+    for kind in KINDS:  # and every registry kind is accepted
+        load_settings(write(tmp_path, GOOD.replace('kind = "schema_org"', f'kind = "{kind}"')), {})
 
 
 def test_wrong_type_from_the_environment_is_named(tmp_path):

@@ -17,17 +17,7 @@ from web.console.review import last_action
 ACTIONS = ("approve", "reject", "reply", "assign", "handled", "correct")
 BULK_ACTIONS = ("approve", "reject")
 DONE = {"approve": "approved", "reject": "rejected"}
-REASONS = {
-    RejectionReason.ABUSIVE: "abusive or insulting",
-    RejectionReason.PERSONAL_DATA: "personal data",
-    RejectionReason.SPAM: "spam, advertising or links",
-    RejectionReason.OFF_TOPIC: "off-topic",
-    RejectionReason.NOT_CUSTOMER_EXPERIENCE: "not a customer experience",
-    RejectionReason.DUPLICATE: "duplicate",
-    RejectionReason.CONFLICT_OF_INTEREST: "conflict of interest",
-    RejectionReason.UNLAWFUL: "unlawful content",
-    RejectionReason.AUTHOR_ASKED: "the author asked",
-}
+REASONS = tuple(RejectionReason)  # the menus show each one's `label_en` (models/reasons.py)
 
 
 class Refused(Exception):
