@@ -76,7 +76,8 @@ class CrawlSettings(_Section):
     download_delay_seconds: float = Field(default=1.0, ge=0)
     timeout_seconds: int = Field(default=600, ge=10)
     http_cache: bool = False
-    # Key of the author pseudonyms. Set a secret of your own; empty uses a public default.
+    # Key of the author pseudonyms (a secret: set VEILLEUR__CRAWL__PSEUDONYM_SECRET). Empty: a key generated for the
+    # database and kept in it (table instance_secret), with a warning when it is made.
     pseudonym_secret: str = ""
 
 

@@ -42,5 +42,6 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "LOG_LEVEL": "INFO",
         "TELNETCONSOLE_ENABLED": False,
         "VEILLEUR_DATABASE_URL": settings.database_url(),
-        "VEILLEUR_PSEUDONYM_SECRET": settings.crawl.pseudonym_secret or "veilleur-default-pseudonym-key",
+        # Empty: the store pipeline uses the key generated for the database (models/identity.py).
+        "VEILLEUR_PSEUDONYM_SECRET": settings.crawl.pseudonym_secret,
     }

@@ -18,7 +18,7 @@ from crawlers.parsing.survey import SurveyFileError, read_survey
 from crawlers.pipelines.store import StorePipeline
 
 __all__ = ["ImportResult", "SurveyFileError", "import_survey", "import_survey_body"]
-DEFAULT_PSEUDONYM_SECRET = "veilleur-default-pseudonym-key"  # the same default as crawlers/settings.py
+DEFAULT_PSEUDONYM_SECRET = ""  # as [crawl] pseudonym_secret: empty uses the key generated for the database
 
 
 @dataclass

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models.schema import InstanceSecret
+
+log = logging.getLogger("veilleur.identity")
+LEGACY_PSEUDONYM_KEY = "veilleur-default-pseudonym-key"  # public: in the code of every version before 0010
+_warned: set[str] = set()
 
 
 def author_handle(secret: str, source_kind: str, author_key: str) -> str:
@@ -11,6 +24,35 @@ def author_handle(secret: str, source_kind: str, author_key: str) -> str:
     and the handle alone does not reveal the name."""
     message = f"{source_kind}\x1f{author_key.strip().casefold()}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def pseudonym_secret(session: Session, configured: str) -> str:
+    """The key of the author handles: `[crawl] pseudonym_secret` when set, else one generated for this database and
+    kept in it (table instance_secret), so that a handle cannot be recomputed from a name by anyone who has the code.
+
+    Generated inside the caller's transaction: a handle is only ever stored with the key committed beside it."""
+    if configured:
+        return configured
+    stored = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == "pseudonym"))
+    if stored is None:
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        generated = secrets.token_urlsafe(32)
+        # Two crawls may get here at once: the first insert wins, the other reads the winner's key.
+        session.execute(insert(InstanceSecret).values(name="pseudonym", value=generated).on_conflict_do_nothing())
+        stored = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == "pseudonym"))
+        assert stored is not None
+        if stored == generated:
+            log.warning(
+                "[crawl] pseudonym_secret is empty: author pseudonyms use a key generated for this database "
+                "(table instance_secret); it is backed up with the database"
+            )
+    elif stored == LEGACY_PSEUDONYM_KEY and "legacy" not in _warned:
+        _warned.add("legacy")
+        log.warning(
+            "author pseudonyms use the public default key of versions before 0010 (kept so that stored authors keep "
+            "their handles): anyone can recompute a handle from a name; see docs/moderation.md, 'Pseudonyms'"
+        )
+    return stored
 
 
 def minimised_name(name: str | None) -> str | None:

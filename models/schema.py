@@ -348,6 +348,17 @@ class SlackSignature(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class InstanceSecret(Base):
+    """A secret this installation generated for itself, kept with the data it protects (e.g. the key of the author
+    pseudonyms when `[crawl] pseudonym_secret` is empty): backed up and restored with the database."""
+
+    __tablename__ = "instance_secret"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LoginFailure(Base):
     """A failed console login, per key (client address, user name), kept for the rate limit's window only. The
     key is stored as a keyed hash: neither the address nor the name tried is kept."""

@@ -164,9 +164,7 @@ def survey_import(
             console.print(f"[red]error:[/red] {settings}: no source {brand}/{source} of kind survey")
             raise typer.Exit(2)
         try:
-            result = import_survey(
-                session, row.id, path, config.crawl.pseudonym_secret or "veilleur-default-pseudonym-key"
-            )
+            result = import_survey(session, row.id, path, config.crawl.pseudonym_secret)
         except SurveyFileError as error:
             # One line says how many and that nothing was imported; then each problem, once, with its line.
             said = f"{path}: {len(error.problems)} problem(s), nothing imported"

@@ -24,8 +24,6 @@ def create_app(context: Context) -> Starlette:
 
     routes = [Route("/health", health)]
     routes += slack_routes(context.sessions, slack.signing_secret, set(slack.moderators), workflow_handlers())
-    routes += intake_routes(
-        context.sessions, settings.intake.token, settings.crawl.pseudonym_secret or "veilleur-default-pseudonym-key"
-    )
+    routes += intake_routes(context.sessions, settings.intake.token, settings.crawl.pseudonym_secret)
     routes += publishing_routes(context.sessions, settings)
     return Starlette(routes=[*routes, console_mount(context)])

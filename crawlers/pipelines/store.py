@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from crawlers.items import MentionItem
 from models import Author, Mention, MentionKind, Source
 from models.db import make_engine, make_session_factory
-from models.identity import author_handle, erased_external_id, minimised_name
+from models.identity import author_handle, erased_external_id, minimised_name, pseudonym_secret
 
 
 class StorePipeline:
@@ -89,7 +89,7 @@ class StorePipeline:
         key = item.author_id or item.author
         if not key:
             return None
-        handle = author_handle(self.pseudonym_secret, source_kind, key)
+        handle = author_handle(pseudonym_secret(session, self.pseudonym_secret), source_kind, key)
         author = session.scalar(select(Author).where(Author.source_kind == source_kind, Author.handle == handle))
         if author is None:
             author = Author(
