@@ -18,8 +18,9 @@ from starlette.applications import Starlette
 
 from models import SlackSignature
 from models.db import make_engine, make_session_factory, upgrade
+from tests.support.fake_slack import sign
 from web.slack import ActionRefused, slack_routes
-from web.slack_signature import ReplayGuard, check, sign
+from web.slack_signature import ReplayGuard, check
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
