@@ -153,6 +153,13 @@ def test_signature_check_reasons(sessions):
     assert check("", "1000", "v0=x", body, guard, now=1000).startswith("no signing secret")
 
 
+def test_requests_slack_sdk_cannot_verify_are_refused_with_a_reason(sessions):
+    guard = ReplayGuard(sessions)
+    assert check("  ", "1000", "v0=x", b"payload=x", guard, now=1000).startswith("no signing secret")
+    assert check(SECRET, "1000", "v0=x", b"payload=\xff", guard, now=1000) == "body is not UTF-8 text"
+    assert check(SECRET, "soon", "v0=x", b"payload=x", guard, now=1000) == "timestamp 'soon' is not a number"
+
+
 def test_a_replay_is_refused_after_a_restart_and_until_its_timestamp_is_stale(sessions):
     body = b"payload=x"
     signature = sign(SECRET, "1000", body)
