@@ -362,11 +362,15 @@ def load_settings(path: str | Path = "settings.toml", environ: dict[str, str] | 
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:
-        raise SettingsError(_describe(error, path, raw)) from None
+        raise SettingsError(_describe(error, path, raw, environ)) from None
 
 
 def _apply_environment(raw: dict[str, Any], environ: dict[str, str], path: Path) -> None:
-    """VEILLEUR__SLACK__BOT_TOKEN=x sets [slack] bot_token. Values are read as TOML when they parse, else text."""
+    """VEILLEUR__SLACK__BOT_TOKEN=x sets [slack] bot_token. Values are read as TOML when they parse, else text.
+
+    Not pydantic-settings' EnvSettingsSource: it reads lists and tables as JSON (not TOML), silently ignores a
+    variable whose section is misspelt (VEILLEUR__SLAK__BOT_TOKEN) or missing (VEILLEUR__TOKEN), and reads only
+    os.environ; keeping these promises would take more code than this loop."""
     for name, value in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX):
             continue
@@ -389,7 +393,7 @@ def _parse_env_value(value: str) -> Any:
         return value
 
 
-def _describe(error: ValidationError, path: Path, raw: dict[str, Any]) -> str:
+def _describe(error: ValidationError, path: Path, raw: dict[str, Any], environ: dict[str, str]) -> str:
     lines = [f"{path}: invalid settings"]
     for problem in error.errors():
         key = _key_name(problem["loc"], raw)
@@ -401,7 +405,7 @@ def _describe(error: ValidationError, path: Path, raw: dict[str, Any]) -> str:
         else:
             message = f"{problem['msg']} (got {problem.get('input')!r})"
         env_name = ENV_PREFIX + "__".join(str(part).upper() for part in problem["loc"] if isinstance(part, str))
-        hint = f" (or environment variable {env_name})" if env_name in os.environ else ""
+        hint = f" (or environment variable {env_name})" if env_name in environ else ""
         lines.append(f"  {key}{hint}: {message}")
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
 from crawlers.items import MentionItem
-from crawlers.parsing.finish import finish
+from crawlers.normalise import finish
 from crawlers.parsing.page import NotRecognised, fit_id
 
 USER_AGENT = "Veilleur-extract/0.1 (checking one page by hand; +https://github.com/veilleur)"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from crawlers.parsing.finish import finish
+from crawlers.normalise import finish
 from crawlers.parsing.survey import SurveyFileError, read_survey
 from crawlers.pipelines.store import StorePipeline
 

@@ -4,7 +4,6 @@ history of rejected posts. A community manager facing a hate message first asks 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +15,6 @@ from sqlalchemy.orm import Session
 from models import Mention, MentionStatus, Source
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
-_PERMUTATIONS = 64
 
 
 def shingles(text: str, size: int = 3) -> set[str]:
@@ -26,25 +24,12 @@ def shingles(text: str, size: int = 3) -> set[str]:
     return {" ".join(words[index : index + size]) for index in range(len(words) - size + 1)}
 
 
-def minhash(text: str) -> tuple[int, ...]:
-    """A 64-value MinHash signature of the text's word 3-shingles (seeded hashes: stable across runs)."""
-    grams = shingles(text)
-    if not grams:
-        return tuple([0] * _PERMUTATIONS)
-    return tuple(
-        min(
-            int.from_bytes(
-                hashlib.blake2b(g.encode(), digest_size=8, salt=seed.to_bytes(8, "little")).digest(), "little"
-            )
-            for g in grams
-        )
-        for seed in range(_PERMUTATIONS)
-    )
-
-
-def similarity(first: tuple[int, ...], second: tuple[int, ...]) -> float:
-    """Estimated Jaccard similarity of the two texts' shingles."""
-    return sum(a == b for a, b in zip(first, second, strict=True)) / len(first)
+def similarity(first: set[str], second: set[str]) -> float:
+    """Jaccard similarity of two texts' shingles. An author's last 200 posts at most are compared, so the exact
+    value is cheap; an estimate (MinHash, e.g. `datasketch`) pays off only over far more texts."""
+    if not first and not second:
+        return 1.0  # two posts without a word (emoji only, say) count as the same text
+    return len(first & second) / len(first | second)
 
 
 @dataclass(frozen=True)
@@ -79,8 +64,8 @@ def author_activity(session: Session, mention: Mention, now: datetime, days: int
     ).all()
     when = mention.published_at or mention.collected_at
     recent = [(other, source) for other, source in rows if (other.published_at or other.collected_at) >= since]
-    signature = minhash(mention.text)
-    duplicates = [(o, s) for o, s in recent if similarity(signature, minhash(o.text)) >= 0.7]
+    grams = shingles(mention.text)
+    duplicates = [(o, s) for o, s in recent if similarity(grams, shingles(o.text)) >= 0.7]
     burst = [o for o, _ in recent if abs((o.published_at or o.collected_at) - when) <= timedelta(hours=1)]
     return AuthorSignals(
         posts_last_hour=len(burst) + 1,

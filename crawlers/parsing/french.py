@@ -1,4 +1,8 @@
-"""French dates as review sites print them: "12/03/2024 à 14h05", "1er mars 2024" (Paris local time)."""
+"""French dates as review sites print them: "12/03/2024 à 14h05", "1er mars 2024" (Paris local time).
+
+A month table rather than dateparser (a dependency already, used for relative dates): on these shapes it reads
+the same, but costs 1.5 ms a date against 0.006 ms, 0.3 s to start, and misses a date among other words
+(`python -m bench.french_dates`)."""
 
 from __future__ import annotations
 

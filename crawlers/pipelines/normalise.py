@@ -1,4 +1,5 @@
-"""Turn what the page said into typed values: aware UTC dates, float ratings with their scale."""
+"""Turn what the page said into typed values (crawlers/normalise.py: aware UTC dates, float ratings with their
+scale, the reach as a count) and count what could not be read."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 from scrapy.exceptions import DropItem
 
 from crawlers.items import MentionItem
-from crawlers.parsing.finish import finish_dates, finish_rating, finish_reach
+from crawlers.normalise import normalise_dates, normalise_rating, normalise_reach
 
 
 class NormalisePipeline:
@@ -15,16 +16,16 @@ class NormalisePipeline:
         stats = spider.crawler.stats
         # A fixed clock (the spider's `now`) makes relative dates ("il y a 2 mois") testable.
         now = getattr(spider, "now", None) or datetime.now(UTC)
-        for name in finish_dates(item, now):
+        for name in normalise_dates(item, now):
             stats.inc_value(f"mentions/{name}/unparsed")
         if item.published_at is None:
             stats.inc_value("mentions/published_at/missing")
         try:
-            finish_rating(item)
+            normalise_rating(item)
         except ValueError as error:
             stats.inc_value("mentions/rating/invalid")
             raise DropItem(f"{item.url}: review by {item.author!r}: {error}") from None
-        if not finish_reach(item):
+        if not normalise_reach(item):
             stats.inc_value("mentions/reach/unparsed")
         if item.kind == "review" and item.rating is None:
             stats.inc_value("reviews/rating/missing")

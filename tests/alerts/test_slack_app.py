@@ -18,8 +18,9 @@ from starlette.applications import Starlette
 
 from models import SlackSignature
 from models.db import make_engine, make_session_factory, upgrade
+from tests.support.fake_slack import sign
 from web.slack import ActionRefused, slack_routes
-from web.slack_signature import ReplayGuard, check, sign
+from web.slack_signature import ReplayGuard, check
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -150,6 +151,13 @@ def test_signature_check_reasons(sessions):
     assert check(SECRET, "1000", sign("other", "1000", body), body, guard, now=1000) == "bad signature"
     assert check(SECRET, "1000", sign(SECRET, "1000", body), body, guard, now=1400).startswith("stale request")
     assert check("", "1000", "v0=x", body, guard, now=1000).startswith("no signing secret")
+
+
+def test_requests_slack_sdk_cannot_verify_are_refused_with_a_reason(sessions):
+    guard = ReplayGuard(sessions)
+    assert check("  ", "1000", "v0=x", b"payload=x", guard, now=1000).startswith("no signing secret")
+    assert check(SECRET, "1000", "v0=x", b"payload=\xff", guard, now=1000) == "body is not UTF-8 text"
+    assert check(SECRET, "soon", "v0=x", b"payload=x", guard, now=1000) == "timestamp 'soon' is not a number"
 
 
 def test_a_replay_is_refused_after_a_restart_and_until_its_timestamp_is_stale(sessions):

@@ -14,8 +14,8 @@ from config.settings import load_settings
 from models import Brand, Mention, MentionKind, MentionStatus, ModerationEvent, Publication, Source
 from scheduler import jobs
 from tests.conftest import write_settings
+from tests.support.fake_slack import sign
 from web.app import create_app
-from web.slack_signature import sign
 
 SECRET = "signing-secret-for-tests"
 

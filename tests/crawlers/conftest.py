@@ -11,7 +11,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
 from crawlers.items import MentionItem
-from crawlers.parsing.finish import finish
+from crawlers.normalise import finish
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 REALDATA = FIXTURES / "realdata"

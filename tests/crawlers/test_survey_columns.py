@@ -39,7 +39,7 @@ def test_a_bad_email_or_verified_value_names_its_line_and_nothing_is_imported():
 
 
 def test_words_that_look_like_markup_are_kept_as_written():
-    from crawlers.pipelines.clean_text import to_plain_text
+    from crawlers.normalise import to_plain_text
 
     assert to_plain_text("Je vous aime <3 & > tout") == "Je vous aime <3 & > tout"
     assert to_plain_text("prix < 10 € et AT&T") == "prix < 10 € et AT&T"

@@ -89,6 +89,26 @@ def test_wrong_type_from_the_environment_is_named(tmp_path):
     assert "slack.max_attempts" in message and "'many'" in message
 
 
+def test_a_mistake_from_the_environment_names_the_variable(tmp_path):
+    message = error_of(write(tmp_path, GOOD), {"VEILLEUR__SLACK__MAX_ATTEMPTS": "many"})
+    assert "slack.max_attempts (or environment variable VEILLEUR__SLACK__MAX_ATTEMPTS)" in message
+
+
+def test_a_misspelt_section_in_the_environment_is_an_unknown_key(tmp_path):
+    message = error_of(write(tmp_path, GOOD), {"VEILLEUR__SLAK__BOT_TOKEN": "xoxb-1"})
+    assert "slak: unknown key" in message
+    assert "expected VEILLEUR__SECTION__KEY" in error_of(write(tmp_path, GOOD), {"VEILLEUR__TOKEN": "x"})
+
+
+def test_environment_values_are_read_as_toml(tmp_path):
+    settings = load_settings(
+        write(tmp_path, GOOD),
+        {"VEILLEUR__SLACK__MODERATORS": "['U1', \"U2\"]", "VEILLEUR__MODERATION__PRODUCT_OWNERS": '{SKU1 = "a@b.fr"}'},
+    )
+    assert settings.slack.moderators == ["U1", "U2"]
+    assert settings.moderation.product_owners == {"SKU1": "a@b.fr"}
+
+
 def test_broken_toml_and_missing_file(tmp_path):
     assert "not valid TOML" in error_of(write(tmp_path, GOOD + "\n[slack\n"))
     assert "settings file not found" in error_of(tmp_path / "nope.toml")

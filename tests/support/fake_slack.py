@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from slack_sdk.signature import SignatureVerifier
+
 
 class FakeSlack:
     def __init__(self) -> None:
@@ -89,3 +91,10 @@ class FakeSlack:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Slack-Signature header Slack would send with this body."""
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None
+    return signature
