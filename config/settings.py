@@ -7,6 +7,7 @@ Every other module receives a `Settings` object (or one section of it). A mistak
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -403,11 +404,25 @@ def _describe(error: ValidationError, path: Path, raw: dict[str, Any], environ: 
         elif kind == "missing":
             message = "missing required value"
         else:
-            message = f"{problem['msg']} (got {problem.get('input')!r})"
+            message = f"{problem['msg']}{_got(problem['loc'], problem.get('input'))}"
         env_name = ENV_PREFIX + "__".join(str(part).upper() for part in problem["loc"] if isinstance(part, str))
         hint = f" (or environment variable {env_name})" if env_name in environ else ""
         lines.append(f"  {key}{hint}: {message}")
     return "\n".join(lines)
+
+
+# A key whose name says it holds a secret: its value is never printed, even when it is the one rejected.
+SECRET_KEY = re.compile(r"secret|token|password|webhook_url|smtp_url", re.IGNORECASE)
+
+
+def _got(loc: tuple[Any, ...], value: Any) -> str:
+    """' (got ...)' to show which value was refused, with secrets left out; nothing for a whole section."""
+    named = [part for part in loc if isinstance(part, str)]
+    if named and SECRET_KEY.search(named[-1]):
+        return " (value hidden: it is a secret)"
+    if isinstance(value, dict | list):
+        return ""  # a section or a list failed as a whole (e.g. duplicate users): it may hold secrets
+    return f" (got {value!r})"
 
 
 def _key_name(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:

@@ -124,3 +124,23 @@ def test_the_command_stops_with_the_message_and_status_2(tmp_path):
     )
     assert finished.returncode == 2
     assert "slack.speed: unknown key" in finished.stdout + finished.stderr
+
+
+def test_a_rejected_secret_is_never_printed(tmp_path):
+    # A token pasted where a table was expected, a secret of the wrong type from the environment.
+    message = error_of(
+        write(
+            tmp_path, GOOD + '\n[publishing]\nwebhook_url = "https://shop.example/hook"\nwebhook_secret = 4242424242\n'
+        ),
+        {"VEILLEUR__SLACK__SIGNING_SECRET": "[9876543210]"},
+    )
+    assert "publishing.webhook_secret" in message and "slack.signing_secret" in message
+    assert "4242424242" not in message and "9876543210" not in message
+    assert "value hidden" in message
+
+
+def test_a_section_refused_as_a_whole_is_not_echoed(tmp_path):
+    users = '[[console.users]]\nname = "ann"\nrole = "admin"\npassword_hash = "pbkdf2-HASH-OF-ANN"\n' * 2
+    message = error_of(write(tmp_path, GOOD + '\n[console]\nsecret_key = "KEEP-THIS-KEY-PRIVATE"\n' + users))
+    assert "console user names must be unique" in message
+    assert "HASH-OF-ANN" not in message and "KEEP-THIS-KEY-PRIVATE" not in message
