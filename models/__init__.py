@@ -1,8 +1,8 @@
 """The data model. Imports none of the other Veilleur packages."""
 
+from models.alert_kinds import AlertKind
 from models.schema import (
     Alert,
-    AlertKind,
     Author,
     Base,
     Brand,

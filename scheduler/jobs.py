@@ -24,6 +24,7 @@ from alerts.send import SendResult, send_due
 from alerts.transports import make_transport
 from config.version import __version__
 from models import Alert, AlertKind, Brand, CrawlRun, Mention, MentionStatus, ReportFile, Source
+from models.alert_payloads import RedactionPayload, ReportPayload, SourcePayload, Why
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
 from moderation.privacy import apply_retention, purge_removed
@@ -110,11 +111,11 @@ def _alert_unhealthy(context: Context, brand: str, source: str) -> None:
                     kind=AlertKind.SOURCE_UNHEALTHY,
                     dedupe_key=key,
                     channel=context.settings.slack.channel,
-                    payload={
-                        "source": f"{brand}/{source}",
-                        "text": row.health_reason or "",
-                        "why": {"rule": "source_health", "reason": row.health_reason},
-                    },
+                    payload=SourcePayload(
+                        source=f"{brand}/{source}",
+                        text=row.health_reason or "",
+                        why=Why(rule="source_health", reason=row.health_reason),
+                    ).to_json(),
                 )
             )
 
@@ -262,7 +263,7 @@ def weekly_report(context: Context, now: datetime | None = None) -> list[Path]:
                         kind=AlertKind.REPORT,
                         dedupe_key=key,
                         channel=settings.slack.channel,
-                        payload={"files": [str(path) for path in files], "text": summary(built)},
+                        payload=ReportPayload(files=[str(path) for path in files], text=summary(built)).to_json(),
                     )
                 )
     return written
@@ -352,7 +353,7 @@ def _upload_again(context: Context, rewritten: list[Path]) -> int:
                     kind=AlertKind.REDACTION,
                     dedupe_key=f"redaction:{report.delivery_ref}:{uuid.uuid4().hex[:12]}"[:200],
                     channel=report.channel,
-                    payload={"delivery_ref": report.delivery_ref},
+                    payload=RedactionPayload(delivery_ref=str(report.delivery_ref)).to_json(),  # LIKE: not null
                 )
             )
             queued += 1
