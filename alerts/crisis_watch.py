@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from alerts.crisis import CrisisDetector, CrisisSettings, Spike
 from alerts.negative_share import ShareRise, Shares, negative_share_rise
 from models import Alert, AlertKind, Classification, Mention, MentionTopic, Source
-from models.alert_payloads import CrisisPayload, TopMention
+from models.alert_payloads import CrisisPayload, TopMention, Why
 
 BIN = timedelta(minutes=5)
 OTHER_TOPIC = "other"  # mentions that matched no topic: not a series of their own
@@ -188,8 +188,8 @@ def _negative_share(session: Session, series: Series, end: datetime, settings: A
 
 def _alert(series: Series, key: str, channel: str, crisis: CrisisPayload) -> Alert:
     # What the series is about (a source and its kind, or a topic), what was seen, and the reason it gives.
-    why = {"why": {"rule": "crisis", "reason": crisis.text}}
-    payload = CrisisPayload.from_json({**dict(series.label), **crisis.to_json(), **why})
+    why = Why(rule="crisis", reason=crisis.text)
+    payload = CrisisPayload.from_json({**dict(series.label), **crisis.to_json(), "why": why.to_json()})
     return Alert(
         brand_id=series.brand_id, kind=AlertKind.CRISIS, dedupe_key=key, channel=channel, payload=payload.to_json()
     )
