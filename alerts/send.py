@@ -16,6 +16,7 @@ from alerts.blocks import build_group_message, build_message
 from alerts.fatigue import NEVER_HELD, Fatigue, hold_reason
 from alerts.transports import PermanentFailure, RetryLater, Transport
 from models import Alert, AlertKind, Brand
+from models.alert_payloads import RedactionPayload
 
 
 @dataclass
@@ -98,7 +99,7 @@ def _send(
         brand = session.get_one(Brand, claimed[0].brand_id)
         replaces = None
         if claimed[0].kind == AlertKind.REDACTION:
-            replaces = claimed[0].payload["delivery_ref"]
+            replaces = RedactionPayload.from_json(claimed[0].payload).delivery_ref
             message = _posted_again(session, replaces, brand.name)
         elif len(claimed) == 1:
             message = build_message(claimed[0].kind, brand.name, claimed[0].payload, claimed[0].id)
@@ -130,7 +131,8 @@ def _posted_again(session: Session, delivery_ref: str, brand: str) -> dict[str, 
         return build_group_message(alerts[0].kind, brand, [(a.id, a.payload) for a in alerts])
     if alerts:
         return build_message(alerts[0].kind, brand, alerts[0].payload, alerts[0].id)
-    return build_message(AlertKind.REDACTION, brand, {"erased": True}, 0)
+    gone = RedactionPayload(delivery_ref=delivery_ref, erased=True)  # its alerts are gone: say it was removed
+    return build_message(AlertKind.REDACTION, brand, gone.to_json(), 0)
 
 
 def _deliver(

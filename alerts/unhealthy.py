@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Alert, AlertKind, Brand, Source
+from models.alert_payloads import SourcePayload, Why
 
 
 def alert_unhealthy(session: Session, brand: str, source: str, channel: str) -> None:
@@ -25,10 +26,10 @@ def alert_unhealthy(session: Session, brand: str, source: str, channel: str) -> 
                 kind=AlertKind.SOURCE_UNHEALTHY,
                 dedupe_key=key,
                 channel=channel,
-                payload={
-                    "source": f"{brand}/{source}",
-                    "text": row.health_reason or "",
-                    "why": {"rule": "source_health", "reason": row.health_reason},
-                },
+                payload=SourcePayload(
+                    source=f"{brand}/{source}",
+                    text=row.health_reason or "",
+                    why=Why(rule="source_health", reason=row.health_reason),
+                ).to_json(),
             )
         )

@@ -1,9 +1,9 @@
 """The data model. Imports none of the other Veilleur packages."""
 
+from models.alert_kinds import AlertKind
 from models.reasons import RejectionReason
 from models.schema import (
     Alert,
-    AlertKind,
     Author,
     Base,
     Brand,

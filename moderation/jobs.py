@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source, utcnow
+from models.alert_payloads import AuthorView, MentionPayload, RecentPost, Why
 from moderation import notify
 from moderation.classifier.base import Classifier, Prediction
 from moderation.language import detect_language
@@ -178,22 +179,22 @@ def _apply(
                 kind=decision.alert,
                 dedupe_key=f"{decision.alert.value}:mention:{mention.id}",
                 channel=channel,
-                payload={
-                    "mention_id": mention.id,
-                    "reply_due": reply_due.isoformat() if reply_due else None,
-                    "console_url": rules.console_link(mention.id),
-                    "source": source.name,
-                    "source_kind": source.kind,
-                    "url": mention.url,
-                    "title": mention.title,
-                    "text": mention.text,
-                    "rating": mention.rating,
-                    "rating_best": mention.rating_best,
-                    "reach": mention.reach,
-                    "language": classification.language,
-                    "why": {**details, "reason": decision.reason},
-                    "author": _author_view(mention, author),
-                },
+                payload=MentionPayload(
+                    mention_id=mention.id,
+                    reply_due=reply_due.isoformat() if reply_due else None,
+                    console_url=rules.console_link(mention.id),
+                    source=source.name,
+                    source_kind=source.kind,
+                    url=mention.url,
+                    title=mention.title,
+                    text=mention.text,
+                    rating=mention.rating,
+                    rating_best=mention.rating_best,
+                    reach=mention.reach,
+                    language=classification.language,
+                    why=Why.model_validate({**details, "reason": decision.reason}),
+                    author=_author_view(mention, author),
+                ).to_json(),
             )
         )
 
@@ -214,13 +215,13 @@ def _product_owner(mention: Mention, rules: Rules) -> str | None:
     return rules.product_owners.get(mention.product)
 
 
-def _author_view(mention: Mention, author: AuthorSignals) -> dict[str, object] | None:
+def _author_view(mention: Mention, author: AuthorSignals) -> AuthorView | None:
     """Who is speaking: the minimised name, the pseudonymous handle, the signals and the recent posts."""
     if mention.author is None:
         return None
-    return {
-        "display_name": mention.author.display_name,
-        "handle": mention.author.handle[:12],
-        "signals": author.reasons(),
-        "recent": author.recent,
-    }
+    return AuthorView(
+        display_name=mention.author.display_name,
+        handle=mention.author.handle[:12],
+        signals=author.reasons(),
+        recent=[RecentPost.from_json(post) for post in author.recent],
+    )

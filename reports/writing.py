@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.version import __version__
 from models import Alert, AlertKind, Brand
+from models.alert_payloads import ReportPayload
 from reports import output
 from reports.build import build_report
 from reports.figures import Report
@@ -84,6 +85,6 @@ def queue_post(session: Session, slug: str, key: str, channel: str, files: list[
             kind=AlertKind.REPORT,
             dedupe_key=key,
             channel=channel,
-            payload={"files": [str(path) for path in files], "text": summary(built)},
+            payload=ReportPayload(files=[str(path) for path in files], text=summary(built)).to_json(),
         )
     )
