@@ -1,7 +1,7 @@
 """console sessions kept in the database, so that logging out ends a session even for a saved cookie
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 09:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.schema
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
