@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Brand, WebhookDelivery, outbox, utcnow
@@ -35,7 +35,8 @@ DELIVERIES = outbox.Outbox(
     batch=500,
 )
 USER_AGENT = "Veilleur-webhook/1"
-# (url, body, headers, timeout) -> HTTP status; raises OSError when the site cannot be reached.
+# (url, body, headers, timeout) -> HTTP status; raises OSError (or httpx.TransportError) when the site cannot be
+# reached.
 Post = Callable[[str, bytes, dict[str, str], float], int]
 
 
@@ -73,23 +74,15 @@ def body_of(session: Session, delivery: WebhookDelivery) -> dict[str, Any]:
     return {"event": event, "brand": brand, **current}
 
 
+# The system's certificate authorities, as urllib used: a site signed by a company CA installed on this machine
+# stays reachable (httpx alone would trust only certifi's list).
+_TLS = ssl.create_default_context()
+
+
 def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return int(error.code)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
     # A redirected POST would lose its body (or become a GET): a 3xx is a failure to fix in settings.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
+    response = httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False, verify=_TLS)
+    return response.status_code
 
 
 def backoff(attempts: int, ceiling: timedelta) -> timedelta:
@@ -150,7 +143,7 @@ def _send_one(
     try:
         status = post(url, body, headers, timeout)
         error = None if 200 <= status < 300 else f"HTTP {status}"
-    except OSError as problem:  # refused, DNS, timeout: the site or the network is down
+    except (OSError, httpx.TransportError) as problem:  # refused, DNS, timeout: the site or the network is down
         error = f"{type(problem).__name__}: {problem}"
     with sessions.begin() as session:
         delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
