@@ -1,0 +1,55 @@
+"""Work shared by several worker processes on one database: claim queue rows, hold a named lock, insert once.
+
+On PostgreSQL any number of workers can run the same jobs: a claimed row stays locked until the claiming
+transaction ends and the other workers skip it (`SKIP LOCKED`) instead of waiting for it or doing it again. SQLite
+has no row locks and ignores the clause: it takes one writer at a time (WAL, busy_timeout), so run one worker on
+a SQLite database. The insert that skips duplicates is the last guard on both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, Table, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+Row = TypeVar("Row", bound=tuple[Any, ...])
+
+
+def claim(statement: Select[Row]) -> Select[Row]:
+    """`statement` locking the rows it returns until the transaction ends, skipping rows another holds."""
+    # NO KEY UPDATE rather than UPDATE: rows that point at a claimed one by a foreign key (its classification,
+    # its topics, a moderation event) can still be inserted by others meanwhile.
+    return statement.with_for_update(skip_locked=True, key_share=True)
+
+
+def insert_once(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows`, skipping each one a unique constraint says is stored already (by another worker)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        statement = insert(table)  # no portable ON CONFLICT: a duplicate raises
+    session.execute(statement, list(rows))
+
+
+@contextmanager
+def exclusive(sessions: sessionmaker[Session], name: str) -> Iterator[bool]:
+    """Whether this process holds the lock `name` for the block: False while another process holds it (it is
+    doing that work now). A PostgreSQL advisory lock, released when the block ends or the process dies; always
+    True on SQLite, which has one writer."""
+    with sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with session.begin():
+            yield bool(session.scalar(select(func.pg_try_advisory_xact_lock(key))))
