@@ -68,7 +68,7 @@ def test_two_workers_share_the_queues_without_a_traceback(tmp_path: Path, databa
             if worker.poll() is None:
                 worker.kill()
                 worker.wait()
-    for worker, (out, err) in zip(workers, outputs, strict=True):
+    for worker, (_, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err[-3000:]
         assert "Traceback" not in err, err[-3000:]
     done = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
