@@ -41,6 +41,17 @@ def insert_once(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     session.execute(statement, list(rows))
 
 
+def _key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def serialise(session: Session, name: str) -> None:
+    """Wait until no other transaction holds the lock `name`, and hold it until this one ends (PostgreSQL; a
+    no-op on SQLite, whose writers already take turns)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_key(name))))
+
+
 @contextmanager
 def exclusive(sessions: sessionmaker[Session], name: str) -> Iterator[bool]:
     """Whether this process holds the lock `name` for the block: False while another process holds it (it is
@@ -50,6 +61,5 @@ def exclusive(sessions: sessionmaker[Session], name: str) -> Iterator[bool]:
         if session.get_bind().dialect.name != "postgresql":
             yield True
             return
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         with session.begin():
-            yield bool(session.scalar(select(func.pg_try_advisory_xact_lock(key))))
+            yield bool(session.scalar(select(func.pg_try_advisory_xact_lock(_key(name)))))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +39,16 @@ def test_two_workers_share_the_queues_without_a_traceback(tmp_path: Path, databa
     body += 'urls = ["http://127.0.0.1:9/"]\n'
     reports = f'out_dir = "{tmp_path / "reports"}"\nweekly_formats = ["html"]'
     path = write_settings(tmp_path, database_url, body, reports=reports, slack='channel = "#alerts"')
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    # Both start on a fresh database at once: one migrates it and stores the brands, the other waits for it.
+    command = [sys.executable, "-m", "tests.support.pipeline_worker", str(path), str(barrier), "2"]
+    workers = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    workers.append(subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    deadline = time.monotonic() + 300
+    while len(list(barrier.glob("classify.*"))) < 2 and all(worker.poll() is None for worker in workers):
+        assert time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.05)
     context = Context(load_settings(path), path)
     with context.sessions.begin() as session:
         source = find_source(session, "acme", "shop")
@@ -54,11 +65,7 @@ def test_two_workers_share_the_queues_without_a_traceback(tmp_path: Path, databa
                     published_at=datetime(2026, 3, 2 + number % 7, 12, tzinfo=UTC),
                 )
             )
-    barrier = tmp_path / "barrier"
-    barrier.mkdir()
-    command = [sys.executable, "-m", "tests.support.pipeline_worker", str(path), str(barrier), "2"]
-    workers = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
-    workers.append(subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    (barrier / "classify.test").touch()
     outputs = []
     try:
         for worker in workers:

@@ -1,9 +1,11 @@
 """One of several worker processes in a test: `python -m tests.support.pipeline_worker SETTINGS FOLDER PARTIES`.
 
-Runs the queue stages a worker runs (classify, route, tag topics, write the weekly report) on the database named
-in SETTINGS, with a fake classifier and the lexical tagger. Before each stage it waits for the other PARTIES - 1
-processes to reach it too (a file barrier in FOLDER), so that every stage really runs at the same time in all of
-them. Prints what each stage did, as JSON."""
+Starts as the worker does (migrations, brands and sources from settings) on the database named in SETTINGS, then
+runs the queue stages a worker runs (classify, route, tag topics, write the weekly report) with a fake classifier
+and the lexical tagger. Before starting and before each stage it waits for the other PARTIES - 1 processes to
+reach it too (a file barrier in FOLDER), so that each really runs at the same time in all of them; before
+classifying, it also waits for the test ("classify.test": the mentions are stored). Prints what each stage did,
+as JSON."""
 
 from __future__ import annotations
 
@@ -37,10 +39,12 @@ def barrier(folder: Path, stage: str, parties: int, seconds: float = 120) -> Non
 
 def main(settings_path: str, folder_name: str, parties: str) -> None:
     folder, count = Path(folder_name), int(parties)
-    context = Context(load_settings(settings_path), Path(settings_path))
-    tagger = LexicalTagger(output.options_from(context.settings.reports).topics)
+    settings = load_settings(settings_path)
+    tagger = LexicalTagger(output.options_from(settings.reports).topics)
+    barrier(folder, "start", count)
+    context = Context(settings, Path(settings_path))
     done: dict[str, int] = {}
-    barrier(folder, "classify", count)
+    barrier(folder, "classify", count + 1)
     done["classified"] = classify_pending(context.sessions, WordClassifier(), batch_size=4)
     barrier(folder, "route", count)
     done["routed"] = jobs.route(context)
