@@ -31,4 +31,4 @@ def alert_unhealthy(session: Session, brand: str, source: str, channel: str) -> 
         },
     }
     # Two workers crawling the same source may both get here: the dedupe key keeps one, the other is skipped.
-    insert_once(session, Alert.__table__, [alert])
+    insert_once(session, Alert, [alert])

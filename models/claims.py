@@ -11,27 +11,32 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, Table, func, insert, select
+from sqlalchemy import Executable, Select, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-Row = TypeVar("Row", bound=tuple[Any, ...])
+from models.schema import Base
+
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 
-def claim(statement: Select[Row]) -> Select[Row]:
+def claim(statement: Query) -> Query:
     """`statement` locking the rows it returns until the transaction ends, skipping rows another holds."""
     # NO KEY UPDATE rather than UPDATE: rows that point at a claimed one by a foreign key (its classification,
     # its topics, a moderation event) can still be inserted by others meanwhile.
     return statement.with_for_update(skip_locked=True, key_share=True)
 
 
-def insert_once(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows`, skipping each one a unique constraint says is stored already (by another worker)."""
+def insert_once(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` of `model`, skipping each one a unique constraint says is stored already (by another
+    worker). A Core insert: Python-side column defaults apply, the session's identity map is not filled."""
     if not rows:
         return
+    table = cast(Table, model.__table__)
     dialect = session.get_bind().dialect.name
+    statement: Executable
     if dialect == "postgresql":
         statement = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":

@@ -80,7 +80,7 @@ def classify_pending(
                 mention.status = MentionStatus.CLASSIFIED
             # The claim keeps other workers off these mentions; should one have stored a classification anyway
             # (SQLite ignores the claim), the stored one stays and this process carries on.
-            insert_once(session, Classification.__table__, rows)
+            insert_once(session, Classification, rows)
         done += len(batch)
         if progress:
             progress(len(batch))

@@ -58,5 +58,5 @@ def record(session: Session, report: Report, fmt: Format, out: Path) -> None:
     }
     # Insert-or-skip, then update: two processes recording the same path (the weekly job, an erasure's rewrite,
     # `veilleur report`) end with one row, the last writer's.
-    insert_once(session, ReportFile.__table__, [{"path": path, **values}])
+    insert_once(session, ReportFile, [{"path": path, **values}])
     session.execute(update(ReportFile).where(ReportFile.path == path).values(**values))

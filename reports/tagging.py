@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +24,7 @@ def untagged(
     tagged = exists().where(MentionTopic.mention_id == Mention.id, MentionTopic.version == version)
     query = select(Mention.id, Mention.text, Mention.title).where(~tagged, *scope).order_by(Mention.id).limit(limit)
     while True:
-        rows = session.execute(claim(query) if claimed else query).all()
+        rows = cast(Sequence[tuple[int, str, str | None]], session.execute(claim(query) if claimed else query).all())
         found = [(mention_id, f"{title}. {text}" if title else text) for mention_id, text, title in rows]
         if not claimed or not found:
             return found
@@ -76,7 +76,7 @@ def tag_pending(
                 for topic, score in topics
             ]
             # The last guard (SQLite ignores the claim): topics another worker stored stay, these are skipped.
-            insert_once(session, MentionTopic.__table__, rows)
+            insert_once(session, MentionTopic, rows)
         done += len(batch)
         if progress:
             progress(len(batch))

@@ -100,4 +100,4 @@ def queue_post(session: Session, slug: str, key: str, channel: str, files: list[
         "channel": channel,
         "payload": {"files": [str(path) for path in files], "text": summary(built)},
     }
-    insert_once(session, Alert.__table__, [alert])
+    insert_once(session, Alert, [alert])
