@@ -1,6 +1,6 @@
 """A local site for end-to-end crawls: saved pages behind routes with pagination, a robots.txt, a 429 that
-passes on retry, a 500, a 403, a redirect loop, a changed layout and hostile bodies. Records every request it
-answers."""
+passes on retry, a 500, a 403, a redirect loop, a changed layout, hostile bodies and hostile review links.
+Records every request it answers."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class SiteServer:
                 (200, XML, EMPTY_FEED) if "after" in query else _file("reddit/search_acme_SYNTHETIC.rss", XML)(query)
             ),
             "/reddit/search.json": lambda query: (403, JSON, b'{"message": "Forbidden", "error": 403}'),
+            "/urls/reviews.html": _file("schema_org/hostile_urls_SYNTHETIC.html", HTML),
         }
         server = self
 

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from models.urls import safe_url
 from web.console import actions, csrf
 from web.console.auth import LoginLimiter, User
 from web.console.queries import AGES, QUEUES, SENTIMENTS, SLA_STATES, SORTS
@@ -104,7 +105,7 @@ def console_page(base: str, target: object) -> str | None:
 def make_templates() -> Jinja2Templates:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     environment.filters["when"] = _when
-    environment.filters["safe_url"] = _safe_url
+    environment.filters["safe_url"] = safe_url  # the check the crawlers use when they store a link
     environment.globals.update(
         queues=QUEUES,
         reasons=actions.REASONS,
@@ -118,10 +119,3 @@ def make_templates() -> Jinja2Templates:
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-def _safe_url(value: str | None) -> str | None:
-    """Only http(s) links: autoescaping does not stop a `javascript:` URL from a crawled page."""
-    if value and value.lower().startswith(("https://", "http://")):
-        return value
-    return None
