@@ -119,7 +119,7 @@ def plain_text(value: Any, name: str = "text") -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise ValueError(f"{name}: {_shown(value)} is not text")
+        raise ValueError(f"{name}: {shown(value)} is not text")
     text = to_plain_text(value)
     limit = TEXT_LIMITS.get(name)
     if limit is not None and len(text) > limit:
@@ -148,9 +148,8 @@ def parse_date(value: Any, now: datetime | None = None) -> datetime | None:
     now = now or datetime.now(UTC)
     date = _read_date(value, now)
     if not EARLIEST_DATE <= date <= now + LATEST_AHEAD:
-        raise ValueError(
-            f"{_shown(value)} is not a date we accept: outside {EARLIEST_DATE:%Y-%m-%d} to a day after {now:%Y-%m-%d}"
-        )
+        span = f"{EARLIEST_DATE:%Y-%m-%d} to a day after {now:%Y-%m-%d}"
+        raise ValueError(f"{shown(value)} is not a date: outside {span}")
     return date
 
 
@@ -158,15 +157,15 @@ def _read_date(value: Any, now: datetime) -> datetime:
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{_shown(value)} is not a date")
+        raise ValueError(f"{shown(value)} is not a date")
     if isinstance(value, int | float):
         # Checked before converting: 1e20 seconds overflows the platform's time_t.
         if not (math.isfinite(value) and EARLIEST_DATE.timestamp() <= value <= (now + LATEST_AHEAD).timestamp()):
-            raise ValueError(f"timestamp {value!r} is not a date between 1990 and a day after now")
+            raise ValueError(f"{shown(value)} is not a date: a timestamp outside 1990 to a day after now")
         return datetime.fromtimestamp(value, UTC)
     text = value.strip()
     if len(text) > MAX_DATE_LENGTH:
-        raise ValueError(f"{_shown(text)} is not a date (longer than {MAX_DATE_LENGTH} characters)")
+        raise ValueError(f"{shown(text)} is not a date: longer than {MAX_DATE_LENGTH} characters")
     try:
         if _ISO_DATE.match(text):
             return datetime.fromisoformat(text).replace(tzinfo=UTC)
@@ -191,7 +190,7 @@ def _read_date(value: Any, now: datetime) -> datetime:
             return parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # "il y a 99999999 ans": dateparser computes a year out of range
         pass
-    raise ValueError(f"not a date: {text!r}")
+    raise ValueError(f"{shown(text)} is not a date")
 
 
 def parse_number(value: Any) -> float | None:
@@ -200,7 +199,7 @@ def parse_number(value: Any) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{_shown(value)} is not a number")
+        raise ValueError(f"{shown(value)} is not a number")
     try:
         if isinstance(value, str):
             if len(value) > MAX_NUMBER_LENGTH:
@@ -209,9 +208,9 @@ def parse_number(value: Any) -> float | None:
         else:
             number = float(value)
     except (ValueError, OverflowError):  # OverflowError: an integer of 400 digits
-        raise ValueError(f"{_shown(value)} is not a number") from None
+        raise ValueError(f"{shown(value)} is not a number") from None
     if not math.isfinite(number):
-        raise ValueError(f"{_shown(value)} is not a finite number")
+        raise ValueError(f"{shown(value)} is not a finite number")
     return number
 
 
@@ -225,7 +224,7 @@ def parse_reach(value: Any) -> int | None:
     if number is None:
         return None
     if number > MAX_REACH:
-        raise ValueError(f"reach {_shown(value)} is not a count (over {MAX_REACH})")
+        raise ValueError(f"reach {shown(value)} is not a count (over {MAX_REACH})")
     return max(0, int(number))
 
 
@@ -242,7 +241,7 @@ def rating_share(rating: float, best: float | None, worst: float | None) -> floa
     return (rating - worst) / (best - worst)
 
 
-def _shown(value: Any) -> str:
-    """A value as an error message quotes it: short, whatever was sent."""
+def shown(value: Any) -> str:
+    """A value as an error message quotes it: short, whatever was sent (a 1 MB date is not echoed whole)."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
