@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+# A rating scale's best and worst lie within ±100; kept with the scale check in models/, which the feed reads too.
+from models.ratings import RATING_SCALE_LIMIT as RATING_SCALE_LIMIT
+
 # Text, counted in characters after HTML is removed. Longer text is refused, never cut: words are not changed.
 MAX_TEXT_LENGTH = 500_000  # a review's or a post's text, the brand's reply: far above any real one
 MAX_TITLE_LENGTH = 1_000
@@ -24,7 +27,6 @@ TEXT_LIMITS = {
 
 # Numbers: finite, given as a number or as short text ("4,5").
 MAX_NUMBER_LENGTH = 40
-RATING_SCALE_LIMIT = 100.0  # a scale's best and worst lie within -100..100 (5 stars, /10, percentages)
 MAX_REACH = 10_000_000_000  # followers, points, likes: more than any account has
 
 # Dates: short text, and a moment between 1990 and a day after now (a site's clock may run a little ahead).

@@ -21,9 +21,9 @@ from crawlers.limits import (
     MAX_DATE_LENGTH,
     MAX_NUMBER_LENGTH,
     MAX_REACH,
-    RATING_SCALE_LIMIT,
     TEXT_LIMITS,
 )
+from models.ratings import rating_share
 
 TEXT_FIELDS = ("text", "title", "author", "reply_text", "language")
 DATE_FIELDS = ("published_at", "experienced_at", "updated_at", "reply_at")
@@ -226,19 +226,6 @@ def parse_reach(value: Any) -> int | None:
     if number > MAX_REACH:
         raise ValueError(f"reach {shown(value)} is not a count (over {MAX_REACH})")
     return max(0, int(number))
-
-
-def rating_share(rating: float, best: float | None, worst: float | None) -> float:
-    """Rating on its own scale -> 0..1. schema.org defaults: best 5, worst 1."""
-    best = 5.0 if best is None else best
-    worst = 1.0 if worst is None else worst
-    if not all(math.isfinite(bound) and abs(bound) <= RATING_SCALE_LIMIT for bound in (best, worst)):
-        raise ValueError(f"rating scale {worst:g}-{best:g} is not a finite scale within ±{RATING_SCALE_LIMIT:g}")
-    if best <= worst:
-        raise ValueError(f"rating scale best={best} is not above worst={worst}")
-    if not worst <= rating <= best:
-        raise ValueError(f"rating {rating} outside its scale {worst}-{best}")
-    return (rating - worst) / (best - worst)
 
 
 def shown(value: Any) -> str:
