@@ -88,15 +88,19 @@ def normalise_dates(item: MentionItem, now: datetime) -> list[str]:
 def normalise_rating(item: MentionItem) -> None:
     """The rating and its scale as numbers, the rating normalised to 0-1 in `extra`; ValueError when the rating
     is not a number or lies off its scale."""
-    for name in ("rating", "rating_best", "rating_worst"):
-        try:
-            setattr(item, name, parse_number(getattr(item, name)))
-        except ValueError as error:
-            raise ValueError(f"{name} {error}") from None
-    if item.rating is not None:
-        item.extra["rating_normalised"] = rating_share(item.rating, item.rating_best, item.rating_worst)
-        item.rating_best = 5.0 if item.rating_best is None else item.rating_best
-        item.rating_worst = 1.0 if item.rating_worst is None else item.rating_worst
+    rating, best, worst = (_rating_number(item, name) for name in ("rating", "rating_best", "rating_worst"))
+    item.rating, item.rating_best, item.rating_worst = rating, best, worst
+    if rating is not None:
+        item.extra["rating_normalised"] = rating_share(rating, best, worst)
+        item.rating_best = 5.0 if best is None else best
+        item.rating_worst = 1.0 if worst is None else worst
+
+
+def _rating_number(item: MentionItem, name: str) -> float | None:
+    try:
+        return parse_number(getattr(item, name))
+    except ValueError as error:
+        raise ValueError(f"{name} {error}") from None
 
 
 def normalise_reach(item: MentionItem) -> bool:
