@@ -175,3 +175,48 @@ def test_a_replay_is_refused_after_a_restart_and_until_its_timestamp_is_stale(se
     assert check(SECRET, "5000", sign(SECRET, "5000", body), body, restarted, now=5000) is None
     with sessions() as session:
         assert session.scalars(select(SlackSignature.signature)).all() == [sign(SECRET, "5000", body)]
+
+
+def signed_payload(payload: object) -> bytes:
+    return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def good_payload(response_url: str) -> dict:
+    return json.loads(
+        urllib.parse.parse_qs(click("U_MOD", {"action_id": "approve", "value": "12"}, response_url).decode())[
+            "payload"
+        ][0]
+    )
+
+
+MALFORMED = {
+    "payload-a-list": lambda p: [p],
+    "actions-a-string": lambda p: {**p, "actions": "approve"},
+    "actions-empty": lambda p: {**p, "actions": []},
+    "action-a-string": lambda p: {**p, "actions": ["approve"]},
+    "action-id-a-list": lambda p: {**p, "actions": [{"action_id": ["approve"], "value": "12"}]},
+    "value-a-number": lambda p: {**p, "actions": [{"action_id": "approve", "value": 12}]},
+    "option-a-string": lambda p: {**p, "actions": [{"action_id": "reject", "selected_option": "12:spam"}]},
+    "mention-id-too-large": lambda p: {**p, "actions": [{"action_id": "approve", "value": "9" * 30}]},
+    "mention-id-unicode-digits": lambda p: {**p, "actions": [{"action_id": "approve", "value": "\u0661\u0662"}]},
+    "user-id-an-object": lambda p: {**p, "user": {"id": {"U_MOD": 1}}},
+    "user-a-string": lambda p: {**p, "user": "U_MOD"},
+    "message-a-string": lambda p: {**p, "message": "review"},
+    "blocks-a-string": lambda p: {**p, "message": {"blocks": "review"}},
+    "block-a-number": lambda p: {**p, "message": {"blocks": [1]}},
+    "response-url-an-object": lambda p: {**p, "response_url": {"url": "x"}},
+    "response-url-not-http": lambda p: {**p, "response_url": "file:///etc/passwd"},
+}
+
+
+@pytest.mark.parametrize("change", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_signed_but_malformed_payload_is_a_400_and_changes_nothing(server, fake_slack, change):
+    base, recorder = server
+    response = post(base, signed_payload(change(good_payload(fake_slack.base_url + "r"))))
+    assert response.status_code == 400, response.text
+    assert "error" in response.json()
+    assert recorder.calls == []
+    # The check came before acting: the same click, well formed, is then done once and reported once.
+    assert post(base, signed_payload(good_payload(fake_slack.base_url + "r"))).status_code == 200
+    assert recorder.calls == [(12, "slack:U_MOD", None)]
+    assert len(wait_for_update(fake_slack, 1)) == 1
