@@ -17,7 +17,7 @@ from rich.text import Text
 from config.settings import Settings, SettingsError, load_settings
 
 SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
-_errors = Console(stderr=True, highlight=False, markup=False)
+_errors = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)  # one line per problem: greppable
 
 
 def print_error(console: Console, message: str) -> None:
