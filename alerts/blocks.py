@@ -1,188 +1,221 @@
-"""Build Slack messages (Block Kit) from an alert's stored facts. Pure: no I/O, tested on its JSON."""
+"""Build Slack messages (Block Kit, with slack_sdk's models) from an alert's stored payload. Pure: no I/O,
+tested on its JSON. Titles, plurals and buttons come from the kinds' registry (models/alert_kinds.py).
+
+slack_sdk checks Slack's limits as each block becomes JSON and raises rather than let Slack refuse the message;
+crawled text is escaped and cut to fit them first (alerts/mrkdwn.py), so a long or hostile text never does.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from alerts.mrkdwn import SECTION_LIMIT, cap, escape, quote
 from config.sources import reach_unit
 from models import AlertKind, RejectionReason
+from models.alert_kinds import ALERT_KINDS, Button, read_payload
+from models.alert_payloads import (
+    CrisisPayload,
+    DigestPayload,
+    MentionPayload,
+    QuotedPayload,
+    RedactionPayload,
+    ReportPayload,
+)
 
-_TITLES = {
-    AlertKind.NEGATIVE_MENTION: ":warning: Negative mention",
-    AlertKind.ABUSE: ":no_entry: Abusive post",
-    AlertKind.REVIEW_TO_ANSWER: ":speech_balloon: Negative review to answer",
-    AlertKind.SOURCE_UNHEALTHY: ":rotating_light: Source unhealthy",
-    AlertKind.CRISIS: ":fire: Crisis",
-    AlertKind.DIGEST: ":newspaper: Digest",
-    AlertKind.REPLY_DUE: ":alarm_clock: Reply due",
-    AlertKind.LOW_PRODUCT_RATING: ":package: Low product rating",
-}
 ERASED = "removed: the person asked for their data to be erased"
-_QUOTE_LIMIT = 2500  # Slack section text is capped at 3000 characters; the link leads to the whole text
+HEADER_LIMIT = 150  # Slack's limits: characters in a header, blocks in a message, characters in a button's url
+BLOCKS_LIMIT = 50
+URL_LIMIT = 3000
+_SUMMARY_LIMIT = 280  # characters of each text in a group or digest
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters: &, < and > (so '<!channel>' in a review cannot ping anyone)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _header(text: str, emoji: bool | None = None) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=text[:HEADER_LIMIT], emoji=emoji))
 
 
-def _quote(text: str) -> str:
-    shown = text if len(text) <= _QUOTE_LIMIT else text[:_QUOTE_LIMIT] + " … (cut here; full text at the link)"
-    return "\n".join("> " + line for line in escape(shown).splitlines() or [""])
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=cap(text)))
+
+
+def _message(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks[:BLOCKS_LIMIT]]
+
+
+def _metadata(alert_id: int, **more: Any) -> dict[str, Any]:
+    # Lets a restarted sender find out whether Slack already has this alert (see alerts/send.py).
+    return {"event_type": "veilleur_alert", "event_payload": {"alert_id": alert_id, **more}}
 
 
 def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
     """The keyword arguments of chat.postMessage, minus the channel; for a report, its files and their comment."""
-    if kind == AlertKind.DIGEST:
-        return build_digest_message(brand, payload, alert_id)
-    if kind == AlertKind.REPORT:  # files to upload, the summary as their comment
-        return {"text": payload["text"], "files": list(payload["files"])}
-    if payload.get("erased"):
+    facts = read_payload(kind, payload)
+    if isinstance(facts, DigestPayload):
+        return build_digest_message(brand, facts, alert_id)
+    if isinstance(facts, ReportPayload):  # files to upload, the summary as their comment
+        return {"text": facts.text, "files": list(facts.files)}
+    if facts.erased or isinstance(facts, RedactionPayload):
         text = f"Alert #{alert_id} ({escape(brand)}) {ERASED}."
-        return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
-    title = f"{_TITLES.get(kind, kind.value)} · {escape(brand)}"
-    why = payload.get("why", {})
-    fields = [f"*Source:* {escape(str(payload.get('source', '?')))}"]
-    if payload.get("topic"):
-        fields.append(f"*Topic:* {escape(str(payload['topic']))}")
-    if payload.get("rating") is not None:
-        fields.append(f"*Rating:* {payload['rating']:g}/{payload.get('rating_best') or 5:g}")
-    if payload.get("reach") is not None:  # how far a post went: the first question about a negative one
-        unit = reach_unit(str(payload.get("source_kind")))
-        fields.append(f"*Reach:* {payload['reach']:,} {unit}".rstrip())
-    if payload.get("language"):
-        fields.append(f"*Language:* {payload['language']}")
-    if payload.get("reply_due"):
-        fields.append(f"*Answer by:* {payload['reply_due'][:16].replace('T', ' ')} UTC")
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": field} for field in fields]},
-    ]
-    body = payload.get("text") or ""
-    if payload.get("title"):
-        body = f"{payload['title']}\n{body}"
+        return {"text": text, "blocks": _message([_section(text)])}
+    assert isinstance(facts, QuotedPayload)  # a mention, a crisis or a source
+    title = f"{ALERT_KINDS[kind].title} · {escape(brand)}"
+    blocks: list[Block] = [_header(title, emoji=True), SectionBlock(fields=_fields(facts))]
+    body = facts.text or ""
+    if isinstance(facts, MentionPayload) and facts.title:
+        body = f"{facts.title}\n{body}"
     if body:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _quote(body)}})
-    for mention in payload.get("top_mentions", [])[:3]:
-        line = _quote(mention.get("text") or "")
-        if mention.get("url"):
-            line += f"\n<{escape(mention['url'])}|source>"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
-    author = payload.get("author")
-    if author:
-        lines = [f"*Author:* {escape(str(author.get('display_name') or '?'))} (`{author.get('handle')}`)"]
-        lines += [f":mag: {escape(signal)}" for signal in author.get("signals", [])]
-        for post in author.get("recent", [])[:3]:
-            lines.append(
-                f"• {escape(str(post['source']))} {post['at'][:16]} ({post['status']}): {escape(post['text'][:120])}"
-            )
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
-    if why:
-        reason = escape(str(why.get("reason", "")))
-        score = why.get("score")
-        threshold = why.get("threshold")
-        numbers = f", score {score:.2f} vs threshold {threshold}" if score is not None and threshold is not None else ""
-        detail = f"*Why:* {reason} (rule `{why.get('rule')}`{numbers}, model `{escape(str(why.get('model', '')))}`)"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": detail}]})
-    actions = moderation_buttons(payload) if payload.get("mention_id") else []
-    if payload.get("url"):
-        actions.append(_button("Open source", "open_source", url=payload["url"]))
-    if payload.get("console_url") and payload.get("mention_id"):
-        actions.append(_button("Open in console", "open_console", url=payload["console_url"]))
-    if actions:
-        blocks.append({"type": "actions", "block_id": f"mention:{payload.get('mention_id', 0)}", "elements": actions})
-    fallback = f"{_TITLES.get(kind, kind.value)} ({brand}): {body[:200]}"
+        blocks.append(_section(quote(body)))
+    if isinstance(facts, CrisisPayload):
+        for mention in facts.top_mentions[:3]:
+            link = f"\n<{escape(mention.url)}|source>" if mention.url else ""
+            blocks.append(_section(quote(mention.text or "", SECTION_LIMIT - len(link)) + link))
+    if isinstance(facts, MentionPayload) and facts.author:
+        blocks.append(_section(_author_lines(facts)))
+    why = facts.why
+    if why is not None and why.model_fields_set:
+        numbers = (
+            f", score {why.score:.2f} vs threshold {why.threshold}"
+            if why.score is not None and why.threshold is not None
+            else ""
+        )
+        model = escape(_given(why, "model", ""))
+        detail = f"*Why:* {escape(_given(why, 'reason', ''))} (rule `{why.rule}`{numbers}, model `{model}`)"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cap(detail))]))
+    if isinstance(facts, MentionPayload):
+        actions = _buttons(kind, facts)
+        if actions:
+            blocks.append(ActionsBlock(block_id=f"mention:{facts.mention_id or 0}", elements=actions))
     return {
-        "text": fallback,
-        "blocks": blocks,
-        # Lets a restarted sender find out whether Slack already has this alert (see alerts/send.py).
-        "metadata": {"event_type": "veilleur_alert", "event_payload": {"alert_id": alert_id}},
+        "text": f"{ALERT_KINDS[kind].title} ({brand}): {body[:200]}",
+        "blocks": _message(blocks),
+        "metadata": _metadata(alert_id),
         "unfurl_links": False,
     }
 
 
+def _given(facts: BaseModel, name: str, absent: str) -> str:
+    # A key stored as null reads "None", one never stored reads `absent`: as before the payloads were typed.
+    return str(getattr(facts, name)) if name in facts.model_fields_set else absent
+
+
+def _fields(facts: QuotedPayload) -> list[MarkdownTextObject]:
+    fields = [f"*Source:* {escape(_given(facts, 'source', '?'))}"]
+    if isinstance(facts, CrisisPayload) and facts.topic:
+        fields.append(f"*Topic:* {escape(facts.topic)}")
+    if isinstance(facts, MentionPayload):
+        if facts.rating is not None:
+            fields.append(f"*Rating:* {facts.rating:g}/{facts.rating_best or 5:g}")
+        if facts.reach is not None:  # how far a post went: the first question about a negative one
+            unit = reach_unit(str(facts.source_kind))
+            fields.append(f"*Reach:* {facts.reach:,} {unit}".rstrip())
+        if facts.language:
+            fields.append(f"*Language:* {facts.language}")
+        if facts.reply_due:
+            fields.append(f"*Answer by:* {facts.reply_due[:16].replace('T', ' ')} UTC")
+    return [MarkdownTextObject(text=field) for field in fields]
+
+
+def _author_lines(facts: MentionPayload) -> str:
+    author = facts.author
+    assert author is not None
+    lines = [f"*Author:* {escape(str(author.display_name or '?'))} (`{author.handle}`)"]
+    lines += [f":mag: {escape(signal)}" for signal in author.signals]
+    for post in author.recent[:3]:
+        lines.append(f"• {escape(post.source)} {post.at[:16]} ({post.status}): {escape(post.text[:120])}")
+    return "\n".join(lines)
+
+
+def _buttons(kind: AlertKind, facts: MentionPayload) -> list[ButtonElement | StaticSelectElement]:
+    offered = ALERT_KINDS[kind].buttons
+    actions: list[ButtonElement | StaticSelectElement] = []
+    if Button.MODERATE in offered and facts.mention_id:
+        actions += moderation_buttons(facts.mention_id)
+    # A longer url is refused by Slack, and a cut one leads nowhere: the quote and the console still serve.
+    if Button.OPEN_SOURCE in offered and facts.url and len(facts.url) <= URL_LIMIT:
+        actions.append(_button("Open source", "open_source", url=facts.url))
+    if Button.OPEN_CONSOLE in offered and facts.console_url and facts.mention_id:
+        actions.append(_button("Open in console", "open_console", url=facts.console_url))
+    return actions
+
+
 def _button(
     text: str, action_id: str, value: str | None = None, url: str | None = None, style: str | None = None
-) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id}
-    if value is not None:
-        button["value"] = value
-    if url is not None:
-        button["url"] = url
-    if style is not None:
-        button["style"] = style
-    return button
+) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text=text), action_id=action_id, value=value, url=url, style=style)
 
 
-def moderation_buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
+def moderation_buttons(mention_id: int) -> list[ButtonElement | StaticSelectElement]:
     """Approve, reject with a reason, assign to me, mark handled: each calls the moderation workflow."""
-    mention = str(payload["mention_id"])
+    mention = str(mention_id)
     return [
         _button("Approve", "approve", mention, style="primary"),
-        {
-            "type": "static_select",
-            "action_id": "reject",
-            "placeholder": {"type": "plain_text", "text": "Reject: reason…"},
-            "options": [
-                {"text": {"type": "plain_text", "text": reason.label_en}, "value": f"{mention}:{reason.value}"}
+        StaticSelectElement(
+            action_id="reject",
+            placeholder=PlainTextObject(text="Reject: reason…"),
+            options=[
+                Option(text=PlainTextObject(text=reason.label_en), value=f"{mention}:{reason.value}")
                 for reason in RejectionReason
             ],
-        },
+        ),
         _button("Assign to me", "assign_me", mention),
         _button("Mark handled", "mark_handled", mention),
     ]
 
 
-_PLURALS = {
-    AlertKind.NEGATIVE_MENTION: "negative mentions",
-    AlertKind.ABUSE: "abusive posts",
-    AlertKind.REVIEW_TO_ANSWER: "negative reviews to answer",
-    AlertKind.REPLY_DUE: "replies due",
-}
-
-
-def _summary_line(payload: dict[str, Any]) -> str:
-    if payload.get("erased"):
+def _summary_line(facts: MentionPayload) -> str:
+    if facts.erased:
         return f"_{ERASED}_"
-    rating = f" {payload['rating']:g}/{payload.get('rating_best') or 5:g}" if payload.get("rating") is not None else ""
-    body = (f"{payload['title']}. " if payload.get("title") else "") + (payload.get("text") or "")
-    shown = body if len(body) <= 280 else body[:280] + " …"
-    link = f" <{escape(payload['url'])}|link>" if payload.get("url") else ""
-    return f"*{escape(str(payload.get('source', '?')))}*{rating}{link}\n" + _quote(shown)
+    rating = f" {facts.rating:g}/{facts.rating_best or 5:g}" if facts.rating is not None else ""
+    body = (f"{facts.title}. " if facts.title else "") + (facts.text or "")
+    shown = body if len(body) <= _SUMMARY_LIMIT else body[:_SUMMARY_LIMIT] + " …"
+    link = f" <{escape(facts.url)}|link>" if facts.url else ""
+    head = f"*{escape(_given(facts, 'source', '?'))}*{rating}{link}\n"
+    return head + quote(shown, SECTION_LIMIT - len(head))
+
+
+def _mention(kind: AlertKind, payload: dict[str, Any]) -> MentionPayload:
+    facts = read_payload(kind, payload)
+    assert isinstance(facts, MentionPayload)  # only alerts about one mention are grouped (tests/alerts/test_kinds.py)
+    return facts
 
 
 def build_group_message(kind: AlertKind, brand: str, items: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
     """Several alerts of one kind for one brand, due together, as one message (alert fatigue)."""
-    label = _PLURALS.get(kind, kind.value)
-    title = f"{_TITLES.get(kind, kind.value).split(' ', 1)[0]} {len(items)} {label} · {escape(brand)}"
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
-    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": _summary_line(payload)}} for _, payload in items]
+    entry = ALERT_KINDS[kind]
+    title = f"{entry.title.split(' ', 1)[0]} {len(items)} {entry.plural} · {escape(brand)}"
+    summaries = [_summary_line(_mention(kind, payload)) for _, payload in items]
     return {
-        "text": f"{len(items)} {label} ({brand})",
-        "blocks": blocks[:50],  # Slack's limit per message
-        "metadata": {
-            "event_type": "veilleur_alert",
-            "event_payload": {"alert_id": items[0][0], "alert_ids": [i for i, _ in items]},
-        },
+        "text": f"{len(items)} {entry.plural} ({brand})",
+        "blocks": _message([_header(title), *(_section(line) for line in summaries)]),
+        "metadata": _metadata(items[0][0], alert_ids=[i for i, _ in items]),
         "unfurl_links": False,
     }
 
 
-def build_digest_message(brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
-    counts = ", ".join(f"{count} {_PLURALS.get(AlertKind(kind), kind)}" for kind, count in payload["counts"].items())
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{_TITLES[AlertKind.DIGEST]} · {brand}"[:150]}},
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": escape(payload["text"]) + (f"\n{counts}" if counts else "")},
-        },
+def build_digest_message(brand: str, facts: DigestPayload, alert_id: int) -> dict[str, Any]:
+    counts = ", ".join(f"{count} {ALERT_KINDS[AlertKind(kind)].plural}" for kind, count in facts.counts.items())
+    tail = f"\n{counts}" if counts else ""
+    blocks: list[Block] = [
+        _header(f"{ALERT_KINDS[AlertKind.DIGEST].title} · {brand}"),
+        _section(cap(escape(facts.text), SECTION_LIMIT - len(tail)) + tail),
     ]
-    blocks += [
-        {"type": "section", "text": {"type": "mrkdwn", "text": _summary_line(item)}} for item in payload["items"][:20]
-    ]
+    blocks += [_section(_summary_line(item)) for item in facts.items[:20]]
     return {
-        "text": f"Digest ({brand}): {payload['text']}",
-        "blocks": blocks[:50],
+        "text": f"Digest ({brand}): {facts.text}",
+        "blocks": _message(blocks),
         "unfurl_links": False,
-        "metadata": {"event_type": "veilleur_alert", "event_payload": {"alert_id": alert_id}},
+        "metadata": _metadata(alert_id),
     }

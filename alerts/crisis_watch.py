@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from alerts.crisis import CrisisDetector, CrisisSettings, Spike
 from alerts.negative_share import ShareRise, Shares, negative_share_rise
 from models import Alert, AlertKind, Classification, Mention, MentionTopic, Source
+from models.alert_payloads import CrisisPayload, TopMention, Why
 
 BIN = timedelta(minutes=5)
 OTHER_TOPIC = "other"  # mentions that matched no topic: not a series of their own
@@ -85,13 +86,13 @@ def _last_crisis(session: Session, series: Series) -> datetime | None:
     )
 
 
-def _top_mentions(session: Session, series: Series, since: datetime, limit: int = 3) -> list[dict[str, Any]]:
+def _top_mentions(session: Session, series: Series, since: datetime, limit: int = 3) -> list[TopMention]:
     rows = session.scalars(
         select(Mention).where(*series.scope, _when() >= since).order_by(_when().desc()).limit(50)
     ).all()
     # Those waiting for an answer first, then the lowest rated.
     negative_first = sorted(rows, key=lambda m: (m.reply_due_at is None, m.rating_normalised or 0.5))
-    return [{"text": m.text[:300], "url": m.url, "rating": m.rating} for m in negative_first[:limit]]
+    return [TopMention(text=m.text[:300], url=m.url, rating=m.rating) for m in negative_first[:limit]]
 
 
 def check_series(
@@ -126,14 +127,14 @@ def check_series(
                 series,
                 f"crisis:{series.key}:{spike.since:%Y%m%d%H%M}",
                 channel,
-                {
-                    "what": "mention volume",
-                    "text": spike.describe(),
-                    "count": spike.count,
-                    "expected": round(spike.expected, 1),
-                    "since": spike.since.isoformat(),
-                    "top_mentions": _top_mentions(session, series, spike.since),
-                },
+                CrisisPayload(
+                    what="mention volume",
+                    text=spike.describe(),
+                    count=spike.count,
+                    expected=round(spike.expected, 1),
+                    since=spike.since.isoformat(),
+                    top_mentions=_top_mentions(session, series, spike.since),
+                ),
             )
         )
     rise = _negative_share(session, series, end, settings)
@@ -144,12 +145,12 @@ def check_series(
                 series,
                 f"crisis:{series.key}:share:{end:%Y%m%d%H}",
                 channel,
-                {
-                    "what": "negative share",
-                    "text": rise.describe(),
-                    "since": since.isoformat(),
-                    "top_mentions": _top_mentions(session, series, since),
-                },
+                CrisisPayload(
+                    what="negative share",
+                    text=rise.describe(),
+                    since=since.isoformat(),
+                    top_mentions=_top_mentions(session, series, since),
+                ),
             )
         )
     for alert in alerts:
@@ -185,17 +186,12 @@ def _negative_share(session: Session, series: Series, end: datetime, settings: A
     )
 
 
-def _alert(series: Series, key: str, channel: str, payload: dict[str, Any]) -> Alert:
+def _alert(series: Series, key: str, channel: str, crisis: CrisisPayload) -> Alert:
+    # What the series is about (a source and its kind, or a topic), what was seen, and the reason it gives.
+    why = Why(rule="crisis", reason=crisis.text)
+    payload = CrisisPayload.from_json({**dict(series.label), **crisis.to_json(), "why": why.to_json()})
     return Alert(
-        brand_id=series.brand_id,
-        kind=AlertKind.CRISIS,
-        dedupe_key=key,
-        channel=channel,
-        payload={
-            **dict(series.label),
-            **payload,
-            "why": {"rule": "crisis", "reason": payload["text"]},
-        },
+        brand_id=series.brand_id, kind=AlertKind.CRISIS, dedupe_key=key, channel=channel, payload=payload.to_json()
     )
 
 

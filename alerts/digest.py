@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from alerts.fatigue import Fatigue
 from models import Alert, AlertKind, Brand, Mention, MentionStatus, Source
+from models.alert_payloads import DigestPayload, MentionPayload, Why
 
 
 def make_digests(session: Session, now: datetime, fatigue: Fatigue, channel: str, daily_hour: int = 8) -> list[Alert]:
@@ -43,7 +43,7 @@ def make_digests(session: Session, now: datetime, fatigue: Fatigue, channel: str
             kind=AlertKind.DIGEST,
             dedupe_key=key,
             channel=channel,
-            payload=_payload(session, brand, ready, now, daily_due),
+            payload=_payload(session, brand, ready, now, daily_due).to_json(),
         )
         session.add(digest)
         session.flush()
@@ -65,7 +65,7 @@ def _cooled(session: Session, alert: Alert, now: datetime, fatigue: Fatigue) -> 
     return last is None or now - last >= fatigue.cooldown
 
 
-def _payload(session: Session, brand: Brand, held: list[Alert], now: datetime, daily: bool) -> dict[str, Any]:
+def _payload(session: Session, brand: Brand, held: list[Alert], now: datetime, daily: bool) -> DigestPayload:
     counts = Counter(alert.kind.value for alert in held)
     parts = [f"{len(held)} alerts held back (quiet hours or cooldown)"] if held else []
     if daily:
@@ -92,9 +92,9 @@ def _payload(session: Session, brand: Brand, held: list[Alert], now: datetime, d
         parts.append(f"last 24 h: {collected} mentions collected, {waiting} reviews waiting for a reply")
         if unhealthy:
             parts.append(f"unhealthy sources: {', '.join(unhealthy)}")
-    return {
-        "text": "; ".join(parts),
-        "counts": dict(counts),
-        "items": [alert.payload for alert in held[:20]],
-        "why": {"rule": "digest", "reason": "daily digest" if daily else "held alerts"},
-    }
+    return DigestPayload(
+        text="; ".join(parts),
+        counts=dict(counts),
+        items=[MentionPayload.from_json(alert.payload) for alert in held[:20]],  # only alerts about a mention wait
+        why=Why(rule="digest", reason="daily digest" if daily else "held alerts"),
+    )

@@ -1,6 +1,7 @@
 """Alert fatigue control: quiet hours, a cooldown per brand and kind, grouping, and digests of what was held.
 
-Crises, unhealthy sources and digests are never held: they are rare and have their own cooldowns.
+Which kinds are grouped and held, and which never wait (crises, unhealthy sources, digests: rare, with their own
+cooldowns), is each kind's fatigue class in models/alert_kinds.py.
 """
 
 from __future__ import annotations
@@ -10,14 +11,9 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from models import AlertKind
+from models.alert_kinds import ALERT_KINDS, FatigueClass
 
-NEVER_HELD = {
-    AlertKind.CRISIS,
-    AlertKind.SOURCE_UNHEALTHY,
-    AlertKind.DIGEST,
-    AlertKind.REDACTION,
-    AlertKind.REPORT,
-}
+NEVER_HELD = frozenset(kind for kind, entry in ALERT_KINDS.items() if entry.fatigue == FatigueClass.NEVER_HELD)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from alerts.blocks import build_group_message, build_message
 from alerts.fatigue import NEVER_HELD, Fatigue, hold_reason
 from alerts.transports import PermanentFailure, RetryLater, Transport
 from models import Alert, AlertKind, Brand
+from models.alert_payloads import RedactionPayload
+from models.outbox import backoff
 
 
 @dataclass
@@ -46,7 +48,7 @@ def send_due(
         groups: dict[tuple[int, AlertKind], list[int]] = {}
         for alert_id, brand_id, kind in session.execute(
             select(Alert.id, Alert.brand_id, Alert.kind)
-            .where(Alert.id.in_(outbox.due_ids(session, clock())))
+            .where(Alert.id.in_(outbox.ALERTS.due_ids(session, clock())))
             .order_by(Alert.id)
         ):
             groups.setdefault((brand_id, kind), []).append(alert_id)
@@ -92,13 +94,15 @@ def _send(
 ) -> None:
     """Claim the alerts, send them as one message (a group when several), record the outcome on each."""
     with sessions.begin() as session:
-        claimed = [alert for alert in (outbox.claim(session, i, worker, clock()) for i in ids) if alert is not None]
+        claimed = [
+            alert for alert in (outbox.ALERTS.claim(session, i, clock(), worker) for i in ids) if alert is not None
+        ]
         if not claimed:
             return
         brand = session.get_one(Brand, claimed[0].brand_id)
         replaces = None
         if claimed[0].kind == AlertKind.REDACTION:
-            replaces = claimed[0].payload["delivery_ref"]
+            replaces = RedactionPayload.from_json(claimed[0].payload).delivery_ref
             message = _posted_again(session, replaces, brand.name)
         elif len(claimed) == 1:
             message = build_message(claimed[0].kind, brand.name, claimed[0].payload, claimed[0].id)
@@ -130,7 +134,8 @@ def _posted_again(session: Session, delivery_ref: str, brand: str) -> dict[str, 
         return build_group_message(alerts[0].kind, brand, [(a.id, a.payload) for a in alerts])
     if alerts:
         return build_message(alerts[0].kind, brand, alerts[0].payload, alerts[0].id)
-    return build_message(AlertKind.REDACTION, brand, {"erased": True}, 0)
+    gone = RedactionPayload(delivery_ref=delivery_ref, erased=True)  # its alerts are gone: say it was removed
+    return build_message(AlertKind.REDACTION, brand, gone.to_json(), 0)
 
 
 def _deliver(
@@ -151,15 +156,15 @@ def _record(
         outbox.mark_sent(session, alert, now, outcome)
         result.sent += 1
     elif isinstance(outcome, PermanentFailure):
-        outbox.mark_failed(session, alert, now, str(outcome))
+        outbox.ALERTS.mark_failed(alert, now, str(outcome))
         result.failed += 1
     elif isinstance(outcome, RetryLater) and (alert.attempts < max_attempts or "429" in outcome.reason):
         # Back-off doubles with each attempt; a 429 says itself how long to wait and costs no attempt.
-        delay = outcome.delay if "429" in outcome.reason else outcome.delay * (2 ** (alert.attempts - 1))
+        delay = outcome.delay if "429" in outcome.reason else backoff(alert.attempts, outcome.delay)
         if "429" in outcome.reason:
             alert.attempts -= 1
-        outbox.mark_retry(session, alert, now, delay, str(outcome))
+        outbox.ALERTS.mark_retry(alert, now, delay, str(outcome))
         result.retrying += 1
     else:
-        outbox.mark_failed(session, alert, now, f"gave up after {alert.attempts} attempts: {outcome}")
+        outbox.ALERTS.mark_failed(alert, now, f"gave up after {alert.attempts} attempts: {outcome}")
         result.failed += 1

@@ -297,11 +297,17 @@ class ConsoleUser(_Section):
     password_hash: str = ""  # from `veilleur console hash-password`
 
 
+MIN_SECRET_KEY = 32  # characters; secrets.token_urlsafe(32) gives 43
+
+
 class ConsoleSettings(_Section):
     """The moderation console at /console on `veilleur serve` (docs/console.md)."""
 
     # Signs the session cookie: set VEILLEUR__CONSOLE__SECRET_KEY. Empty keeps the console off.
     secret_key: str = ""
+    # The cookie's `Secure` flag (sent over HTTPS only). Unset: on when [serve] public_url is https://, so the
+    # demo on http://127.0.0.1 works; set it true behind a TLS proxy that has no public_url.
+    secure_cookie: bool | None = None
     # "password": local accounts below. "header": a trusted reverse proxy names the user in `header`.
     auth: Literal["password", "header"] = "password"
     header: str = "X-Forwarded-User"
@@ -311,6 +317,17 @@ class ConsoleSettings(_Section):
     login_attempts: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
     page_size: int = Field(default=50, ge=1, le=500)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, key: str) -> str:
+        # Whoever guesses the key signs a session as any user. The message never repeats the key.
+        if key and len(key) < MIN_SECRET_KEY:
+            raise ValueError(
+                f"console secret_key is too short ({len(key)} characters): use at least {MIN_SECRET_KEY} random"
+                ' characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return key
 
     @model_validator(mode="after")
     def _unique_users(self) -> ConsoleSettings:

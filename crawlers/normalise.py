@@ -1,6 +1,7 @@
 """An item's clean-up, one function per step, for the pipelines (clean_text, normalise) and for the places that
 hold items outside a Scrapy crawl (`veilleur extract`, the survey import, through `finish`): plain text, dates
-to aware UTC, the rating on its scale, the reach as a count. The value parsers below them are pure."""
+to aware UTC, the rating on its scale, the reach as a count, the link http(s) or none. The value parsers below
+them are pure."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
 from crawlers.items import MentionItem
+from models.urls import safe_url
 
 TEXT_FIELDS = ("text", "title", "author", "reply_text")
 DATE_FIELDS = ("published_at", "experienced_at", "updated_at", "reply_at")
@@ -33,6 +35,7 @@ def finish(item: MentionItem, now: datetime | None = None) -> MentionItem:
         item.text = ""
     normalise_dates(item, now or datetime.now(UTC))
     normalise_reach(item)
+    normalise_url(item)
     normalise_rating(item)
     return item
 
@@ -84,6 +87,18 @@ def normalise_reach(item: MentionItem) -> bool:
         item.extra.setdefault("unparsed", {})["reach"] = str(error)
         item.reach = None
         return False
+
+
+def normalise_url(item: MentionItem) -> bool:
+    """The link kept only when it is plain http(s) (models/urls.py), in place; False when the page gave one that
+    is not (javascript:, data:, a host hidden behind a user name...): it is dropped, never repaired, because the
+    report, the console and Slack make it a link someone will click."""
+    given = item.url
+    item.url = safe_url(given)
+    if item.url is None and given not in (None, ""):
+        item.extra.setdefault("unparsed", {})["url"] = "not an http(s) link with a host"
+        return False
+    return True
 
 
 def to_plain_text(value: str) -> str:

@@ -1,13 +1,14 @@
 """The data model. Imports none of the other Veilleur packages."""
 
+from models.alert_kinds import AlertKind
 from models.reasons import RejectionReason
 from models.schema import (
     Alert,
-    AlertKind,
     Author,
     Base,
     Brand,
     Classification,
+    ConsoleSession,
     Correction,
     CrawlRun,
     InstanceSecret,
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "Brand",
     "Classification",
+    "ConsoleSession",
     "CrawlRun",
     "InstanceSecret",
     "Correction",

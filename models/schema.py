@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.alert_kinds import AlertKind
 from models.reasons import RejectionReason
 
 
@@ -57,19 +58,6 @@ class MentionStatus(enum.StrEnum):
     PUBLISHED = "published"
     REPLIED = "replied"
     WITHDRAWN = "withdrawn"
-
-
-class AlertKind(enum.StrEnum):
-    NEGATIVE_MENTION = "negative_mention"
-    ABUSE = "abuse"
-    REVIEW_TO_ANSWER = "review_to_answer"
-    REPLY_DUE = "reply_due"  # a reply's SLA is near or past
-    LOW_PRODUCT_RATING = "low_product_rating"  # a product review rated 3 or less, for its owner
-    SOURCE_UNHEALTHY = "source_unhealthy"
-    CRISIS = "crisis"
-    DIGEST = "digest"
-    REDACTION = "redaction"  # a message already posted, rewritten without a person's data after an erasure
-    REPORT = "report"  # the weekly report's files, uploaded with their summary
 
 
 class Brand(Base):
@@ -252,6 +240,7 @@ class Alert(Base):
     # One alert per (kind, subject): a restarted router cannot queue the same alert twice.
     dedupe_key: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(100))
+    # The JSON of the kind's payload type (models/alert_kinds.py): built with `.to_json()`, read with read_payload.
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]
@@ -369,6 +358,18 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ConsoleSession(Base):
+    """A console session open after a login, until logout or `expires_at`. The cookie is signed but a saved copy
+    would outlive a logout: every request must find its session here. Kept as a hash of the cookie's id, so a
+    copy of the table opens no session."""
+
+    __tablename__ = "console_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ReportFile(Base):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Alert, AlertKind, Mention, MentionStatus, utcnow
+from models.alert_payloads import MentionPayload, Why
 from moderation.workflow import WorkflowError, publish
 
 CLOSED = (MentionStatus.REJECTED, MentionStatus.WITHDRAWN)
@@ -98,22 +99,22 @@ def remind_replies(sessions: sessionmaker[Session], channel: str, near: timedelt
                     kind=AlertKind.REPLY_DUE,
                     dedupe_key=key,
                     channel=channel,
-                    payload={
-                        "mention_id": mention.id,
-                        "source": mention.source.name,
-                        "url": mention.url,
-                        "title": mention.title,
-                        "text": mention.text,
-                        "rating": mention.rating,
-                        "rating_best": mention.rating_best,
-                        "reply_due": mention.reply_due_at.isoformat(),
-                        "assignee": mention.assignee,
-                        "why": {
-                            "rule": f"reply_{state}",
-                            "reason": ("reply late since " if state == "late" else "reply due at ")
+                    payload=MentionPayload(
+                        mention_id=mention.id,
+                        source=mention.source.name,
+                        url=mention.url,
+                        title=mention.title,
+                        text=mention.text,
+                        rating=mention.rating,
+                        rating_best=mention.rating_best,
+                        reply_due=mention.reply_due_at.isoformat(),
+                        assignee=mention.assignee,
+                        why=Why(
+                            rule=f"reply_{state}",
+                            reason=("reply late since " if state == "late" else "reply due at ")
                             + mention.reply_due_at.isoformat(timespec="minutes"),
-                        },
-                    },
+                        ),
+                    ).to_json(),
                 )
             )
             queued += 1

@@ -1,5 +1,6 @@
 """The classify and route stages. Each reads mentions in one status and writes the next, in small
-transactions, so a crash loses nothing and a restart redoes only the unfinished batch."""
+transactions, so a crash loses nothing and a restart redoes only the unfinished batch. Each transaction claims its
+mentions (models/claims.py): on PostgreSQL any number of workers share the queue, each mention done once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source, utcnow
+from models.alert_payloads import AuthorView, MentionPayload, RecentPost, Why
+from models.claims import claim, insert_once
 from moderation import notify
 from moderation.classifier.base import Classifier, Prediction
 from moderation.language import detect_language
@@ -48,33 +51,37 @@ class Rules:
 def classify_pending(
     sessions: sessionmaker[Session], classifier: Classifier, batch_size: int = 32, progress: Progress | None = None
 ) -> int:
-    """Classify every NEW mention. Returns how many were classified."""
+    """Classify every NEW mention. Returns how many this process classified."""
     done = 0
     while True:
         with sessions.begin() as session:
             batch = session.scalars(
-                select(Mention).where(Mention.status == MentionStatus.NEW).order_by(Mention.id).limit(batch_size)
+                claim(select(Mention).where(Mention.status == MentionStatus.NEW).order_by(Mention.id).limit(batch_size))
             ).all()
             if not batch:
                 return done
             texts = [_model_text(mention) for mention in batch]
+            rows = []
             for mention, text, prediction in zip(batch, texts, classifier.predict(texts), strict=True):
                 language = mention.language or detect_language(text)
                 mention.language = mention.language or language
-                session.add(
-                    Classification(
-                        mention_id=mention.id,
-                        model_name=classifier.name,
-                        model_version=classifier.version,
-                        language=language,
-                        sentiment=prediction.polarity,
-                        stars=prediction.stars,
-                        toxic=prediction.toxic,
-                        spam=prediction.spam,
-                        scores=prediction.scores(),
-                    )
+                rows.append(
+                    {
+                        "mention_id": mention.id,
+                        "model_name": classifier.name,
+                        "model_version": classifier.version,
+                        "language": language,
+                        "sentiment": prediction.polarity,
+                        "stars": prediction.stars,
+                        "toxic": prediction.toxic,
+                        "spam": prediction.spam,
+                        "scores": prediction.scores(),
+                    }
                 )
                 mention.status = MentionStatus.CLASSIFIED
+            # The claim keeps other workers off these mentions; should one have stored a classification anyway
+            # (SQLite ignores the claim), the stored one stays and this process carries on.
+            insert_once(session, Classification, rows)
         done += len(batch)
         if progress:
             progress(len(batch))
@@ -93,7 +100,7 @@ def route_classified(
     while True:
         with sessions.begin() as session:
             mention = session.scalar(
-                select(Mention).where(Mention.status == MentionStatus.CLASSIFIED).order_by(Mention.id).limit(1)
+                claim(select(Mention).where(Mention.status == MentionStatus.CLASSIFIED).order_by(Mention.id).limit(1))
             )
             if mention is None:
                 return routed
@@ -178,22 +185,22 @@ def _apply(
                 kind=decision.alert,
                 dedupe_key=f"{decision.alert.value}:mention:{mention.id}",
                 channel=channel,
-                payload={
-                    "mention_id": mention.id,
-                    "reply_due": reply_due.isoformat() if reply_due else None,
-                    "console_url": rules.console_link(mention.id),
-                    "source": source.name,
-                    "source_kind": source.kind,
-                    "url": mention.url,
-                    "title": mention.title,
-                    "text": mention.text,
-                    "rating": mention.rating,
-                    "rating_best": mention.rating_best,
-                    "reach": mention.reach,
-                    "language": classification.language,
-                    "why": {**details, "reason": decision.reason},
-                    "author": _author_view(mention, author),
-                },
+                payload=MentionPayload(
+                    mention_id=mention.id,
+                    reply_due=reply_due.isoformat() if reply_due else None,
+                    console_url=rules.console_link(mention.id),
+                    source=source.name,
+                    source_kind=source.kind,
+                    url=mention.url,
+                    title=mention.title,
+                    text=mention.text,
+                    rating=mention.rating,
+                    rating_best=mention.rating_best,
+                    reach=mention.reach,
+                    language=classification.language,
+                    why=Why.model_validate({**details, "reason": decision.reason}),
+                    author=_author_view(mention, author),
+                ).to_json(),
             )
         )
 
@@ -214,13 +221,13 @@ def _product_owner(mention: Mention, rules: Rules) -> str | None:
     return rules.product_owners.get(mention.product)
 
 
-def _author_view(mention: Mention, author: AuthorSignals) -> dict[str, object] | None:
+def _author_view(mention: Mention, author: AuthorSignals) -> AuthorView | None:
     """Who is speaking: the minimised name, the pseudonymous handle, the signals and the recent posts."""
     if mention.author is None:
         return None
-    return {
-        "display_name": mention.author.display_name,
-        "handle": mention.author.handle[:12],
-        "signals": author.reasons(),
-        "recent": author.recent,
-    }
+    return AuthorView(
+        display_name=mention.author.display_name,
+        handle=mention.author.handle[:12],
+        signals=author.reasons(),
+        recent=[RecentPost.from_json(post) for post in author.recent],
+    )

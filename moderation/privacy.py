@@ -33,6 +33,7 @@ from models import (
     WebhookDelivery,
     utcnow,
 )
+from models.alert_payloads import RedactionPayload, erased_mention
 from models.identity import erased_external_id
 from moderation.workflow import queue_webhook
 
@@ -170,7 +171,7 @@ def _scrub(value: Any, needles: list[str], ids: frozenset[int] = frozenset()) ->
     payload copied into a digest) reduced to its id."""
     if isinstance(value, dict):
         if ids and value.get("mention_id") in ids:
-            return {"mention_id": value["mention_id"], "erased": True}
+            return erased_mention(value["mention_id"])
         return {key: _scrub(item, needles, ids) for key, item in value.items()}
     if isinstance(value, list):
         return [_scrub(item, needles, ids) for item in value]
@@ -198,9 +199,7 @@ def _scrub_alerts(
     frozen = frozenset(ids)
     for alert in session.scalars(select(Alert).where(Alert.brand_id.in_(brands), Alert.kind != AlertKind.REDACTION)):
         payload = (
-            {"mention_id": alert.mention_id, "erased": True}
-            if alert.mention_id in ids
-            else _scrub(alert.payload, needles, frozen)
+            erased_mention(alert.mention_id) if alert.mention_id in ids else _scrub(alert.payload, needles, frozen)
         )
         if payload != alert.payload:
             alert.payload = payload
@@ -219,7 +218,7 @@ def _scrub_alerts(
                 kind=AlertKind.REDACTION,
                 dedupe_key=f"redaction:{delivery_ref}:{uuid.uuid4().hex[:12]}"[:200],
                 channel=channel,
-                payload={"delivery_ref": delivery_ref},
+                payload=RedactionPayload(delivery_ref=delivery_ref).to_json(),
             )
         )
     return changed, len(rewrites)

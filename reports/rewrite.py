@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.version import __version__
 from models import Alert, AlertKind, ReportFile
+from models.alert_payloads import RedactionPayload
 from reports import output
 from reports.build import build_report
 
@@ -109,7 +110,7 @@ def _upload_again(sessions: sessionmaker[Session], rewritten: list[Path]) -> int
                     kind=AlertKind.REDACTION,
                     dedupe_key=f"redaction:{report.delivery_ref}:{uuid.uuid4().hex[:12]}"[:200],
                     channel=report.channel,
-                    payload={"delivery_ref": report.delivery_ref},
+                    payload=RedactionPayload(delivery_ref=str(report.delivery_ref)).to_json(),  # LIKE: not null
                 )
             )
             queued += 1

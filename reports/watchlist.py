@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Alert, AlertKind, Mention, MentionStatus, Source
+from models.alert_payloads import CrisisPayload
 from reports.collect import when_column
 from reports.figures import Crisis, LateReply, ProductRating
 from reports.topic_figures import _quote_text
@@ -86,7 +87,8 @@ def crises(session: Session, brand_id: int, start: datetime, end: datetime) -> l
         )
         .order_by(Alert.created_at, Alert.id)
     )
-    return [
-        Crisis(alert.created_at, str(alert.payload.get("source", "")), str(alert.payload.get("text", ""))[:300])
-        for alert in rows
-    ]
+    found = []
+    for alert in rows:
+        crisis = CrisisPayload.from_json(alert.payload)
+        found.append(Crisis(alert.created_at, crisis.source or "", (crisis.text or "")[:300]))
+    return found

@@ -50,7 +50,10 @@ def cycle(settings: SettingsOption = Path("settings.toml")) -> None:
 
 def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-def]
     for source, status in result.crawled.items():
-        console.print(f"crawl {source}: {'ok' if status == 0 else f'failed (exit {status})'}")
+        # An exit status of 0 says the crawl process ran, not that the source is fine: its health says that.
+        reason = result.unhealthy.get(source, "")
+        said = Text("failed", "red") if status else Text("unhealthy", "red") if reason else Text("ok")
+        console.print(Text(f"crawl {source}: ") + said + Text(f": {reason}" if reason else ""))
     console.print(
         f"classified {result.classified}, routed {result.routed}, alerts sent {result.sent}"
         f" (failed {result.send_failed}), published automatically {result.published},"
@@ -77,9 +80,6 @@ def worker(settings: SettingsOption = Path("settings.toml")) -> None:
 @app.command()
 def crawl(brand: str, source: str, settings: SettingsOption = Path("settings.toml")) -> None:
     """Crawl one source now (in a child process, as the worker does)."""
-    from sqlalchemy import select
-
-    from models import Brand, CrawlRun, Source
     from scheduler import jobs
 
     declared = settings_or_exit(settings, brand).brand(brand)
@@ -87,16 +87,12 @@ def crawl(brand: str, source: str, settings: SettingsOption = Path("settings.tom
         known = ", ".join(s.name for s in declared.sources) or "none"
         print_error(console, f"no source {source!r} in brand {brand!r} (its sources: {known})")
         raise typer.Exit(2)
-    context = _context(settings)
-    status = jobs.crawl(context, brand, source)
-    with context.sessions.begin() as session:
-        row = session.scalars(select(Source).join(Brand).where(Brand.slug == brand, Source.name == source)).one()
-        run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == row.id).order_by(CrawlRun.id.desc())).first()
-        if run is not None:
-            console.print(f"{brand}/{source}: {run.items_seen} seen, {run.items_new} new, HTTP {run.http_statuses}")
-        health = Text("healthy") if row.healthy else Text.assemble(("unhealthy", "red"), f": {row.health_reason}")
-        console.print(Text(f"{brand}/{source}: ") + health)
-    raise typer.Exit(0 if status == 0 and row.healthy else 1)
+    crawled = jobs.crawl_source(_context(settings), brand, source)
+    run = crawled.run
+    console.print(f"{brand}/{source}: {run.items_seen} seen, {run.items_new} new, HTTP {run.http_statuses}")
+    health = Text("healthy") if crawled.healthy else Text.assemble(("unhealthy", "red"), f": {crawled.health_reason}")
+    console.print(Text(f"{brand}/{source}: ") + health)
+    raise typer.Exit(0 if crawled.status == 0 and crawled.healthy else 1)
 
 
 def _date(value: str, option: str) -> datetime:

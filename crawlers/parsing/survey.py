@@ -20,6 +20,7 @@ from typing import Any
 from crawlers.items import MentionItem
 from crawlers.normalise import parse_date, parse_number
 from crawlers.parsing.french import french_date
+from models.urls import safe_url
 
 REQUIRED = ("order_ref", "submitted_at", "experienced_at", "rating", "consent")
 OPTIONAL = (
@@ -144,7 +145,8 @@ def _item(values: Any, url: str) -> MentionItem:
     if len(product or "") > 200 or len(location or "") > 200:
         raise ValueError("product and location must be at most 200 characters")
     return MentionItem(
-        url=url,
+        # The export's own address: an https one leads to it; a file:// one would lead a reader nowhere.
+        url=safe_url(url),
         kind="review",
         # One review per order unless the export gives its own ids: the order reference is then the id.
         external_id=f"survey:{review_id}" if review_id else f"order:{order_ref}",

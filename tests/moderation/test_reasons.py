@@ -40,7 +40,8 @@ def test_a_code_reads_back_as_its_reason():
 
 
 def test_slack_reject_menu_shows_the_registry_labels():
-    [menu] = [element for element in moderation_buttons({"mention_id": 7}) if element["action_id"] == "reject"]
+    elements = [element.to_dict() for element in moderation_buttons(7)]
+    [menu] = [element for element in elements if element["action_id"] == "reject"]
     shown = [(option["value"], option["text"]["text"]) for option in menu["options"]]
     assert shown == [(f"7:{reason.value}", reason.label_en) for reason in RejectionReason]
 
