@@ -204,11 +204,17 @@ def test_quote_cuts_where_the_escaped_text_fits():
 
 
 def _kinds_raised(path: Path) -> set[str]:
-    """AlertKind members given as `kind=` or `alert=` to a call: an alert (or a decision to raise one) made."""
+    """AlertKind members given as `kind=` or `alert=` to a call, or as the "kind" of a row inserted from a dict
+    (models/claims.py insert_once): an alert (or a decision to raise one) made."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        values = []
         if isinstance(node, ast.keyword) and node.arg in ("kind", "alert"):
-            for inner in ast.walk(node.value):
+            values.append(node.value)
+        elif isinstance(node, ast.Dict):
+            values += [v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and k.value == "kind"]
+        for value in values:
+            for inner in ast.walk(value):
                 if isinstance(inner, ast.Attribute) and getattr(inner.value, "id", None) == "AlertKind":
                     found.add(inner.attr)
     return found
