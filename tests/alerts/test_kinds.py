@@ -212,7 +212,11 @@ def _kinds_raised(path: Path) -> set[str]:
         if isinstance(node, ast.keyword) and node.arg in ("kind", "alert"):
             values.append(node.value)
         elif isinstance(node, ast.Dict):
-            values += [v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and k.value == "kind"]
+            values += [
+                v
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and k.value == "kind"
+            ]
         for value in values:
             for inner in ast.walk(value):
                 if isinstance(inner, ast.Attribute) and getattr(inner.value, "id", None) == "AlertKind":
