@@ -159,13 +159,18 @@ def test_backoff_doubles_up_to_its_ceiling():
     assert backoff(10_000, timedelta(minutes=1)) == timedelta(minutes=2**20)  # a date cannot overflow
 
 
-def test_a_notification_fails_for_good_after_its_last_attempt(sessions):
+def test_a_notification_fails_for_good_after_its_last_attempt_and_two_days(sessions):
+    # Changed with issue 16: SMTP down used to fail a notice for good after `max_attempts` (half an hour of outage
+    # made a loss); it now also waits out the retry window (two days) before giving up.
     class Down:
-        def send(self, recipient, subject, body):
+        def send(self, recipient, subject, body, key=""):
             raise ConnectionRefusedError("SMTP down")
 
+        def already_sent(self, key):
+            return False
+
     with sessions.begin() as session:
-        add_notification(session)
+        add_notification(session).created_at = NOW
     assert send_notifications(sessions, Down(), max_attempts=2, now=NOW) == (0, 1)
     with sessions() as session:
         row = session.scalars(select(Notification)).one()
@@ -173,7 +178,11 @@ def test_a_notification_fails_for_good_after_its_last_attempt(sessions):
     assert send_notifications(sessions, Down(), max_attempts=2, now=NOW + timedelta(minutes=2)) == (0, 1)
     with sessions() as session:
         row = session.scalars(select(Notification)).one()
-        assert (row.attempts, row.failed_at) == (2, NOW + timedelta(minutes=2))
+        assert (row.attempts, row.failed_at) == (2, None)  # still within the window
+    assert send_notifications(sessions, Down(), max_attempts=2, now=NOW + timedelta(hours=48)) == (0, 1)
+    with sessions() as session:
+        row = session.scalars(select(Notification)).one()
+        assert (row.attempts, row.failed_at) == (3, NOW + timedelta(hours=48))
     assert send_notifications(sessions, Down(), max_attempts=2, now=NOW + timedelta(days=30)) == (0, 0)
 
 
