@@ -163,11 +163,13 @@ def test_a_sink_file_left_from_an_earlier_database_does_not_count_as_sent(tmp_pa
     for name in ("old", "new"):  # two databases, the same alert ids, one sink file
         url = f"sqlite:///{tmp_path / name}.db"
         upgrade(url)
-        factory = make_session_factory(make_engine(url))
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
         with factory.begin() as session:
             session.add(Brand(slug="acme", name="Acme"))
         queue(factory, "a", "b", "c")
         assert send_due(factory, sink, "w", min_interval=0, clock=lambda: NOW, fatigue=GROUPED).sent == 3
+        engine.dispose()
     lines = [json.loads(line) for line in sink.path.read_text().splitlines()]
     assert len(lines) == 2 and carried(lines[0]) == carried(lines[1]) == [1, 2, 3]
 
@@ -214,13 +216,10 @@ name = "Acme"
 """
 
 
-def test_alerts_retry_resends_failed_ones(tmp_path, database_url, fake_slack):
+def test_alerts_retry_resends_failed_ones(tmp_path, sessions, database_url, fake_slack):
     settings = write_settings(tmp_path, database_url, SINK_SETTINGS)
     runner = CliRunner()
-    upgrade(database_url)
-    factory = make_session_factory(make_engine(database_url))
-    with factory.begin() as session:
-        session.add(Brand(slug="acme", name="Acme"))
+    factory = sessions
     ids = queue(factory, "a", "b", "c")
     for _ in ids:
         fake_slack.script.append((200, {"ok": False, "error": "not_in_channel"}, {}))

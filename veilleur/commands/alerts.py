@@ -23,8 +23,11 @@ def retry(
     from scheduler.context import Context
 
     context = Context(settings_or_exit(settings), settings)
-    with context.sessions.begin() as session:
-        queued = ALERTS.revive(session, ids or None)
+    try:
+        with context.sessions.begin() as session:
+            queued = ALERTS.revive(session, ids or None)
+    finally:
+        context.close()
     typer.echo(f"{queued} alert(s) queued again: the next send job delivers them")
     if ids and queued < len(ids):
         typer.echo("the others given were not failed (sent, still pending, or unknown)", err=True)
