@@ -186,7 +186,7 @@ def _posted_again(session: Session, delivery_ref: str, brand: str) -> dict[str, 
 
 def _deliver(
     transport: Transport, channel: str, message: dict[str, Any], alert_id: int, retaken: bool, replaces: str | None
-) -> str | Exception:
+) -> str | RetryLater | PermanentFailure:
     try:
         if replaces is not None:
             return transport.replace(replaces, message)
@@ -196,7 +196,12 @@ def _deliver(
 
 
 def _record(
-    session: Session, alert: Alert, outcome: str | Exception, now: datetime, retry: Retry, result: SendResult
+    session: Session,
+    alert: Alert,
+    outcome: str | RetryLater | PermanentFailure,
+    now: datetime,
+    retry: Retry,
+    result: SendResult,
 ) -> None:
     if isinstance(outcome, str):
         outbox.mark_sent(session, alert, now, outcome)
@@ -204,10 +209,10 @@ def _record(
     elif isinstance(outcome, PermanentFailure):
         outbox.ALERTS.mark_failed(alert, now, str(outcome))
         result.failed += 1
-    elif "429" in outcome.reason:  # type: ignore[union-attr]
+    elif "429" in outcome.reason:
         # A 429 says itself how long to wait, and costs no attempt.
         alert.attempts -= 1
-        outbox.ALERTS.mark_retry(alert, now, outcome.delay, str(outcome))  # type: ignore[union-attr]
+        outbox.ALERTS.mark_retry(alert, now, outcome.delay, str(outcome))
         result.retrying += 1
     elif not retry.gives_up(alert.attempts, alert.created_at, now):
         outbox.ALERTS.mark_retry(alert, now, retry.delay(alert.attempts), str(outcome))
