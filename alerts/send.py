@@ -17,7 +17,8 @@ from alerts.fatigue import NEVER_HELD, Fatigue, hold_reason
 from alerts.transports import PermanentFailure, RetryLater, Transport
 from models import Alert, AlertKind, Brand
 from models.alert_payloads import RedactionPayload
-from models.outbox import backoff
+from models.identity import outbox_instance
+from models.outbox import Retry
 
 
 @dataclass
@@ -28,6 +29,13 @@ class SendResult:
     held: int = 0
 
 
+# Slack down (5xx, the network) or a 429: 30 s, then doubling to 30 minutes, for at least two days (and the
+# `max_attempts` setting's number of attempts); then the alert fails and `veilleur alerts retry` sends it again.
+FIRST_RETRY = timedelta(seconds=30)
+RETRY_CEILING = timedelta(minutes=30)
+RETRY_WINDOW = timedelta(hours=48)
+
+
 def send_due(
     sessions: sessionmaker[Session],
     transport: Transport,
@@ -36,26 +44,38 @@ def send_due(
     max_attempts: int = 5,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     fatigue: Fatigue | None = None,
+    retry: Retry | None = None,
 ) -> SendResult:
     """Send every due alert once, about one message per second per channel (Slack's posting limit).
 
     Alerts of one brand and kind due together go as one message; in quiet hours or within the cooldown of
-    the last message of that brand and kind, they are held for the next digest (alerts/digest.py)."""
+    the last message of that brand and kind, they are held for the next digest (alerts/digest.py). A message
+    whose sender died while sending it goes again as it was (the same alerts together) after its lease, unless
+    the channel shows it arrived."""
     fatigue = fatigue or Fatigue(cooldown=timedelta(0))
+    retry = retry or Retry(FIRST_RETRY, RETRY_CEILING, RETRY_WINDOW, max_attempts)
     result = SendResult()
     pace = _Pace(min_interval)
     with sessions.begin() as session:
         groups: dict[tuple[int, AlertKind], list[int]] = {}
-        for alert_id, brand_id, kind in session.execute(
-            select(Alert.id, Alert.brand_id, Alert.kind)
+        # Still claimed although due: the holder's lease ran out, it died mid-send. The alerts it claimed
+        # together (one claim time, one worker) were one message: they stay one, with the same idempotency key.
+        retaken: dict[tuple[str | None, datetime], list[int]] = {}
+        for alert_id, brand_id, kind, claimed_at, claimed_by in session.execute(
+            select(Alert.id, Alert.brand_id, Alert.kind, Alert.claimed_at, Alert.claimed_by)
             .where(Alert.id.in_(outbox.ALERTS.due_ids(session, clock())))
             .order_by(Alert.id)
         ):
-            groups.setdefault((brand_id, kind), []).append(alert_id)
+            if claimed_at is not None:
+                retaken.setdefault((claimed_by, claimed_at), []).append(alert_id)
+            else:
+                groups.setdefault((brand_id, kind), []).append(alert_id)
+    for members in retaken.values():
+        _send(sessions, transport, worker, members, pace, clock, retry, result)
     for (brand_id, kind), members in groups.items():
         if kind in NEVER_HELD:
             for alert_id in members:
-                _send(sessions, transport, worker, [alert_id], pace, clock, max_attempts, result)
+                _send(sessions, transport, worker, [alert_id], pace, clock, retry, result)
             continue
         chunks = [members[i : i + fatigue.group_max] for i in range(0, len(members), fatigue.group_max)]
         with sessions.begin() as session:
@@ -66,7 +86,7 @@ def send_due(
             result.held += len(held)
         if not reason:
             for chunk in chunks if not fatigue.cooldown else chunks[:1]:
-                _send(sessions, transport, worker, chunk, pace, clock, max_attempts, result)
+                _send(sessions, transport, worker, chunk, pace, clock, retry, result)
     return result
 
 
@@ -89,33 +109,51 @@ def _send(
     ids: list[int],
     pace: _Pace,
     clock: Callable[[], datetime],
-    max_attempts: int,
+    retry: Retry,
     result: SendResult,
 ) -> None:
     """Claim the alerts, send them as one message (a group when several), record the outcome on each."""
+    now = clock()  # one claim time for the whole message: how a sender taking it over finds its alerts together
     with sessions.begin() as session:
-        claimed = [
-            alert for alert in (outbox.ALERTS.claim(session, i, clock(), worker) for i in ids) if alert is not None
-        ]
+        claimed = [alert for alert in (outbox.ALERTS.claim(session, i, now, worker) for i in ids) if alert is not None]
         if not claimed:
             return
-        brand = session.get_one(Brand, claimed[0].brand_id)
-        replaces = None
+        instance = outbox_instance(session)
+        channel, won = claimed[0].channel, [alert.id for alert in claimed]
+        since = min(alert.created_at for alert in claimed)
+        # Tried before: the last sender died mid-send, or gave up waiting for an answer Slack may have sent.
+        retaken = any(alert.attempts > 1 for alert in claimed)
         if claimed[0].kind == AlertKind.REDACTION:
-            replaces = RedactionPayload.from_json(claimed[0].payload).delivery_ref
+            retaken = False  # an edit of a message already there: doing it twice is harmless
+    if retaken:
+        # Only what the channel does not show yet is sent again; what it shows is recorded under its message.
+        found = transport.posted(channel, instance, won, since)
+        if found:
+            with sessions.begin() as session:
+                for alert_id, ref in found.items():
+                    outbox.mark_sent(session, session.get_one(Alert, alert_id), clock(), ref)
+            result.sent += len(found)
+            won = [alert_id for alert_id in won if alert_id not in found]
+            if not won:
+                return
+    with sessions.begin() as session:
+        alerts = [session.get_one(Alert, alert_id) for alert_id in won]
+        brand = session.get_one(Brand, alerts[0].brand_id)
+        replaces = None
+        if alerts[0].kind == AlertKind.REDACTION:
+            replaces = RedactionPayload.from_json(alerts[0].payload).delivery_ref
             message = _posted_again(session, replaces, brand.name)
-        elif len(claimed) == 1:
-            message = build_message(claimed[0].kind, brand.name, claimed[0].payload, claimed[0].id)
+        elif len(alerts) == 1:
+            built = build_message(alerts[0].kind, brand.name, alerts[0].payload, alerts[0].id)
+            message = _stamped(built, instance, won)
         else:
-            message = build_group_message(claimed[0].kind, brand.name, [(a.id, a.payload) for a in claimed])
-        channel, lead, won = claimed[0].channel, claimed[0].id, [alert.id for alert in claimed]
-        # Claimed before, and no error recorded: the last sender died mid-send. Slack may have the message.
-        retaken = any(alert.attempts > 1 and alert.last_error is None for alert in claimed)
+            built = build_group_message(alerts[0].kind, brand.name, [(a.id, a.payload) for a in alerts])
+            message = _stamped(built, instance, won)
     pace.wait(channel)
-    outcome = _deliver(transport, channel, message, lead, retaken, replaces)
+    outcome = _deliver(transport, channel, message, won[0], retaken, replaces)
     with sessions.begin() as session:
         for alert_id in won:
-            _record(session, session.get_one(Alert, alert_id), outcome, clock(), max_attempts, result)
+            _record(session, session.get_one(Alert, alert_id), outcome, clock(), retry, result)
         if replaces is not None and isinstance(outcome, str) and outcome != replaces:
             # Posted again under a new reference (a report's files uploaded again): a later erasure must find it.
             session.execute(
@@ -123,6 +161,14 @@ def _send(
                 .where(Alert.delivery_ref == replaces, Alert.kind != AlertKind.REDACTION)
                 .values(delivery_ref=outcome)
             )
+
+
+def _stamped(message: dict[str, Any], instance: str, ids: list[int]) -> dict[str, Any]:
+    """The message with, in its metadata, this database's outbox name and the exact alert ids it carries: what
+    `Transport.posted` reads back after a crash, and the webhook's idempotency key."""
+    metadata = message.setdefault("metadata", {"event_type": "veilleur_alert", "event_payload": {}})
+    metadata["event_payload"] = {**metadata["event_payload"], "outbox": instance, "alert_ids": list(ids)}
+    return message
 
 
 def _posted_again(session: Session, delivery_ref: str, brand: str) -> dict[str, Any]:
@@ -140,7 +186,7 @@ def _posted_again(session: Session, delivery_ref: str, brand: str) -> dict[str, 
 
 def _deliver(
     transport: Transport, channel: str, message: dict[str, Any], alert_id: int, retaken: bool, replaces: str | None
-) -> str | Exception:
+) -> str | RetryLater | PermanentFailure:
     try:
         if replaces is not None:
             return transport.replace(replaces, message)
@@ -150,7 +196,12 @@ def _deliver(
 
 
 def _record(
-    session: Session, alert: Alert, outcome: str | Exception, now: datetime, max_attempts: int, result: SendResult
+    session: Session,
+    alert: Alert,
+    outcome: str | RetryLater | PermanentFailure,
+    now: datetime,
+    retry: Retry,
+    result: SendResult,
 ) -> None:
     if isinstance(outcome, str):
         outbox.mark_sent(session, alert, now, outcome)
@@ -158,13 +209,16 @@ def _record(
     elif isinstance(outcome, PermanentFailure):
         outbox.ALERTS.mark_failed(alert, now, str(outcome))
         result.failed += 1
-    elif isinstance(outcome, RetryLater) and (alert.attempts < max_attempts or "429" in outcome.reason):
-        # Back-off doubles with each attempt; a 429 says itself how long to wait and costs no attempt.
-        delay = outcome.delay if "429" in outcome.reason else backoff(alert.attempts, outcome.delay)
-        if "429" in outcome.reason:
-            alert.attempts -= 1
-        outbox.ALERTS.mark_retry(alert, now, delay, str(outcome))
+    elif "429" in outcome.reason:
+        # A 429 says itself how long to wait, and costs no attempt.
+        alert.attempts -= 1
+        outbox.ALERTS.mark_retry(alert, now, outcome.delay, str(outcome))
+        result.retrying += 1
+    elif not retry.gives_up(alert.attempts, alert.created_at, now):
+        outbox.ALERTS.mark_retry(alert, now, retry.delay(alert.attempts), str(outcome))
         result.retrying += 1
     else:
-        outbox.ALERTS.mark_failed(alert, now, f"gave up after {alert.attempts} attempts: {outcome}")
+        hours = (now - alert.created_at) / timedelta(hours=1)
+        error = f"gave up after {alert.attempts} attempts over {hours:.0f} h: {outcome}"
+        outbox.ALERTS.mark_failed(alert, now, error)
         result.failed += 1

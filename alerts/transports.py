@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +33,9 @@ PERMANENT_ERRORS = {
 }
 
 
+HISTORY_PAGES = 10  # of 200 messages: how far back a retaken alert is looked for in the channel
+
+
 class RetryLater(Exception):
     def __init__(self, delay: timedelta, reason: str) -> None:
         super().__init__(reason)
@@ -48,9 +50,27 @@ class PermanentFailure(Exception):
 class Transport(Protocol):
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str: ...
 
+    def posted(self, channel: str, outbox: str, alert_ids: list[int], since: datetime) -> dict[int, str]:
+        """Which of these alerts a message already carries (its metadata, stamped by alerts/send.py), with that
+        message's reference: asked before sending again what a sender may have sent before it died. `{}` when the
+        transport cannot tell (an incoming webhook) or on any doubt: a duplicate is better than a lost alert."""
+        ...
+
     def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
         """Rewrite a message already delivered (`delivery_ref` as `deliver` returned it) after an erasure."""
         ...
+
+
+def carried(message: dict[str, Any], outbox: str) -> list[int]:
+    """The alert ids a sent message carries, if this database's outbox sent it (see alerts/send.py, `_stamped`)."""
+    stamp: dict[str, Any] = (message.get("metadata") or {}).get("event_payload") or {}
+    return list(stamp.get("alert_ids") or []) if stamp.get("outbox") == outbox else []
+
+
+def idempotency_key(message: dict[str, Any]) -> str:
+    """ "<outbox>:<alert ids>": the same for every attempt at the same message, different for any other."""
+    stamp: dict[str, Any] = (message.get("metadata") or {}).get("event_payload") or {}
+    return f"{stamp.get('outbox', '')}:{','.join(str(i) for i in stamp.get('alert_ids') or [])}"
 
 
 def _not_reachable(delivery_ref: str, how: str) -> PermanentFailure:
@@ -63,23 +83,22 @@ class SinkTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def delivered(self, alert_id: int) -> bool:
+    def posted(self, channel: str, outbox: str, alert_ids: list[int], since: datetime) -> dict[int, str]:
+        found: dict[int, str] = {}
         if not self.path.exists():
-            return False
+            return found
         with self.path.open(encoding="utf-8") as handle:
             for line in handle:
-                if line.strip():
-                    sent = json.loads(line)
-                    if sent.get("alert_id") == alert_id or alert_id in sent.get("metadata", {}).get(
-                        "event_payload", {}
-                    ).get("alert_ids", []):
-                        return True
-            return False
+                try:
+                    sent = json.loads(line) if line.strip() else {}
+                except json.JSONDecodeError:  # a line cut short by a crash: that message was not written
+                    continue
+                for alert_id in set(carried(sent, outbox)) & set(alert_ids):
+                    found.setdefault(alert_id, f"sink:{sent.get('alert_id')}")
+        return found
 
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
-        # A sender that crashed after writing but before recording it must not write the line twice.
-        if self.delivered(alert_id):
-            return f"sink:{alert_id}"
+        # Written whole or not at all (one write of one line, then fsync): `posted` can trust what it reads.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"alert_id": alert_id, "channel": channel, **message}, ensure_ascii=False)
         with self.path.open("a", encoding="utf-8") as handle:
@@ -120,24 +139,50 @@ class SlackTransport:
         self.client = WebClient(token=token, base_url=base_url, timeout=timeout)
         self.channel_ids: dict[str, str] = {}
 
-    def already_posted(self, channel: str, alert_id: int) -> str | None:
-        """After a sender died between Slack's answer and our record of it, Slack may already have the
-        alert: look for its metadata in the channel's last day. Any doubt answers None (send again:
-        a duplicate is better than a lost alert)."""
+    def posted(self, channel: str, outbox: str, alert_ids: list[int], since: datetime) -> dict[int, str]:
+        """The channel's messages since `since` (when the oldest of these alerts was queued), read for the
+        metadata that says which alerts each carries. Any doubt answers {} (send again)."""
+        from slack_sdk.errors import SlackApiError
+
+        found: dict[int, str] = {}
+        try:
+            channel_id = self._channel_id(channel)
+            cursor = None
+            for _ in range(HISTORY_PAGES):
+                history = self.client.conversations_history(
+                    channel=channel_id,
+                    oldest=str(since.timestamp() - 60),
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+                messages: list[dict[str, Any]] = history.get("messages", [])
+                for message in messages:
+                    for alert_id in set(carried(message, outbox)) & set(alert_ids):
+                        found.setdefault(alert_id, f"slack:{channel_id}:{message.get('ts')}")
+                cursor = (history.get("response_metadata") or {}).get("next_cursor")
+                if not cursor or len(found) == len(alert_ids):
+                    break
+        except (SlackApiError, OSError, LookupError):
+            return {}
+        return found
+
+    def _uploaded(self, channel_id: str, files: list[Path]) -> str | None:
+        """The reference of these files if they are in the channel already: a sender died after Slack shared
+        them. Report files are named by brand and week, and an erasure deletes the old ones before uploading
+        again, so the same names in the channel are this upload. Needs the files:read scope; without it (any
+        doubt) None: upload again."""
         from slack_sdk.errors import SlackApiError
 
         try:
-            channel_id = self._channel_id(channel)
-            history = self.client.conversations_history(
-                channel=channel_id, oldest=str(time.time() - 86400), limit=200, include_all_metadata=True
-            )
-        except (SlackApiError, OSError, LookupError):
+            listed = self.client.files_list(channel=channel_id, count=200)
+        except (SlackApiError, OSError):
             return None
-        messages: list[dict[str, Any]] = history.get("messages", [])
-        for message in messages:
-            posted: dict[str, Any] = (message.get("metadata") or {}).get("event_payload") or {}
-            if posted.get("alert_id") == alert_id or alert_id in posted.get("alert_ids", []):
-                return f"slack:{channel_id}:{message.get('ts')}"
+        shared: dict[str, str] = {}
+        for file in listed.get("files") or []:
+            shared.setdefault(str(file.get("title") or file.get("name")), str(file["id"]))
+        if all(path.name in shared for path in files):
+            return f"slack-files:{channel_id}:" + ",".join(shared[path.name] for path in files)
         return None
 
     def _channel_id(self, channel: str) -> str:
@@ -159,15 +204,11 @@ class SlackTransport:
 
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
         if "files" in message:
-            return self._upload(channel, [Path(name) for name in message["files"]], message["text"])
-        if retaken:
-            posted = self.already_posted(channel, alert_id)
-            if posted:
-                return posted
+            return self._upload(channel, [Path(name) for name in message["files"]], message["text"], retaken)
         response = self._call(channel, lambda: self.client.chat_postMessage(channel=channel, **message))
         return f"slack:{response.get('channel')}:{response.get('ts')}"
 
-    def _upload(self, channel: str, files: list[Path], comment: str) -> str:
+    def _upload(self, channel: str, files: list[Path], comment: str, retaken: bool = False) -> str:
         """files_upload_v2: the files in one message, the comment above them; Slack's file ids."""
         missing = [str(path) for path in files if not path.is_file()]
         if missing:
@@ -176,6 +217,10 @@ class SlackTransport:
             channel_id = self._call(channel, lambda: self._channel_id(channel))
         except KeyError:
             raise PermanentFailure(f"Slack channel {channel} not found (is the bot invited?)") from None
+        if retaken:
+            uploaded = self._uploaded(channel_id, files)
+            if uploaded:
+                return uploaded
         uploads = [{"file": str(path), "filename": path.name, "title": path.name} for path in files]
         response = self._call(
             channel,
@@ -209,7 +254,8 @@ class SlackTransport:
                 if "file_not_found" not in str(error) and "file_deleted" not in str(error):
                     raise
         note = "\n_(written again after a person asked for their data to be erased; the earlier copy is deleted)_"
-        return self._upload(channel_id, [Path(name) for name in message["files"]], message["text"] + note)
+        # Taken over from a sender that died: the new files may be in the channel already (the old ones are gone).
+        return self._upload(channel_id, [Path(name) for name in message["files"]], message["text"] + note, True)
 
     def _call(self, channel: str, call: Any) -> Any:
         """One Web API call, its errors sorted: 429 and 5xx wait and retry; a permanent refusal fails."""
@@ -235,7 +281,11 @@ class SlackTransport:
 
 
 class WebhookTransport:
-    """Incoming-webhook mode, for teams without a bot token: the channel is the webhook's own."""
+    """Incoming-webhook mode, for teams without a bot token: the channel is the webhook's own.
+
+    At least once: a webhook cannot read the channel back, so a message whose sender died after posting it is
+    posted again, with the same `X-Veilleur-Idempotency-Key` header (the database's outbox name and the alert ids
+    it carries, the same on every attempt): Slack ignores it, a relay or a receiver of your own can dedupe on it."""
 
     def __init__(self, url: str, timeout: int = 10) -> None:
         from slack_sdk.webhook import WebhookClient
@@ -247,7 +297,7 @@ class WebhookTransport:
         if "files" in message:  # a webhook cannot upload: the summary, and where the files are kept
             body["text"] += "\nFiles: " + ", ".join(str(name) for name in message["files"])
         try:
-            response = self.client.send_dict(body)
+            response = self.client.send_dict(body, headers={"X-Veilleur-Idempotency-Key": idempotency_key(message)})
         except OSError as error:
             raise RetryLater(timedelta(seconds=30), f"Slack webhook unreachable: {error}") from None
         if response.status_code == 200:
@@ -259,6 +309,9 @@ class WebhookTransport:
             raise RetryLater(timedelta(seconds=30), f"Slack webhook error HTTP {response.status_code}")
         # 400 invalid_payload, 403 action_prohibited, 404 no_service / channel_not_found: retrying will not help.
         raise PermanentFailure(f"Slack webhook refused the message: HTTP {response.status_code} {response.body}")
+
+    def posted(self, channel: str, outbox: str, alert_ids: list[int], since: datetime) -> dict[int, str]:
+        return {}  # an incoming webhook cannot read the channel: send again, under the same idempotency key
 
     def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
         # An incoming webhook can post, never edit or delete.

@@ -35,13 +35,8 @@ def pseudonym_secret(session: Session, configured: str) -> str:
         return configured
     stored = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == "pseudonym"))
     if stored is None:
-        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        generated = secrets.token_urlsafe(32)
-        # Two crawls may get here at once: the first insert wins, the other reads the winner's key.
-        session.execute(insert(InstanceSecret).values(name="pseudonym", value=generated).on_conflict_do_nothing())
-        stored = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == "pseudonym"))
-        assert stored is not None
-        if stored == generated:
+        stored, generated = _generate(session, "pseudonym", secrets.token_urlsafe(32))
+        if generated:
             log.warning(
                 "[crawl] pseudonym_secret is empty: author pseudonyms use a key generated for this database "
                 "(table instance_secret); it is backed up with the database"
@@ -53,6 +48,26 @@ def pseudonym_secret(session: Session, configured: str) -> str:
             "their handles): anyone can recompute a handle from a name; see docs/moderation.md, 'Pseudonyms'"
         )
     return stored
+
+
+def outbox_instance(session: Session) -> str:
+    """This database's name in what its outboxes send (message metadata, sink lines, idempotency keys, e-mail
+    Message-IDs): alert 12 of this database is not alert 12 of an earlier one, nor of another installation posting
+    to the same channel. Generated once, kept in table instance_secret (not a secret: a name)."""
+    stored = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == "outbox"))
+    if stored is None:
+        stored, _ = _generate(session, "outbox", secrets.token_hex(6))
+    return stored
+
+
+def _generate(session: Session, name: str, value: str) -> tuple[str, bool]:
+    """Store `value` under `name` unless another process stored one first: (the stored value, whether ours)."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # Two processes may get here at once: the first insert wins, the other reads the winner's value.
+    session.execute(insert(InstanceSecret).values(name=name, value=value).on_conflict_do_nothing())
+    stored = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == name))
+    assert stored is not None
+    return stored, stored == value
 
 
 def minimised_name(name: str | None) -> str | None:

@@ -10,6 +10,8 @@ push `next_attempt_at` past the lease, so the row is simply not due until the le
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -36,6 +38,31 @@ def backoff(attempts: int, first: timedelta, ceiling: timedelta | None = None) -
     than `ceiling`. The exponent stops at 20 so a long-failing row cannot overflow a date."""
     delay = first * 2 ** min(max(attempts - 1, 0), 20)
     return delay if ceiling is None else min(delay, ceiling)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How long a transient failure (a 5xx, the network, a 429) is retried: after `first`, then twice as long each
+    time up to `ceiling`, and given up only once both `attempts` attempts were made and `window` has passed since
+    the row was queued. An outage of hours therefore costs a delay, never a message.
+
+    From the second retry on, each delay is shortened by up to `jitter` (a fraction), at random: rows that failed
+    together (every alert of an outage) do not all come back in the same second, and the ceiling stays a ceiling."""
+
+    first: timedelta
+    ceiling: timedelta
+    window: timedelta = timedelta(hours=48)
+    attempts: int = 5
+    jitter: float = 0.2
+
+    def delay(self, attempts: int, rng: random.Random | None = None) -> timedelta:
+        delay = backoff(attempts, self.first, self.ceiling)
+        if attempts > 1:
+            delay *= 1 - self.jitter * (rng or random).random()
+        return delay
+
+    def gives_up(self, attempts: int, queued_at: datetime, now: datetime) -> bool:
+        return attempts >= self.attempts and now - queued_at >= self.window
 
 
 class Outbox(Generic[Row]):
@@ -122,6 +149,20 @@ class Outbox(Generic[Row]):
                 setattr(row, column.key, None)
         row.next_attempt_at = now + delay
         row.last_error = error[:ERROR_LENGTH]
+
+    def revive(self, session: Session, ids: list[int] | None = None) -> int:
+        """Rows given up for good (all, or those of `ids`) are queued again as new: `veilleur alerts retry` after
+        the cause is fixed (the bot invited, the token renewed). Their last error is kept until they are sent."""
+        if self.failed is None:
+            return 0
+        revived = update(self.table).where(self.failed.is_not(None))
+        if ids is not None:
+            revived = revived.where(self._columns.id.in_(ids))
+        values: dict[Any, Any] = {self.failed: None, self._columns.attempts: 0, self._columns.next_attempt_at: None}
+        if self.claimed is not None:
+            values |= {column: None for column in self.claimed}
+        result = session.execute(revived.values(values).execution_options(synchronize_session=False))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def mark_failed(self, row: Row, now: datetime, error: str) -> None:
         """Give up for good: the row is never due again."""

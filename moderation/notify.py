@@ -1,10 +1,16 @@
 """Messages to people outside the team: an author told why their review was rejected (DESIGN.md rule 2), a
 product owner told of a low rating. Written to the `notification` outbox in the moderator's transaction, sent
-later by a notifier (e-mail over SMTP, or a local JSONL sink when no SMTP host is set), retried, never twice."""
+later by a notifier (e-mail over SMTP, or a local JSONL sink when no SMTP host is set).
+
+At least once, never lost: a notifier that dies after sending but before recording it leaves the notice claimed;
+after the claim's lease it is sent again. The sink is read back first (written once); an SMTP server cannot be
+asked, so e-mail may then arrive twice, always under the same Message-ID, which mail clients and servers dedupe on.
+Transient failures (the server down, a 4xx) are retried for two days; a refusal (a 5xx) fails at once."""
 
 from __future__ import annotations
 
 import json
+import os
 import smtplib
 import ssl
 from datetime import datetime, timedelta
@@ -16,7 +22,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Mention, Notification, RejectionReason, utcnow
-from models.outbox import Outbox, backoff
+from models.identity import outbox_instance
+from models.outbox import Outbox, Retry
 
 # The frame of the author's notice, per language (French first); the reason's words are in models/reasons.py.
 SUBJECT = {"fr": "Votre avis n'a pas été publié", "en": "Your review was not published"}
@@ -29,8 +36,13 @@ BODY = {
 
 
 class Notifier(Protocol):
-    def send(self, recipient: str, subject: str, body: str) -> str:
-        """Send one message; return a delivery reference. Raise on failure (it will be retried)."""
+    def send(self, recipient: str, subject: str, body: str, key: str = "") -> str:
+        """Send one message; `key` is the same on every attempt at it (the Message-ID's left part). Return a
+        delivery reference. Raise on failure (retried, unless `refused` says retrying cannot help)."""
+        ...
+
+    def already_sent(self, key: str) -> bool:
+        """Whether an earlier attempt at `key` got through (asked of a notice a dead notifier had claimed)."""
         ...
 
 
@@ -99,9 +111,11 @@ class SmtpNotifier:
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password, self.starttls = user, password, starttls
 
-    def send(self, recipient: str, subject: str, body: str) -> str:
+    def send(self, recipient: str, subject: str, body: str, key: str = "") -> str:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, recipient, subject
+        if key:  # stable across attempts: a copy sent again after a crash is recognisably the same message
+            message["Message-ID"] = f"<{key}@{self.sender.rpartition('@')[2] or 'veilleur.invalid'}>"
         message.set_content(body)
         with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
             if self.starttls:
@@ -111,6 +125,9 @@ class SmtpNotifier:
             smtp.send_message(message)
         return f"smtp:{self.host}:{self.port}"
 
+    def already_sent(self, key: str) -> bool:
+        return False  # SMTP cannot be asked: send again under the same Message-ID
+
 
 class SinkNotifier:
     """No SMTP host set: messages go to a local JSONL file, so the demo runs offline and shows what would leave."""
@@ -118,11 +135,26 @@ class SinkNotifier:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def send(self, recipient: str, subject: str, body: str) -> str:
+    def send(self, recipient: str, subject: str, body: str, key: str = "") -> str:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = {"to": recipient, "subject": subject, "body": body, "message_id": key}
         with self.path.open("a", encoding="utf-8") as sink:
-            sink.write(json.dumps({"to": recipient, "subject": subject, "body": body}, ensure_ascii=False) + "\n")
+            sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+            sink.flush()
+            os.fsync(sink.fileno())
         return f"sink:{self.path}"
+
+    def already_sent(self, key: str) -> bool:
+        if not key or not self.path.exists():
+            return False
+        with self.path.open(encoding="utf-8") as sink:
+            for line in sink:
+                try:
+                    if line.strip() and json.loads(line).get("message_id") == key:
+                        return True
+                except json.JSONDecodeError:  # a line cut short by a crash: that message was not written
+                    continue
+        return False
 
     def erase(self, needles: list[str], marker: str) -> int:
         """Replace every message that holds one of `needles` (any case) with `marker`, after an erasure
@@ -154,14 +186,24 @@ NOTIFICATIONS = Outbox(
     failed=Notification.failed_at,
     lease=timedelta(minutes=15),  # a claim pushes next_attempt_at this far: longer than any SMTP exchange
 )
-FIRST_RETRY = timedelta(minutes=2)  # then 4, 8, 16... minutes: 2^attempts
+# The server down or busy (4xx): 2 minutes, doubling to 30, for two days and at least `max_attempts` attempts.
+RETRY = timedelta(minutes=2), timedelta(minutes=30)
+
+
+def refused(error: Exception) -> bool:
+    """A 5xx answer to the recipient or the message: the address does not exist, the content is refused.
+    Retrying cannot help. Anything else (the network, a 4xx, a login refused by settings to fix) is retried."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
 
 
 def send_due(
     sessions: sessionmaker[Session], notifier: Notifier, max_attempts: int = 5, now: datetime | None = None
 ) -> tuple[int, int]:
-    """Send every due notification. Returns (sent, failed this round). A failure waits 2^attempts minutes."""
+    """Send every due notification. Returns (sent, failed this round)."""
     now = now or utcnow()
+    retry = Retry(*RETRY, attempts=max_attempts)
     sent = failed = 0
     with sessions() as session:
         ids = NOTIFICATIONS.due_ids(session, now)
@@ -171,16 +213,20 @@ def send_due(
             if notification is None:
                 continue
             recipient, subject, body = notification.recipient, notification.subject, notification.body
+            key = f"veilleur.{outbox_instance(session)}.notice.{notification_id}"
+            retaken = notification.attempts > 1  # an earlier notifier may have sent it, then died
         try:
-            notifier.send(recipient, subject, body)
+            if not (retaken and notifier.already_sent(key)):
+                notifier.send(recipient, subject, body, key)
         except (OSError, smtplib.SMTPException) as error:
             failed += 1
             with sessions.begin() as session:
                 notification = session.get_one(Notification, notification_id)
                 message = f"{type(error).__name__}: {error}"
-                NOTIFICATIONS.mark_retry(notification, now, backoff(notification.attempts, FIRST_RETRY), message)
-                if notification.attempts >= max_attempts:
+                if refused(error) or retry.gives_up(notification.attempts, notification.created_at, now):
                     NOTIFICATIONS.mark_failed(notification, now, message)
+                else:
+                    NOTIFICATIONS.mark_retry(notification, now, retry.delay(notification.attempts), message)
             continue
         with sessions.begin() as session:
             NOTIFICATIONS.mark_sent(session.get_one(Notification, notification_id), utcnow())

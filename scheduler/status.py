@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Alert, Brand, Mention, ReportFile, Source
+from models import Alert, Brand, Mention, Notification, ReportFile, Source, utcnow
 
 
-def overview(session: Session) -> list[tuple[str, list[tuple[Any, ...]], list[str]]]:
+def overview(session: Session, now: datetime | None = None) -> list[tuple[str, list[tuple[Any, ...]], list[str]]]:
     sources = [
         (
             f"{brand}/{source.name}",
@@ -25,7 +26,7 @@ def overview(session: Session) -> list[tuple[str, list[tuple[Any, ...]], list[st
         (status.value, count)
         for status, count in session.execute(select(Mention.status, func.count()).group_by(Mention.status))
     ]
-    pending = session.scalar(select(func.count()).where(Alert.sent_at.is_(None), Alert.failed_at.is_(None)))
+    now = now or utcnow()
     sent = session.scalar(select(func.count()).where(Alert.sent_at.is_not(None)))
     failed = [
         (alert.id, alert.kind.value, alert.channel, alert.last_error or "")
@@ -33,6 +34,7 @@ def overview(session: Session) -> list[tuple[str, list[tuple[Any, ...]], list[st
             select(Alert).where(Alert.failed_at.is_not(None)).order_by(Alert.id.desc()).limit(20)
         )
     ]
+    failures = session.scalar(select(func.count()).where(Alert.failed_at.is_not(None)))
     rewrites = [
         (row.path, row.rewrite_due_at, row.last_error or "waiting for the report-rewrite job")
         for row in session.scalars(
@@ -42,7 +44,33 @@ def overview(session: Session) -> list[tuple[str, list[tuple[Any, ...]], list[st
     return [
         ("Sources", sources, ["source", "kind", "health", "reason", "last crawl"]),
         ("Queues", queues, ["status", "mentions"]),
-        ("Alert outbox", [("pending", pending), ("sent", sent), ("failed", len(failed))], ["state", "alerts"]),
-        ("Failed alerts (permanent)", failed, ["id", "kind", "channel", "error"]),
+        ("Alert outbox", [*_waiting(session, Alert, now), ("sent", sent), ("failed", failures)], ["state", "alerts"]),
+        ("Notice outbox (e-mail)", _waiting(session, Notification, now), ["state", "notices"]),
+        ("Failed alerts (`veilleur alerts retry` sends them again)", failed, ["id", "kind", "channel", "error"]),
         ("Report files to write again after an erasure", rewrites, ["file", "since", "state"]),
     ]
+
+
+def _waiting(session: Session, table: type[Alert] | type[Notification], now: datetime) -> list[tuple[str, Any]]:
+    """How many wait, since when, and why: during an outage the count alone says nothing of Slack being down.
+    A held alert (quiet hours, cooldown) waits for its digest and counts as pending too."""
+    pending = (table.sent_at.is_(None), table.failed_at.is_(None))
+    count = session.scalar(select(func.count()).select_from(table).where(*pending)) or 0
+    oldest = session.scalar(select(func.min(table.created_at)).where(*pending))
+    last_error = session.scalars(
+        select(table.last_error)
+        .where(*pending, table.last_error.is_not(None))
+        .order_by(table.next_attempt_at.desc(), table.id.desc())
+        .limit(1)
+    ).first()
+    return [
+        ("pending", count),
+        ("oldest pending", _age(now - oldest) if oldest is not None else "-"),
+        ("last error", last_error or "-"),
+    ]
+
+
+def _age(age: timedelta) -> str:
+    minutes = max(int(age.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    return (f"{days}d " if days else "") + f"{minutes // 60}h {minutes % 60:02d}m"

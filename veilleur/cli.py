@@ -105,7 +105,7 @@ def _date(value: str, option: str) -> datetime:
 
 @app.command()
 def status(settings: SettingsOption = Path("settings.toml")) -> None:
-    """Source health, queue sizes and the alert outbox."""
+    """Source health, queue sizes, and the outboxes: what waits, since when, and the last error."""
     from scheduler.status import overview
 
     context = _context(settings)
@@ -172,6 +172,7 @@ def survey_import(
 
 
 def _mount() -> None:
+    from veilleur.commands.alerts import app as alerts
     from veilleur.commands.classify import classify
     from veilleur.commands.console import app as console_commands
     from veilleur.commands.extract import extract_command
@@ -183,6 +184,7 @@ def _mount() -> None:
     from veilleur.commands.signals import app as signals
 
     app.add_typer(queue, name="queue")
+    app.add_typer(alerts, name="alerts")
     app.add_typer(signals, name="signals")
     app.add_typer(model, name="model")
     app.add_typer(survey, name="survey")

@@ -159,13 +159,18 @@ def test_backoff_doubles_up_to_its_ceiling():
     assert backoff(10_000, timedelta(minutes=1)) == timedelta(minutes=2**20)  # a date cannot overflow
 
 
-def test_a_notification_fails_for_good_after_its_last_attempt(sessions):
+def test_a_notification_fails_for_good_after_its_last_attempt_and_two_days(sessions):
+    # Changed with issue 16: SMTP down used to fail a notice for good after `max_attempts` (half an hour of outage
+    # made a loss); it now also waits out the retry window (two days) before giving up.
     class Down:
-        def send(self, recipient, subject, body):
+        def send(self, recipient, subject, body, key=""):
             raise ConnectionRefusedError("SMTP down")
 
+        def already_sent(self, key):
+            return False
+
     with sessions.begin() as session:
-        add_notification(session)
+        add_notification(session).created_at = NOW
     assert send_notifications(sessions, Down(), max_attempts=2, now=NOW) == (0, 1)
     with sessions() as session:
         row = session.scalars(select(Notification)).one()
@@ -173,17 +178,26 @@ def test_a_notification_fails_for_good_after_its_last_attempt(sessions):
     assert send_notifications(sessions, Down(), max_attempts=2, now=NOW + timedelta(minutes=2)) == (0, 1)
     with sessions() as session:
         row = session.scalars(select(Notification)).one()
-        assert (row.attempts, row.failed_at) == (2, NOW + timedelta(minutes=2))
+        assert (row.attempts, row.failed_at) == (2, None)  # still within the window
+    assert send_notifications(sessions, Down(), max_attempts=2, now=NOW + timedelta(hours=48)) == (0, 1)
+    with sessions() as session:
+        row = session.scalars(select(Notification)).one()
+        assert (row.attempts, row.failed_at) == (3, NOW + timedelta(hours=48))
     assert send_notifications(sessions, Down(), max_attempts=2, now=NOW + timedelta(days=30)) == (0, 0)
 
 
-def test_an_alert_fails_for_good_after_its_last_attempt(sessions):
+def test_an_alert_fails_for_good_after_its_last_attempt_and_two_days(sessions):
+    # Changed with issue 16: a 5xx used to fail for good after `max_attempts` (minutes of outage made a loss);
+    # it now also waits out the retry window (two days) before giving up.
     class Down:
         def deliver(self, channel, message, alert_id, retaken=False):
             raise RetryLater(timedelta(seconds=30), "Slack error HTTP 500")
 
+        def posted(self, channel, outbox, alert_ids, since):
+            return {}
+
     with sessions.begin() as session:
-        add_alert(session)
+        add_alert(session).created_at = NOW
 
     def send(now):
         result = send_alerts(sessions, Down(), "w1", min_interval=0, max_attempts=2, clock=lambda: now)
@@ -191,8 +205,10 @@ def test_an_alert_fails_for_good_after_its_last_attempt(sessions):
 
     assert send(NOW) == (1, 0)
     assert send(NOW + timedelta(seconds=29)) == (0, 0)  # 30 s after the 1st failure
-    assert send(NOW + timedelta(seconds=30)) == (0, 1)
+    assert send(NOW + timedelta(seconds=30)) == (1, 0)  # the 2nd attempt: still within the window
+    assert send(NOW + timedelta(hours=47)) == (1, 0)
+    assert send(NOW + timedelta(hours=48)) == (0, 1)
     with sessions() as session:
         row = session.scalars(select(Alert)).one()
-        assert row.attempts == 2 and row.last_error == "gave up after 2 attempts: Slack error HTTP 500"
+        assert row.attempts == 4 and row.last_error == "gave up after 4 attempts over 48 h: Slack error HTTP 500"
     assert send(NOW + timedelta(days=30)) == (0, 0)

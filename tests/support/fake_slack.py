@@ -1,4 +1,8 @@
-"""A local fake of Slack's Web API: records every request, answers as Slack would, or as a test scripts it."""
+"""A local fake of Slack's Web API: records every request, answers as Slack would, or as a test scripts it.
+
+For crash tests it can also be down for a while (`down`: every call answers that status), hold a request it has
+received without answering until the test has killed the sender (`hold`), and keep what it received in a file
+(`record`), so that a fake started again after a restart remembers the messages already in the channel."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 import threading
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,11 +18,21 @@ from slack_sdk.signature import SignatureVerifier
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, record: Path | None = None) -> None:
+        self.record = record
         self.requests: list[dict[str, Any]] = []
+        if record is not None and record.exists():
+            self.requests = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
         self.uploads: dict[str, bytes] = {}  # file id -> bytes uploaded (files_upload_v2)
         # Scripted answers, used first-in first-out: (HTTP status, JSON body, headers).
         self.script: deque[tuple[int, dict[str, Any], dict[str, str]]] = deque()
+        # An outage: while set, every call (and webhook post) answers this, and nothing is recorded.
+        self.down: tuple[int, dict[str, Any], dict[str, str]] | None = None
+        # A request whose path ends with `held_path` is recorded (Slack has it), then left unanswered until
+        # `release()`; `holding` is set once it is.
+        self.held_path: str | None = None
+        self.holding = threading.Event()
+        self.released = threading.Event()
         self.lock = threading.Lock()
         fake = self
 
@@ -38,13 +53,27 @@ class FakeSlack:
                     body = json.loads(raw or "{}")
                 else:
                     body = {key: values[0] for key, values in parse_qs(raw).items()}
+                hold = False
                 with fake.lock:
-                    answer = fake.script.popleft() if fake.script else None
+                    answer = fake.down or (fake.script.popleft() if fake.script else None)
                     if answer is None or answer[0] == 200 and answer[1].get("ok"):
-                        fake.requests.append(
-                            {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
-                        )
-                status, payload, headers = answer or (200, fake.ok(self.path, body), {})
+                        request = {
+                            "path": self.path,
+                            "auth": self.headers.get("Authorization"),
+                            "body": body,
+                            "idempotency_key": self.headers.get("X-Veilleur-Idempotency-Key"),
+                        }
+                        fake.requests.append(request)
+                        if fake.record is not None:
+                            with fake.record.open("a") as kept:
+                                kept.write(json.dumps(request) + "\n")
+                    if fake.held_path and self.path.endswith(fake.held_path):
+                        fake.held_path, hold = None, True
+                    status, payload, headers = answer or (200, fake.ok(self.path, body), {})
+                if hold:
+                    fake.holding.set()
+                    fake.released.wait()
+                    return  # the sender was killed meanwhile: nobody is left to answer
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -65,10 +94,18 @@ class FakeSlack:
             return {"ok": True, "channels": [{"id": "C0FAKE", "name": "alerts"}], "response_metadata": {}}
         if path.endswith("/conversations.history"):
             posted = [
-                {"ts": f"{n}.000100", "text": b.get("text"), "metadata": b.get("metadata")}
+                {"ts": f"{n}.000100", "text": b.get("text"), "metadata": _json(b.get("metadata"))}
                 for n, b in enumerate(self.posted(), start=1)
             ]
             return {"ok": True, "messages": posted[::-1]}
+        if path.endswith("/files.list"):
+            shared = [
+                {**file, "channels": [r["body"].get("channel_id")]}
+                for r in self.requests
+                if r["path"].endswith("/files.completeUploadExternal")
+                for file in json.loads(r["body"]["files"])
+            ]
+            return {"ok": True, "files": shared[::-1]}
         if path.endswith("/files.getUploadURLExternal"):
             file_id = f"F{len(self.uploads) + len(self.requests):05d}"
             upload_url = self.base_url.replace("/api/", f"/upload/{file_id}")
@@ -84,13 +121,27 @@ class FakeSlack:
     def posted(self) -> list[dict[str, Any]]:
         return [r["body"] for r in self.requests if r["path"].endswith("/chat.postMessage")]
 
+    def hold(self, path: str) -> None:
+        self.holding.clear()
+        self.released.clear()
+        self.held_path = path
+
+    def release(self) -> None:
+        self.released.set()
+
     def __enter__(self) -> FakeSlack:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _json(value: Any) -> Any:
+    """slack-sdk sends a message's metadata JSON-encoded inside a form or a JSON body."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
