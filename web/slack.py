@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,10 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from alerts.blocks import BLOCKS_LIMIT
+from alerts.mrkdwn import FALLBACK_LIMIT, SECTION_LIMIT, cap, escape, short
 from alerts.slack_actions import ActionRefused, Handler
 from web.slack_signature import ReplayGuard, check
 
 log = logging.getLogger("veilleur.slack")
+_DONE = "veilleur_done:"  # block_id prefix of the lines this endpoint adds, one per click
+_USER_ID = re.compile(r"[A-Z][A-Z0-9_]{1,40}")  # what Slack's user ids look like: only those become a mention
 
 
 def slack_routes(
@@ -68,32 +73,48 @@ def _act(
     user: str,
     action: dict[str, Any],
 ) -> str:
-    action_id = action.get("action_id", "")
+    """What was done, as mrkdwn: every part that came in the request escaped, the user a mention."""
+    action_id = str(action.get("action_id", ""))
+    who = _mention(user)
     if user not in moderators:
-        log.warning("Slack user %s is not in [slack] moderators: %s refused", user, action_id)
-        return f"<@{user}> is not allowed to moderate (ask an admin to add you to [slack] moderators)"
+        log.warning("Slack user %r is not in [slack] moderators: %r refused", user, action_id)
+        return f"{who} is not allowed to moderate (ask an admin to add you to [slack] moderators)"
     handler = handlers.get(action_id)
     if handler is None:
-        return f"unknown action {action_id!r}"
-    raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+        return f"unknown action {short(repr(action_id))}"
+    raw = str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
     mention, _, value = raw.partition(":")
     try:
         mention_id = int(mention)
     except ValueError:
-        return f"bad action value {raw!r}"
+        return f"bad action value {short(repr(raw))}"
     try:
         with sessions.begin() as session:
             done = handler(session, mention_id, f"slack:{user}", value or None)
     except ActionRefused as refusal:
-        return f"not done: {refusal}"
-    return f"{done} by <@{user}>"
+        return f"not done: {cap(escape(str(refusal)), SECTION_LIMIT - 10)}"
+    return f"{short(done, FALLBACK_LIMIT - 50)} by {who}"  # the line whole in the fallback, mention included
+
+
+def _mention(user: str) -> str:
+    # The id comes from a signed request, but a mention is built from it only when it looks like one.
+    return f"<@{user}>" if _USER_ID.fullmatch(str(user)) else short(repr(user), 40)
 
 
 def _updated_message(payload: dict[str, Any], answer: str) -> dict[str, Any]:
-    """The original message, with the line that says what was done (buttons kept: undo stays possible)."""
-    blocks = list((payload.get("message") or {}).get("blocks") or [])
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": answer}]})
-    return {"replace_original": True, "text": answer, "blocks": blocks}
+    """The original message, with the lines that say what was done (buttons kept: undo stays possible), within
+    Slack's 50 blocks: the oldest of those lines go first, then the original's last blocks."""
+    message = payload.get("message")
+    shown = message.get("blocks") if isinstance(message, dict) else None
+    blocks = [b for b in shown if isinstance(b, dict)] if isinstance(shown, list) else []
+    done = [b for b in blocks if str(b.get("block_id", "")).startswith(_DONE)]
+    numbers = [int(n) for b in done if (n := str(b["block_id"]).removeprefix(_DONE)).isdigit()]
+    line = {"type": "context", "block_id": f"{_DONE}{max(numbers, default=0) + 1}"}  # block ids are unique
+    while len(blocks) >= BLOCKS_LIMIT and done:
+        blocks.remove(done.pop(0))
+    blocks = blocks[: BLOCKS_LIMIT - 1]
+    blocks.append({**line, "elements": [{"type": "mrkdwn", "text": cap(answer)}]})
+    return {"replace_original": True, "text": cap(answer, FALLBACK_LIMIT), "blocks": blocks}
 
 
 def _post_to_response_url(url: str, message: dict[str, Any]) -> None:
