@@ -1,57 +1,33 @@
-"""The alert outbox: claim a row with a conditional UPDATE, then mark it sent or failed.
+"""The alert outbox: its policy for the outbox helper (models/outbox.py), and what only alerts do (digests, holds).
 
-Claims expire (a crashed sender's claim is taken over after `lease`), so no alert is ever stuck; the
-sender checks for an earlier delivery before re-sending a taken-over alert, so none is sent twice.
+Claims expire (a crashed sender's claim is taken over after the lease), so no alert is ever stuck; the sender
+checks for an earlier delivery before re-sending a taken-over alert, so none is sent twice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import Alert, AlertKind
+from models.outbox import Outbox
 
-LEASE = timedelta(minutes=5)
-
-
-def due_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
-    rows = session.scalars(
-        select(Alert.id)
-        .where(
-            Alert.sent_at.is_(None),
-            Alert.failed_at.is_(None),
-            Alert.held_reason.is_(None),
-            or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now),
-            or_(Alert.claimed_at.is_(None), Alert.claimed_at < now - LEASE),
-        )
-        .order_by(Alert.id)
-        .limit(limit)
-    )
-    return list(rows)
-
-
-def claim(session: Session, alert_id: int, worker: str, now: datetime) -> Alert | None:
-    """The alert if this worker won it, else None (someone else has it, or it was sent meanwhile)."""
-    won = session.execute(
-        update(Alert)
-        .where(
-            Alert.id == alert_id,
-            Alert.sent_at.is_(None),
-            Alert.failed_at.is_(None),
-            or_(Alert.claimed_at.is_(None), Alert.claimed_at < now - LEASE),
-        )
-        .values(claimed_at=now, claimed_by=worker, attempts=Alert.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    return session.get(Alert, alert_id, populate_existing=True) if won else None
+ALERTS = Outbox(
+    Alert,
+    sent=Alert.sent_at,
+    failed=Alert.failed_at,
+    claimed=(Alert.claimed_at, Alert.claimed_by),  # who holds it: a taken-over alert may already be in Slack
+    lease=timedelta(minutes=5),
+    due_also=(Alert.held_reason.is_(None),),  # held by fatigue control: it waits for a digest
+    batch=100,
+)
 
 
 def mark_sent(session: Session, alert: Alert, now: datetime, delivery_ref: str) -> None:
-    alert.sent_at = now
+    ALERTS.mark_sent(alert, now)
     alert.delivery_ref = delivery_ref
-    alert.last_error = None
     if alert.kind == AlertKind.DIGEST:
         # The alerts this digest summarises are delivered with it.
         session.execute(
@@ -77,15 +53,3 @@ def hold(session: Session, ids: list[int], reason: str) -> None:
             .values(held_reason=reason)
             .execution_options(synchronize_session=False)
         )
-
-
-def mark_retry(session: Session, alert: Alert, now: datetime, delay: timedelta, error: str) -> None:
-    alert.claimed_at = None
-    alert.claimed_by = None
-    alert.next_attempt_at = now + delay
-    alert.last_error = error
-
-
-def mark_failed(session: Session, alert: Alert, now: datetime, error: str) -> None:
-    alert.failed_at = now
-    alert.last_error = error

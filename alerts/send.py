@@ -17,6 +17,7 @@ from alerts.fatigue import NEVER_HELD, Fatigue, hold_reason
 from alerts.transports import PermanentFailure, RetryLater, Transport
 from models import Alert, AlertKind, Brand
 from models.alert_payloads import RedactionPayload
+from models.outbox import backoff
 
 
 @dataclass
@@ -47,7 +48,7 @@ def send_due(
         groups: dict[tuple[int, AlertKind], list[int]] = {}
         for alert_id, brand_id, kind in session.execute(
             select(Alert.id, Alert.brand_id, Alert.kind)
-            .where(Alert.id.in_(outbox.due_ids(session, clock())))
+            .where(Alert.id.in_(outbox.ALERTS.due_ids(session, clock())))
             .order_by(Alert.id)
         ):
             groups.setdefault((brand_id, kind), []).append(alert_id)
@@ -93,7 +94,9 @@ def _send(
 ) -> None:
     """Claim the alerts, send them as one message (a group when several), record the outcome on each."""
     with sessions.begin() as session:
-        claimed = [alert for alert in (outbox.claim(session, i, worker, clock()) for i in ids) if alert is not None]
+        claimed = [
+            alert for alert in (outbox.ALERTS.claim(session, i, clock(), worker) for i in ids) if alert is not None
+        ]
         if not claimed:
             return
         brand = session.get_one(Brand, claimed[0].brand_id)
@@ -153,15 +156,15 @@ def _record(
         outbox.mark_sent(session, alert, now, outcome)
         result.sent += 1
     elif isinstance(outcome, PermanentFailure):
-        outbox.mark_failed(session, alert, now, str(outcome))
+        outbox.ALERTS.mark_failed(alert, now, str(outcome))
         result.failed += 1
     elif isinstance(outcome, RetryLater) and (alert.attempts < max_attempts or "429" in outcome.reason):
         # Back-off doubles with each attempt; a 429 says itself how long to wait and costs no attempt.
-        delay = outcome.delay if "429" in outcome.reason else outcome.delay * (2 ** (alert.attempts - 1))
+        delay = outcome.delay if "429" in outcome.reason else backoff(alert.attempts, outcome.delay)
         if "429" in outcome.reason:
             alert.attempts -= 1
-        outbox.mark_retry(session, alert, now, delay, str(outcome))
+        outbox.ALERTS.mark_retry(alert, now, delay, str(outcome))
         result.retrying += 1
     else:
-        outbox.mark_failed(session, alert, now, f"gave up after {alert.attempts} attempts: {outcome}")
+        outbox.ALERTS.mark_failed(alert, now, f"gave up after {alert.attempts} attempts: {outcome}")
         result.failed += 1

@@ -1,5 +1,5 @@
-"""The 'source unhealthy' alert, raised after each crawl from the health the crawl stored on its source
-(crawlers/health.py, or the worker when the crawl process failed: scheduler/jobs.py)."""
+"""The 'source unhealthy' alert, raised after each crawl from the health stored on its source: by the crawl
+(crawlers/health.py), or by the worker when the crawl process failed or timed out (scheduler/jobs.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Alert, AlertKind, Brand, Source
 from models.alert_payloads import SourcePayload, Why
+from models.claims import insert_once
 
 
 def alert_unhealthy(session: Session, brand: str, source: str, channel: str) -> None:
@@ -19,17 +20,16 @@ def alert_unhealthy(session: Session, brand: str, source: str, channel: str) -> 
         return
     day = datetime.now(UTC).date().isoformat()
     key = f"{AlertKind.SOURCE_UNHEALTHY.value}:source:{row.id}:{day}"
-    if session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is None:
-        session.add(
-            Alert(
-                brand_id=row.brand_id,
-                kind=AlertKind.SOURCE_UNHEALTHY,
-                dedupe_key=key,
-                channel=channel,
-                payload=SourcePayload(
-                    source=f"{brand}/{source}",
-                    text=row.health_reason or "",
-                    why=Why(rule="source_health", reason=row.health_reason),
-                ).to_json(),
-            )
-        )
+    alert = {
+        "brand_id": row.brand_id,
+        "kind": AlertKind.SOURCE_UNHEALTHY,
+        "dedupe_key": key,
+        "channel": channel,
+        "payload": SourcePayload(
+            source=f"{brand}/{source}",
+            text=row.health_reason or "",
+            why=Why(rule="source_health", reason=row.health_reason),
+        ).to_json(),
+    }
+    # Two workers crawling the same source may both get here: the dedupe key keeps one, the other is skipped.
+    insert_once(session, Alert, [alert])

@@ -6,14 +6,18 @@ Every other module receives a `Settings` object (or one section of it). A mistak
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from config.sources import KINDS
 
@@ -30,6 +34,11 @@ class _Section(BaseModel):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///var/veilleur.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        return _checked(url, _database_url_problem(url))
 
 
 class SourceSettings(_Section):
@@ -53,6 +62,16 @@ class SourceSettings(_Section):
                 "literal_error", "Input should be {expected}", {"expected": f"{', '.join(names[:-1])} or {names[-1]}"}
             )
         return kind
+
+    @model_validator(mode="after")
+    def _crawlable_urls(self) -> SourceSettings:
+        # Checked with the kind: only a kind that reads local files (a survey export) may name a file:// URL.
+        schemes = ("http", "https", "file") if KINDS[self.kind].local_files else ("http", "https")
+        for index, url in enumerate(self.urls):
+            problem = _url_problem(url, schemes)
+            if problem:
+                raise _key_error(("urls", index), url, problem)
+        return self
 
 
 class BrandSettings(_Section):
@@ -108,6 +127,11 @@ class SmtpSettings(_Section):
     sink_path: str = "var/mail-sink.jsonl"
     max_attempts: int = Field(default=5, ge=1)
 
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, host: str) -> str:
+        return _checked(host, _host_problem(host) if host else "")
+
 
 class ModerationSettings(_Section):
     reply_sla_hours: int = Field(default=24, ge=1)
@@ -153,9 +177,14 @@ class SlackSettings(_Section):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder of the zone files
+            raise ValueError("unknown time zone (e.g. Europe/Paris)") from None
         return value
+
+    @field_validator("base_url", "webhook_url")
+    @classmethod
+    def _slack_url(cls, url: str) -> str:
+        return _checked(url, _url_problem(url, ("https",), local_http=True) if url else "")
 
 
 class TopicSettings(_Section):
@@ -238,6 +267,11 @@ class PublishingSettings(_Section):
     # What authors get in exchange for a review (shown on the disclosure page). Empty: nothing at all.
     incentive: str = ""
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _site_url(cls, url: str) -> str:
+        return _checked(url, _url_problem(url, ("https",), local_http=True) if url else "")
+
     @model_validator(mode="after")
     def _signed(self) -> PublishingSettings:
         if self.webhook_url and not self.webhook_secret:
@@ -263,11 +297,17 @@ class ConsoleUser(_Section):
     password_hash: str = ""  # from `veilleur console hash-password`
 
 
+MIN_SECRET_KEY = 32  # characters; secrets.token_urlsafe(32) gives 43
+
+
 class ConsoleSettings(_Section):
     """The moderation console at /console on `veilleur serve` (docs/console.md)."""
 
     # Signs the session cookie: set VEILLEUR__CONSOLE__SECRET_KEY. Empty keeps the console off.
     secret_key: str = ""
+    # The cookie's `Secure` flag (sent over HTTPS only). Unset: on when [serve] public_url is https://, so the
+    # demo on http://127.0.0.1 works; set it true behind a TLS proxy that has no public_url.
+    secure_cookie: bool | None = None
     # "password": local accounts below. "header": a trusted reverse proxy names the user in `header`.
     auth: Literal["password", "header"] = "password"
     header: str = "X-Forwarded-User"
@@ -277,6 +317,17 @@ class ConsoleSettings(_Section):
     login_attempts: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
     page_size: int = Field(default=50, ge=1, le=500)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, key: str) -> str:
+        # Whoever guesses the key signs a session as any user. The message never repeats the key.
+        if key and len(key) < MIN_SECRET_KEY:
+            raise ValueError(
+                f"console secret_key is too short ({len(key)} characters): use at least {MIN_SECRET_KEY} random"
+                ' characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return key
 
     @model_validator(mode="after")
     def _unique_users(self) -> ConsoleSettings:
@@ -323,6 +374,28 @@ class Settings(_Section):
     # Where the file was read from: relative paths in settings are relative to its folder.
     base_dir: Path = Path(".")
 
+    @field_validator("brands")
+    @classmethod
+    def _unique_slugs(cls, brands: list[BrandSettings]) -> list[BrandSettings]:
+        # Brands are found by slug everywhere (database, commands, URLs): two with one slug would be merged.
+        slugs = [brand.slug for brand in brands]
+        duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+        if duplicates:
+            raise ValueError(f"brand slugs must be unique: {', '.join(duplicates)}")
+        return brands
+
+    @field_validator("serve")
+    @classmethod
+    def _public_url(cls, serve: ServeSettings) -> ServeSettings:
+        # Checked here rather than in ServeSettings: links are built as PUBLIC_URL/console/review/ID.
+        url = serve.public_url
+        problem = _url_problem(url, ("http", "https")) if url else ""
+        if url and not problem and (urlsplit(url).query or urlsplit(url).fragment):
+            problem = "no ? or # part: links are made as PUBLIC_URL/console/review/ID"
+        if problem:
+            raise _key_error(("public_url",), url, problem)
+        return serve
+
     def path(self, value: str) -> Path:
         """A path from settings, resolved against the settings file's folder."""
         path = Path(value)
@@ -344,26 +417,45 @@ class Settings(_Section):
         raise SettingsError(f"no brand {slug!r} in settings (known brands: {known})")
 
 
-def load_settings(path: str | Path = "settings.toml", environ: dict[str, str] | None = None) -> Settings:
-    """Read, override from the environment, and validate. Raises SettingsError naming file and key."""
+def load_settings(
+    path: str | Path = "settings.toml", environ: dict[str, str] | None = None, *, need_brand: bool = False
+) -> Settings:
+    """Read, override from the environment, and validate. Raises SettingsError naming file and key.
+
+    need_brand: a file with no [[brands]] is refused (a worker with no brand watches nothing). The commands that
+    only use the classifier settings load without it."""
     path = Path(path)
     environ = dict(os.environ) if environ is None else environ
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SettingsError(f"{path}: settings file not found") from None
+    except IsADirectoryError:
+        raise SettingsError(f"{path}: this is a folder, not a settings file") from None
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot be read ({error.strerror or error})") from None
     except UnicodeDecodeError as error:
         raise SettingsError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise SettingsError(f"{path}: not valid TOML: arrays or tables nested too deep") from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits (Python's limit on int("..."))
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
     _apply_environment(raw, environ, path)
     if "base_dir" in raw:
         raise SettingsError(f"{path}: unknown key 'base_dir'")
     raw["base_dir"] = path.resolve().parent
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as error:
         raise SettingsError(_describe(error, path, raw, environ)) from None
+    if need_brand and not settings.brands:
+        raise SettingsError(
+            f"{path}: no brand: add a [[brands]] table (slug, name) and its [[brands.sources]]"
+            " (a worker with no brand watches nothing)"
+        )
+    return settings
 
 
 def _apply_environment(raw: dict[str, Any], environ: dict[str, str], path: Path) -> None:
@@ -377,42 +469,149 @@ def _apply_environment(raw: dict[str, Any], environ: dict[str, str], path: Path)
             continue
         keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         if len(keys) < 2 or not all(keys):
-            raise SettingsError(f"environment variable {name}: expected VEILLEUR__SECTION__KEY")
+            raise SettingsError(f"{path}: environment variable {name}: expected VEILLEUR__SECTION__KEY")
         section = raw
-        for key in keys[:-1]:
+        for depth, key in enumerate(keys[:-1], start=1):
             child = section.setdefault(key, {})
+            where = ".".join(keys[:depth])
+            if isinstance(child, list):
+                raise SettingsError(
+                    f"{path}: environment variable {name}: {where} is a list in the file; a variable can set a key"
+                    f" of a table, not of one list item: set it in the file, or set the whole {where} in"
+                    f" {ENV_PREFIX}{'__'.join(keys[:depth]).upper()}"
+                )
             if not isinstance(child, dict):
-                raise SettingsError(f"environment variable {name}: [{'.'.join(keys[:-1])}] in {path} is not a table")
+                raise SettingsError(f"{path}: environment variable {name}: [{where}] in the file is not a table")
             section = child
-        section[keys[-1]] = _parse_env_value(value)
+        try:
+            section[keys[-1]] = _parse_env_value(value)
+        except RecursionError:
+            raise SettingsError(f"{path}: environment variable {name}: arrays or tables nested too deep") from None
 
 
 def _parse_env_value(value: str) -> Any:
     try:
         return tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
+    except ValueError:  # not TOML (TOMLDecodeError), or an integer too long for Python to read: text
         return value
+
+
+# Checks of URLs and hosts in settings (not of URLs found in crawled pages: crawlers check those themselves).
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_EXAMPLE_DATABASES = '"sqlite:///var/veilleur.db" or "postgresql+psycopg://user@host/veilleur"'
+
+
+def _url_problem(url: str, schemes: tuple[str, ...], local_http: bool = False) -> str:
+    """Why `url` is not an absolute URL with one of `schemes` (and a host, or a path for file://); "" if it is.
+    local_http: http:// is accepted only to this machine (the tests' fake servers), else https:// is required."""
+    expected = " or ".join(f"{scheme}://" for scheme in schemes)
+    if local_http:
+        expected += " (http:// only to 127.0.0.1 or localhost)"
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        return "holds a control character"
+    if url != url.strip():
+        return "starts or ends with a space"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number from 0 to 65535)
+    except ValueError as error:
+        return f"not a URL ({error}): expected {expected}"
+    scheme = parts.scheme.lower()
+    local = local_http and scheme == "http" and parts.hostname in _LOCAL_HOSTS
+    if scheme not in schemes and not local:
+        return f"expected a URL starting with {expected}"
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost") or len(parts.path) < 2:
+            return "expected file:///absolute/path/of/the/export"
+        return ""
+    if not parts.hostname:
+        return f"no host name: expected {scheme}://host/..."
+    if any(char.isspace() for char in parts.netloc):
+        return "the host name holds a space"
+    return ""
+
+
+def _host_problem(host: str) -> str:
+    """Why `host` is not a bare host name or IP address (what smtplib connects to); "" if it is."""
+    try:
+        ipaddress.ip_address(host)
+        return ""
+    except ValueError:
+        pass
+    if "://" in host:
+        return "a host name only, without scheme (e.g. smtp.example.com)"
+    if ":" in host:
+        return "a host name only: put the port in `port`"
+    if not re.fullmatch(r"[\w-]+(\.[\w-]+)*\.?", host):
+        return "not a host name (e.g. smtp.example.com)"
+    return ""
+
+
+def _database_url_problem(url: str) -> str:
+    """Why `url` is not a database URL Veilleur can open; "" if it is."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        return "holds a control character"
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return f"not a database URL: expected e.g. {_EXAMPLE_DATABASES}"
+    driver = parsed.drivername
+    if driver in ("postgres", "postgresql") or driver.startswith(("postgresql+", "postgres+")):
+        if driver != "postgresql+psycopg":
+            return "write postgresql+psycopg://... (psycopg 3, the PostgreSQL driver Veilleur installs)"
+    elif driver == "sqlite":
+        if parsed.host or parsed.username or parsed.password or parsed.port:
+            return 'a SQLite URL has no host: "sqlite:///relative/path.db" or "sqlite:////absolute/path.db"'
+    else:
+        return "unsupported database: use sqlite or postgresql+psycopg"
+    return ""
+
+
+def _checked(value: str, problem: str) -> str:
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _key_error(at: tuple[str | int, ...], value: Any, problem: str) -> PydanticCustomError:
+    """An error found by a check of a whole section about one of its keys (`at`, inside the section): the
+    message names that key, as if the key's own validator had raised it."""
+    return PydanticCustomError("settings_key", "{problem}", {"problem": problem, "at": at, "value": value})
 
 
 def _describe(error: ValidationError, path: Path, raw: dict[str, Any], environ: dict[str, str]) -> str:
     lines = [f"{path}: invalid settings"]
     for problem in error.errors():
-        key = _key_name(problem["loc"], raw)
+        loc, value = problem["loc"], problem.get("input")
+        if problem["type"] == "settings_key":
+            loc, value = (*loc, *problem["ctx"]["at"]), problem["ctx"]["value"]
         kind = problem["type"]
         if kind == "extra_forbidden":
             message = "unknown key"
         elif kind == "missing":
             message = "missing required value"
         else:
-            message = f"{problem['msg']}{_got(problem['loc'], problem.get('input'))}"
-        env_name = ENV_PREFIX + "__".join(str(part).upper() for part in problem["loc"] if isinstance(part, str))
-        hint = f" (or environment variable {env_name})" if env_name in environ else ""
-        lines.append(f"  {key}{hint}: {message}")
+            message = f"{problem['msg'].removeprefix('Value error, ')}{_got(loc, value)}"
+        lines.append(f"  {_key_name(loc, raw)}{_env_hint(loc, environ)}: {message}")
     return "\n".join(lines)
+
+
+def _env_hint(loc: tuple[Any, ...], environ: dict[str, str]) -> str:
+    """' (or environment variable X)' when X set this key or a table or list holding it."""
+    names: list[str] = []
+    for part in loc:
+        if not isinstance(part, str):
+            break  # a variable cannot reach inside a list
+        names.append(part.upper())
+        if ENV_PREFIX + "__".join(names) in environ:
+            return f" (or environment variable {ENV_PREFIX + '__'.join(names)})"
+    return ""
 
 
 # A key whose name says it holds a secret: its value is never printed, even when it is the one rejected.
 SECRET_KEY = re.compile(r"secret|token|password|webhook_url|smtp_url", re.IGNORECASE)
+# user:password@ in a URL (a database URL, say): the password is left out of what is printed.
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
 
 
 def _got(loc: tuple[Any, ...], value: Any) -> str:
@@ -422,18 +621,29 @@ def _got(loc: tuple[Any, ...], value: Any) -> str:
         return " (value hidden: it is a secret)"
     if isinstance(value, dict | list):
         return ""  # a section or a list failed as a whole (e.g. duplicate users): it may hold secrets
+    if isinstance(value, str):
+        value = _URL_PASSWORD.sub(r"\1***@", value)
     return f" (got {value!r})"
 
 
+# The key that names the items of a list, as the reader of the file knows them; other lists: "name".
+_NAMED_BY = {"brands": "slug"}
+
+
 def _key_name(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
-    """('brands', 0, 'sources', 1, 'kind') -> brands[demo].sources[shop].kind, as a user would look for it."""
+    """('brands', 0, 'sources', 1, 'kind') -> brands[demo].sources[shop].kind, as a user would look for it.
+    An item without a usable name is shown by its place, counted from 1: brands[demo].sources[#2]."""
     parts: list[str] = []
     node: Any = raw
     for part in loc:
-        if isinstance(part, int):
-            item = node[part] if isinstance(node, list) and part < len(node) else None
-            label = item.get("slug") or item.get("name") if isinstance(item, dict) else None
-            parts[-1] += f"[{label or part}]"
+        if isinstance(part, int) and parts:
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            label = item.get(_NAMED_BY.get(parts[-1].split("[")[0], "name")) if isinstance(item, dict) else None
+            if not isinstance(label, str) or not label:
+                label = f"#{part + 1}"
+            elif not re.fullmatch(r"[\w.@-]+", label):
+                label = repr(label)
+            parts[-1] += f"[{label}]"
             node = item
         else:
             parts.append(str(part))

@@ -15,6 +15,8 @@ class SourceKind:
     name: str  # = the spider's name and file name
     reach_unit: str  # what the mention's `reach` counts, shown after it in Slack; "" when the source has none
     summary: str  # one line for the docs
+    # Its URLs may be file:// (a survey export the worker can read) as well as http(s)://.
+    local_files: bool = False
 
 
 KINDS = {
@@ -30,7 +32,7 @@ KINDS = {
         SourceKind("hackernews", "points", "Hacker News stories and comments (Algolia search), as posts"),
         SourceKind("reddit", "score", "Reddit search results, as posts"),
         SourceKind("youtube", "likes", "a YouTube video's comments, as posts"),
-        SourceKind("survey", "", "the brand's own post-purchase survey export (CSV or JSON)"),
+        SourceKind("survey", "", "the brand's own post-purchase survey export (CSV or JSON)", local_files=True),
     )
 }
 

@@ -17,7 +17,7 @@ from scrapy.spiderloader import SpiderLoader
 
 from crawlers.items import MentionItem
 from crawlers.normalise import finish
-from crawlers.parsing.page import NotRecognised, fit_id
+from crawlers.parsing.page import NotRecognised, fit_keys, read_page
 
 USER_AGENT = "Veilleur-extract/0.1 (checking one page by hand; +https://github.com/veilleur)"
 FIELDS = {
@@ -55,7 +55,7 @@ def extract(kind: str, path_or_url: str, now: datetime | None = None) -> list[di
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for item in items:
-        item.external_id = fit_id(item.external_id)
+        fit_keys(item)
         if item.external_id is not None and item.external_id in seen:
             continue  # shown twice on the page: the crawl stores it once too
         seen.add(item.external_id or "")
@@ -104,7 +104,7 @@ def _reader(kind: str) -> Callable[[scrapy.http.Response], list[MentionItem]]:
         spider = loader.load(kind)
     except KeyError:
         raise ExtractError(f"unknown source kind {kind!r} (known: {', '.join(sorted(loader.list()))})") from None
-    return lambda response: spider.read(response).items  # type: ignore[attr-defined]
+    return lambda response: read_page(spider.read, response).items  # type: ignore[attr-defined]
 
 
 def _schema_org(response: scrapy.http.Response) -> list[MentionItem]:

@@ -16,7 +16,7 @@ class MentionItem:
     dedupe pipeline derives a content hash, so a re-crawl stores nothing twice.
     """
 
-    url: str
+    url: str | None  # None when the page gave no http(s) link (the normalise pipeline drops any other)
     text: str
     kind: str = "review"
     external_id: str | None = None

@@ -1,8 +1,9 @@
 """Run one source's crawl in this process: `python -m crawlers.run --settings S --brand B --source NAME`.
 
 The worker starts this as a child process for every crawl, so a spider that crashes or leaks cannot take
-the worker down. Exit status: 0 crawled (the source may still be unhealthy: see its CrawlRun), 2 bad
-arguments or settings, 1 the crawl itself failed.
+the worker down, with `--run ID`: the crawl run it opened for it (crawlers/runs.py; without it, the crawl opens
+its own). Exit status: 0 crawled (the source may still be unhealthy: see its CrawlRun), 2 bad arguments or
+settings, 1 the crawl itself failed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", default="settings.toml")
     parser.add_argument("--brand", required=True)
     parser.add_argument("--source", required=True)
+    parser.add_argument("--run", type=int, help="the crawl run the worker opened for this crawl (crawlers/runs.py)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.settings)
@@ -45,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         source_id = source.id
     engine.dispose()
 
-    process = CrawlerProcess(scrapy_settings(settings), install_root_handler=True)
+    crawl_settings = scrapy_settings(settings)
+    if args.run is not None:
+        crawl_settings["VEILLEUR_CRAWL_RUN_ID"] = args.run
+    process = CrawlerProcess(crawl_settings, install_root_handler=True)
     spider_class = SpiderLoader(ScrapySettings({"SPIDER_MODULES": ["crawlers.spiders"]})).load(declared.kind)
     crawler = process.create_crawler(spider_class)
     process.crawl(

@@ -51,7 +51,10 @@ def import_survey_body(
     """The same import for an export received over HTTP (the intake endpoint): `name` tells CSV from JSON."""
     items = read_survey(body, name, url)
     now = datetime.now(UTC)
-    items = [finish(item, now) for item in items]
+    try:
+        items = [finish(item, now) for item in items]
+    except ValueError as error:  # read_survey checks what finish refuses; should one slip through, it is a 422
+        raise SurveyFileError(name, [str(error)]) from None
     store = StorePipeline("", pseudonym_secret)
     imported = 0
     for item in items:

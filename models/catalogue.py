@@ -8,12 +8,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.claims import serialise
 from models.schema import Brand, Source
 
 
 def sync_brands(session: Session, brands: Iterable[Any]) -> None:
     """`brands` are settings objects with slug, name and sources (name, kind, own). Nothing is deleted:
     a source removed from settings keeps its mentions and history."""
+    # Two processes starting at once would both insert a new brand or source: the second waits for the first.
+    serialise(session, "sync_brands")
     for declared in brands:
         brand = session.scalar(select(Brand).where(Brand.slug == declared.slug))
         if brand is None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, NullPool, create_engine, event, func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x5665696C6C657572  # "Veilleur": the PostgreSQL advisory lock held while migrating
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -45,4 +46,15 @@ def upgrade(url: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    if make_url(url).get_backend_name() != "postgresql":
+        command.upgrade(config, "head")  # SQLite: its writers take turns
+        return
+    # Several workers starting at once on a fresh database would each create the tables: one migrates while it
+    # holds this lock (released when its connection closes), the others wait, then find nothing to do.
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(select(func.pg_advisory_lock(MIGRATION_LOCK)))
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()

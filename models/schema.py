@@ -360,6 +360,18 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
+class ConsoleSession(Base):
+    """A console session open after a login, until logout or `expires_at`. The cookie is signed but a saved copy
+    would outlive a logout: every request must find its session here. Kept as a hash of the cookie's id, so a
+    copy of the table opens no session."""
+
+    __tablename__ = "console_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ReportFile(Base):
     """A report written to disk (a file, or a folder of CSV tables) and the mentions it quotes, so that erasing
     a person can write again every report that quotes them (`rewrite_due_at` set) with the same brand, period

@@ -1,5 +1,6 @@
 """The classify and route stages. Each reads mentions in one status and writes the next, in small
-transactions, so a crash loses nothing and a restart redoes only the unfinished batch."""
+transactions, so a crash loses nothing and a restart redoes only the unfinished batch. Each transaction claims its
+mentions (models/claims.py): on PostgreSQL any number of workers share the queue, each mention done once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source, utcnow
 from models.alert_payloads import AuthorView, MentionPayload, RecentPost, Why
+from models.claims import claim, insert_once
 from moderation import notify
 from moderation.classifier.base import Classifier, Prediction
 from moderation.language import detect_language
@@ -49,33 +51,37 @@ class Rules:
 def classify_pending(
     sessions: sessionmaker[Session], classifier: Classifier, batch_size: int = 32, progress: Progress | None = None
 ) -> int:
-    """Classify every NEW mention. Returns how many were classified."""
+    """Classify every NEW mention. Returns how many this process classified."""
     done = 0
     while True:
         with sessions.begin() as session:
             batch = session.scalars(
-                select(Mention).where(Mention.status == MentionStatus.NEW).order_by(Mention.id).limit(batch_size)
+                claim(select(Mention).where(Mention.status == MentionStatus.NEW).order_by(Mention.id).limit(batch_size))
             ).all()
             if not batch:
                 return done
             texts = [_model_text(mention) for mention in batch]
+            rows = []
             for mention, text, prediction in zip(batch, texts, classifier.predict(texts), strict=True):
                 language = mention.language or detect_language(text)
                 mention.language = mention.language or language
-                session.add(
-                    Classification(
-                        mention_id=mention.id,
-                        model_name=classifier.name,
-                        model_version=classifier.version,
-                        language=language,
-                        sentiment=prediction.polarity,
-                        stars=prediction.stars,
-                        toxic=prediction.toxic,
-                        spam=prediction.spam,
-                        scores=prediction.scores(),
-                    )
+                rows.append(
+                    {
+                        "mention_id": mention.id,
+                        "model_name": classifier.name,
+                        "model_version": classifier.version,
+                        "language": language,
+                        "sentiment": prediction.polarity,
+                        "stars": prediction.stars,
+                        "toxic": prediction.toxic,
+                        "spam": prediction.spam,
+                        "scores": prediction.scores(),
+                    }
                 )
                 mention.status = MentionStatus.CLASSIFIED
+            # The claim keeps other workers off these mentions; should one have stored a classification anyway
+            # (SQLite ignores the claim), the stored one stays and this process carries on.
+            insert_once(session, Classification, rows)
         done += len(batch)
         if progress:
             progress(len(batch))
@@ -94,7 +100,7 @@ def route_classified(
     while True:
         with sessions.begin() as session:
             mention = session.scalar(
-                select(Mention).where(Mention.status == MentionStatus.CLASSIFIED).order_by(Mention.id).limit(1)
+                claim(select(Mention).where(Mention.status == MentionStatus.CLASSIFIED).order_by(Mention.id).limit(1))
             )
             if mention is None:
                 return routed

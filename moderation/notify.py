@@ -12,10 +12,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Mention, Notification, RejectionReason, utcnow
+from models.outbox import Outbox, backoff
 
 # The frame of the author's notice, per language (French first); the reason's words are in models/reasons.py.
 SUBJECT = {"fr": "Votre avis n'a pas été publié", "en": "Your review was not published"}
@@ -147,6 +148,15 @@ class SinkNotifier:
         return erased
 
 
+NOTIFICATIONS = Outbox(
+    Notification,
+    sent=Notification.sent_at,
+    failed=Notification.failed_at,
+    lease=timedelta(minutes=15),  # a claim pushes next_attempt_at this far: longer than any SMTP exchange
+)
+FIRST_RETRY = timedelta(minutes=2)  # then 4, 8, 16... minutes: 2^attempts
+
+
 def send_due(
     sessions: sessionmaker[Session], notifier: Notifier, max_attempts: int = 5, now: datetime | None = None
 ) -> tuple[int, int]:
@@ -154,31 +164,12 @@ def send_due(
     now = now or utcnow()
     sent = failed = 0
     with sessions() as session:
-        ids = session.scalars(
-            select(Notification.id)
-            .where(
-                Notification.sent_at.is_(None),
-                Notification.failed_at.is_(None),
-                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
-            )
-            .order_by(Notification.id)
-        ).all()
+        ids = NOTIFICATIONS.due_ids(session, now)
     for notification_id in ids:
         with sessions.begin() as session:
-            # Claim it: a concurrent sender that got here first has already pushed next_attempt_at on.
-            claimed = session.execute(
-                update(Notification)
-                .where(
-                    Notification.id == notification_id,
-                    Notification.sent_at.is_(None),
-                    or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
-                )
-                .values(attempts=Notification.attempts + 1, next_attempt_at=now + timedelta(minutes=15))
-                .execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]
-            if not claimed:
+            notification = NOTIFICATIONS.claim(session, notification_id, now)
+            if notification is None:
                 continue
-            notification = session.get_one(Notification, notification_id)
             recipient, subject, body = notification.recipient, notification.subject, notification.body
         try:
             notifier.send(recipient, subject, body)
@@ -186,12 +177,12 @@ def send_due(
             failed += 1
             with sessions.begin() as session:
                 notification = session.get_one(Notification, notification_id)
-                notification.last_error = f"{type(error).__name__}: {error}"[:2000]
-                notification.next_attempt_at = now + timedelta(minutes=2**notification.attempts)
+                message = f"{type(error).__name__}: {error}"
+                NOTIFICATIONS.mark_retry(notification, now, backoff(notification.attempts, FIRST_RETRY), message)
                 if notification.attempts >= max_attempts:
-                    notification.failed_at = now
+                    NOTIFICATIONS.mark_failed(notification, now, message)
             continue
         with sessions.begin() as session:
-            session.get_one(Notification, notification_id).sent_at = utcnow()
+            NOTIFICATIONS.mark_sent(session.get_one(Notification, notification_id), utcnow())
         sent += 1
     return sent, failed

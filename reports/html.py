@@ -1,5 +1,6 @@
 """Write the HTML report: one self-contained file (inline CSS and SVG charts, no script, nothing fetched).
-Review text is never rendered unescaped (autoescape is on)."""
+Review text is never rendered unescaped (autoescape is on); a review's link is a link only when `safe_url`
+passes it, checked here at render time so that rows stored before the crawlers checked links are covered."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from models.urls import safe_url
 from reports.charts import charts
 from reports.figures import Report
 from reports.levels import levels
@@ -22,6 +24,7 @@ def _diff(current: float | None, previous: float | None) -> float | None:
 
 def render(report: Report, version: str, product_max_rating: float = 3.0, product_last_reviews: int = 10) -> str:
     environment = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    environment.filters["safe_url"] = safe_url
     return environment.get_template("report.html.j2").render(
         r=report,
         t=report.total.current,

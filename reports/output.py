@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import ReportFile, utcnow
+from models.claims import insert_once
 from reports import csv_export, html, pdf
 from reports.build import Options
 from reports.figures import Report
@@ -46,9 +47,16 @@ def write(report: Report, fmt: Format, out: Path, version: str, options: Options
 def record(session: Session, report: Report, fmt: Format, out: Path) -> None:
     """Remember a written report and the mentions it quotes (one row per file or CSV folder, by path)."""
     path = str(out.resolve())
-    row = session.scalars(select(ReportFile).where(ReportFile.path == path)).one_or_none()
-    if row is None:
-        row = ReportFile(path=path)
-        session.add(row)
-    row.brand_slug, row.start, row.end, row.format = report.slug, report.start, report.end, fmt
-    row.quoted, row.written_at, row.last_error = report.quoted(), utcnow(), None
+    values = {
+        "brand_slug": report.slug,
+        "start": report.start,
+        "end": report.end,
+        "format": fmt,
+        "quoted": report.quoted(),
+        "written_at": utcnow(),
+        "last_error": None,
+    }
+    # Insert-or-skip, then update: two processes recording the same path (the weekly job, an erasure's rewrite,
+    # `veilleur report`) end with one row, the last writer's.
+    insert_once(session, ReportFile, [{"path": path, **values}])
+    session.execute(update(ReportFile).where(ReportFile.path == path).values(**values))

@@ -1,25 +1,45 @@
-"""Tag the topics of mentions that have none for the current tagger version, in batches, once per mention."""
+"""Tag the topics of mentions that have none for the current tagger version, in batches, once per mention: each
+batch claims its mentions (models/claims.py), so on PostgreSQL any number of workers can tag at once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Mention, MentionTopic
+from models.claims import claim, insert_once
 from reports.topics import Tagger, Topic, make_tagger
 
 
-def untagged(session: Session, version: str, limit: int, scope: Sequence[Any] = ()) -> list[tuple[int, str]]:
+def untagged(
+    session: Session, version: str, limit: int, scope: Sequence[Any] = (), claimed: bool = False
+) -> list[tuple[int, str]]:
+    """Up to `limit` mentions with no topic for `version`, with the text to tag. `claimed`: locked for this
+    transaction, skipping the ones another worker is tagging (models/claims.py)."""
     tagged = exists().where(MentionTopic.mention_id == Mention.id, MentionTopic.version == version)
-    rows = session.execute(
-        select(Mention.id, Mention.text, Mention.title).where(~tagged, *scope).order_by(Mention.id).limit(limit)
-    )
-    return [(mention_id, f"{title}. {text}" if title else text) for mention_id, text, title in rows]
+    query = select(Mention.id, Mention.text, Mention.title).where(~tagged, *scope).order_by(Mention.id).limit(limit)
+    while True:
+        rows = cast(Sequence[tuple[int, str, str | None]], session.execute(claim(query) if claimed else query).all())
+        found = [(mention_id, f"{title}. {text}" if title else text) for mention_id, text, title in rows]
+        if not claimed or not found:
+            return found
+        # The lock covers the mention, not its topics: a worker that tagged one of these between our read and
+        # our lock has committed by now, and this second read sees it. Those are dropped (and, should all be,
+        # the next ones claimed).
+        done = set(
+            session.scalars(
+                select(MentionTopic.mention_id).where(
+                    MentionTopic.version == version, MentionTopic.mention_id.in_([row[0] for row in found])
+                )
+            )
+        )
+        if len(done) < len(found):
+            return [row for row in found if row[0] not in done]
 
 
 def untagged_count(session: Session, version: str, scope: Sequence[Any] = ()) -> int:
@@ -41,20 +61,22 @@ def tag_pending(
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
         with sessions.begin() as session:
-            batch = untagged(session, tagger.version, size, scope)
+            batch = untagged(session, tagger.version, size, scope, claimed=True)
             if not batch:
                 break
-            for (mention_id, _), topics in zip(batch, tagger.tag([text for _, text in batch]), strict=True):
-                for topic, score in topics:
-                    session.add(
-                        MentionTopic(
-                            mention_id=mention_id,
-                            topic=topic,
-                            score=round(score, 4),
-                            method=tagger.method,
-                            version=tagger.version,
-                        )
-                    )
+            rows = [
+                {
+                    "mention_id": mention_id,
+                    "topic": topic,
+                    "score": round(score, 4),
+                    "method": tagger.method,
+                    "version": tagger.version,
+                }
+                for (mention_id, _), topics in zip(batch, tagger.tag([text for _, text in batch]), strict=True)
+                for topic, score in topics
+            ]
+            # The last guard (SQLite ignores the claim): topics another worker stored stay, these are skipped.
+            insert_once(session, MentionTopic, rows)
         done += len(batch)
         if progress:
             progress(len(batch))

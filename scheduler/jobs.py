@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from alerts.fatigue import Fatigue, parse_quiet_hours
 from alerts.send import SendResult, send_due
 from alerts.transports import make_transport
 from alerts.unhealthy import alert_unhealthy
+from crawlers import runs
 from models import Brand, CrawlRun, Mention, MentionStatus, Source
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
@@ -39,54 +41,53 @@ CRAWL_MODULE = "crawlers.run"  # run as a child process per crawl
 
 
 def crawl(context: Context, brand: str, source: str) -> int:
-    """One source's crawl, in a child process: a crashing spider cannot take the worker down."""
-    command = [
-        sys.executable,
-        "-m",
-        CRAWL_MODULE,
-        "--settings",
-        str(context.settings_path),
-        "--brand",
-        brand,
-        "--source",
-        source,
-    ]
+    """One source's crawl (the scheduled job); returns its process's exit status, -1 if killed at its timeout."""
+    return crawl_source(context, brand, source).status
+
+
+@dataclass(frozen=True)
+class Crawled:
+    """One crawl: its process's exit status (-1: killed at its timeout), its own run, its source's health after."""
+
+    status: int
+    run: CrawlRun
+    healthy: bool
+    health_reason: str | None
+
+
+def crawl_source(context: Context, brand: str, source: str) -> Crawled:
+    """One source's crawl, in a child process: a crashing or hanging spider cannot take the worker down. The run
+    is opened here and its id handed to the crawl, so this worker reads and closes its own run, not another's."""
+    with context.sessions.begin() as session:
+        run_id = runs.open_run(session, _source(session, brand, source).id)
+    command = [sys.executable, "-m", CRAWL_MODULE, "--settings", str(context.settings_path)]
+    command += ["--brand", brand, "--source", source, "--run", str(run_id)]
+    timeout = context.settings.crawl.timeout_seconds
     try:
-        finished = subprocess.run(
-            command, capture_output=True, text=True, timeout=context.settings.crawl.timeout_seconds
-        )
-    except subprocess.TimeoutExpired:
-        _unhealthy(context, brand, source, f"crawl timed out after {context.settings.crawl.timeout_seconds}s")
-        return -1
-    if finished.returncode != 0:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        status = finished.returncode
         tail = (finished.stderr or "").strip().splitlines()[-3:]
-        _unhealthy(context, brand, source, f"crawl process exited {finished.returncode}: {' | '.join(tail)}")
+        failure = f"crawl process exited {status}: {' | '.join(tail)}" if status else None
+    except subprocess.TimeoutExpired:
+        status, failure = -1, f"crawl timed out after {timeout}s"
     with context.sessions.begin() as session:
+        run = session.get_one(CrawlRun, run_id)
+        if failure is None and run.outcome in runs.OPEN:
+            failure = "the crawl process ended without recording its crawl"
+        if failure is not None:
+            log.error("source %s/%s: %s", brand, source, failure)
+            runs.fail(session, run_id, failure)
+        # Whatever made the source unhealthy (the crawl's own verdict, or its process failing here): one alert.
         alert_unhealthy(session, brand, source, context.settings.slack.channel)
-    _log_crawl(context, brand, source)
-    return finished.returncode
-
-
-def _log_crawl(context: Context, brand: str, source: str) -> None:
-    with context.sessions() as session:
+        session.refresh(run)
         row = _source(session, brand, source)
-        last = session.scalars(
-            select(CrawlRun).where(CrawlRun.source_id == row.id).order_by(CrawlRun.id.desc())
-        ).first()
-        seen = f"{last.items_seen} seen, {last.items_new} new" if last is not None else "no crawl run recorded"
-        if row.healthy:
-            log.info("crawl %s/%s: %s", brand, source, seen)
-        else:
-            log.warning("crawl %s/%s: %s; unhealthy: %s", brand, source, seen, row.health_reason)
-
-
-def _unhealthy(context: Context, brand: str, source: str, reason: str) -> None:
-    log.error("source %s/%s: %s", brand, source, reason)
-    with context.sessions.begin() as session:
-        row = _source(session, brand, source)
-        row.healthy = False
-        row.health_reason = reason
-        row.last_crawl_at = datetime.now(UTC)
+        crawled = Crawled(status, run, row.healthy, row.health_reason)
+    seen = f"{run.items_seen} seen, {run.items_new} new"
+    if crawled.healthy:
+        log.info("crawl %s/%s: %s", brand, source, seen)
+    else:
+        log.warning("crawl %s/%s: %s; unhealthy: %s", brand, source, seen, crawled.health_reason)
+    return crawled
 
 
 def _source(session: Session, brand: str, source: str) -> Source:

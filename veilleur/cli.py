@@ -11,12 +11,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from config.settings import Settings, SettingsError
-from veilleur.commands.common import SettingsOption, settings_or_exit
+from veilleur.commands.common import SettingsOption, print_error, settings_or_exit
 
 app = typer.Typer(help="Veilleur: e-reputation monitoring and review moderation.", no_args_is_help=True)
-console = Console()
+console = Console(markup=False)  # prints outside text: see veilleur/commands/common.py
 
 
 def _context(path: Path):  # type: ignore[no-untyped-def]
@@ -49,7 +50,10 @@ def cycle(settings: SettingsOption = Path("settings.toml")) -> None:
 
 def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-def]
     for source, status in result.crawled.items():
-        console.print(f"crawl {source}: {'ok' if status == 0 else f'failed (exit {status})'}")
+        # An exit status of 0 says the crawl process ran, not that the source is fine: its health says that.
+        reason = result.unhealthy.get(source, "")
+        said = Text("failed", "red") if status else Text("unhealthy", "red") if reason else Text("ok")
+        console.print(Text(f"crawl {source}: ") + said + Text(f": {reason}" if reason else ""))
     console.print(
         f"classified {result.classified}, routed {result.routed}, alerts sent {result.sent}"
         f" (failed {result.send_failed}), published automatically {result.published},"
@@ -76,34 +80,26 @@ def worker(settings: SettingsOption = Path("settings.toml")) -> None:
 @app.command()
 def crawl(brand: str, source: str, settings: SettingsOption = Path("settings.toml")) -> None:
     """Crawl one source now (in a child process, as the worker does)."""
-    from sqlalchemy import select
-
-    from models import Brand, CrawlRun, Source
     from scheduler import jobs
 
     declared = settings_or_exit(settings, brand).brand(brand)
     if source not in {s.name for s in declared.sources}:
         known = ", ".join(s.name for s in declared.sources) or "none"
-        console.print(f"[red]error:[/red] no source {source!r} in brand {brand!r} (its sources: {known})")
+        print_error(console, f"no source {source!r} in brand {brand!r} (its sources: {known})")
         raise typer.Exit(2)
-    context = _context(settings)
-    status = jobs.crawl(context, brand, source)
-    with context.sessions.begin() as session:
-        row = session.scalars(select(Source).join(Brand).where(Brand.slug == brand, Source.name == source)).one()
-        run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == row.id).order_by(CrawlRun.id.desc())).first()
-        if run is not None:
-            console.print(f"{brand}/{source}: {run.items_seen} seen, {run.items_new} new, HTTP {run.http_statuses}")
-        console.print(
-            f"{brand}/{source}: " + ("healthy" if row.healthy else f"[red]unhealthy[/red]: {row.health_reason}")
-        )
-    raise typer.Exit(0 if status == 0 and row.healthy else 1)
+    crawled = jobs.crawl_source(_context(settings), brand, source)
+    run = crawled.run
+    console.print(f"{brand}/{source}: {run.items_seen} seen, {run.items_new} new, HTTP {run.http_statuses}")
+    health = Text("healthy") if crawled.healthy else Text.assemble(("unhealthy", "red"), f": {crawled.health_reason}")
+    console.print(Text(f"{brand}/{source}: ") + health)
+    raise typer.Exit(0 if crawled.status == 0 and crawled.healthy else 1)
 
 
 def _date(value: str, option: str) -> datetime:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     except ValueError:
-        console.print(f"[red]error:[/red] {option} {value!r}: expected a date like 2026-11-01")
+        print_error(console, f"{option} {value!r}: expected a date like 2026-11-01")
         raise typer.Exit(2) from None
 
 
@@ -161,14 +157,14 @@ def survey_import(
     with context.sessions.begin() as session:
         row = find_source(session, brand, source)
         if row is None or row.kind != "survey":
-            console.print(f"[red]error:[/red] {settings}: no source {brand}/{source} of kind survey")
+            print_error(console, f"{settings}: no source {brand}/{source} of kind survey")
             raise typer.Exit(2)
         try:
             result = import_survey(session, row.id, path, config.crawl.pseudonym_secret)
         except SurveyFileError as error:
             # One line says how many and that nothing was imported; then each problem, once, with its line.
             said = f"{path}: {len(error.problems)} problem(s), nothing imported"
-            console.print(f"[red]error:[/red] {said}", highlight=False)
+            print_error(console, said)
             for problem in error.problems:
                 console.print(f"  {problem}", highlight=False)
             raise typer.Exit(1) from None

@@ -16,6 +16,7 @@ from scheduler.context import Context
 @dataclass
 class CycleResult:
     crawled: dict[str, int] = field(default_factory=dict)  # source -> exit status
+    unhealthy: dict[str, str] = field(default_factory=dict)  # source -> why, for each left unhealthy
     classified: int = 0
     routed: int = 0
     published: int = 0  # automatic approvals whose delay had passed
@@ -41,7 +42,10 @@ def run_cycle(context: Context, console: Console, min_interval: float = 1.0) -> 
         task = progress.add_task("crawling sources", total=len(sources))
         for brand, source in sources:
             progress.update(task, description=f"crawling {brand}/{source}")
-            result.crawled[f"{brand}/{source}"] = jobs.crawl(context, brand, source)
+            crawled = jobs.crawl_source(context, brand, source)
+            result.crawled[f"{brand}/{source}"] = crawled.status
+            if not crawled.healthy:
+                result.unhealthy[f"{brand}/{source}"] = crawled.health_reason or "unhealthy"
             progress.advance(task)
         task = progress.add_task("loading the classifier", total=None)
         context.classifier  # noqa: B018 (loads or trains it once, visibly)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -12,6 +13,7 @@ from scheduler.context import Context
 from web.console.app import console_mount
 from web.feed import publishing_routes
 from web.intake import intake_routes
+from web.limits import BodyLimit
 from web.slack import slack_routes
 
 
@@ -26,4 +28,6 @@ def create_app(context: Context) -> Starlette:
     routes += slack_routes(context.sessions, slack.signing_secret, set(slack.moderators), workflow_handlers())
     routes += intake_routes(context.sessions, settings.intake.token, settings.crawl.pseudonym_secret)
     routes += publishing_routes(context.sessions, settings)
-    return Starlette(routes=[*routes, console_mount(context)])
+    limits = [("/intake/", settings.intake.max_body_bytes)]
+    middleware = [Middleware(BodyLimit, default=settings.serve.max_body_bytes, limits=limits)]
+    return Starlette(routes=[*routes, console_mount(context)], middleware=middleware)

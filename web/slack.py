@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,8 @@ from alerts.slack_actions import ActionRefused, Handler
 from web.slack_signature import ReplayGuard, check
 
 log = logging.getLogger("veilleur.slack")
+MAX_MENTION_ID = 2**31 - 1  # models.Mention.id: INTEGER
+MAX_SLACK_ID_LENGTH = 255  # user ids are ~11 characters, action ids at most 255 (Block Kit)
 _DONE = "veilleur_done:"  # block_id prefix of the lines this endpoint adds, one per click
 _USER_ID = re.compile(r"[A-Z][A-Z0-9_]{1,40}")  # what Slack's user ids look like: only those become a mention
 
@@ -52,45 +55,93 @@ def slack_routes(
             return JSONResponse({"error": problem}, status_code=401)
         form = await request.form()
         try:
-            payload = json.loads(str(form["payload"]))
-            user = payload["user"]["id"]
-            action = payload["actions"][0]
-        except (KeyError, IndexError, ValueError, TypeError):
-            return JSONResponse({"error": "not a Slack block_actions payload"}, status_code=400)
-        answer = _act(sessions, handlers, moderators, user, action)
-        update = _updated_message(payload, answer)
-        response_url = payload.get("response_url")
-        task = BackgroundTask(post, response_url, update) if response_url else None
+            click = read_click(form.get("payload"))
+        except ValueError as error:
+            # Signed, so from Slack, but not what we act on: nothing is done, and nothing half done.
+            log.warning("refused a malformed Slack payload: %s", error)
+            return JSONResponse({"error": f"not a Slack block_actions payload: {error}"}, status_code=400)
+        answer = _act(sessions, handlers, moderators, click)
+        update = _updated_message(click.blocks, answer)
+        task = BackgroundTask(post, click.response_url, update) if click.response_url else None
         return Response(status_code=200, background=task)
 
     return [Route("/slack/actions", actions, methods=["POST"])]
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button click, as checked before anything is done with it."""
+
+    user: str
+    action_id: str
+    mention_id: int
+    value: str | None  # after "MENTION_ID:" in the button's value, e.g. a rejection reason
+    response_url: str | None
+    blocks: list[dict[str, Any]]  # the message's blocks, sent back with the outcome added
+
+
+def read_click(raw: Any) -> Click:
+    """The click in a `payload` form field, the whole of it checked first; ValueError saying what is wrong, so a
+    malformed payload changes nothing (before, one was approved and then failed while building the answer)."""
+    try:
+        payload = json.loads(raw) if isinstance(raw, str) else None
+    except (ValueError, RecursionError):
+        payload = None
+    if not isinstance(payload, dict):
+        raise ValueError("the payload is not a JSON object")
+    user = _short_text(payload.get("user"), "id", "user.id")
+    actions = payload.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+        raise ValueError("actions is not a list of objects")
+    action = actions[0]
+    action_id = _short_text(action, "action_id", "action_id")
+    option = action.get("selected_option")
+    if option is not None and not isinstance(option, dict):
+        raise ValueError("selected_option is not an object")
+    given = action.get("value") or (option or {}).get("value")
+    raw_value = given if isinstance(given, str) else None
+    if raw_value is None:
+        raise ValueError("the action has no text value")
+    mention, _, value = raw_value.partition(":")
+    # Mention ids are database integers (32 bits on PostgreSQL); "١٢" is digits to Python, not to us.
+    if not (mention.isascii() and mention.isdigit() and len(mention) <= 10 and 0 < int(mention) <= MAX_MENTION_ID):
+        raise ValueError(f"the action value {raw_value[:40]!r} does not start with a mention id")
+    message = payload.get("message", {})
+    blocks = message.get("blocks", []) if isinstance(message, dict) else None
+    if not isinstance(blocks, list) or not all(isinstance(block, dict) for block in blocks):
+        raise ValueError("message.blocks is not a list of blocks")
+    response_url = payload.get("response_url")
+    if response_url is not None and not (
+        isinstance(response_url, str) and response_url.startswith(("https://", "http://"))
+    ):
+        raise ValueError("response_url is not an http(s) URL")
+    return Click(user, action_id, int(mention), value or None, response_url or None, blocks)
+
+
+def _short_text(node: Any, key: str, name: str) -> str:
+    value = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(value, str) or not value or len(value) > MAX_SLACK_ID_LENGTH:
+        raise ValueError(f"{name} is not a Slack id")
+    return value
 
 
 def _act(
     sessions: sessionmaker[Session],
     handlers: dict[str, Handler],
     moderators: set[str],
-    user: str,
-    action: dict[str, Any],
+    click: Click,
 ) -> str:
     """What was done, as mrkdwn: every part that came in the request escaped, the user a mention."""
-    action_id = str(action.get("action_id", ""))
-    who = _mention(user)
-    if user not in moderators:
-        log.warning("Slack user %r is not in [slack] moderators: %r refused", user, action_id)
+    who = _mention(click.user)
+    if click.user not in moderators:
+        log.warning("Slack user %r is not in [slack] moderators: %r refused", click.user, click.action_id)
         return f"{who} is not allowed to moderate (ask an admin to add you to [slack] moderators)"
-    handler = handlers.get(action_id)
+    handler = handlers.get(click.action_id)
     if handler is None:
-        return f"unknown action {short(repr(action_id))}"
-    raw = str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
-    mention, _, value = raw.partition(":")
-    try:
-        mention_id = int(mention)
-    except ValueError:
-        return f"bad action value {short(repr(raw))}"
+        return f"unknown action {short(repr(click.action_id))}"
     try:
         with sessions.begin() as session:
-            done = handler(session, mention_id, f"slack:{user}", value or None)
+            done = handler(session, click.mention_id, f"slack:{click.user}", click.value)
     except ActionRefused as refusal:
         return f"not done: {cap(escape(str(refusal)), SECTION_LIMIT - 10)}"
     return f"{short(done, FALLBACK_LIMIT - 50)} by {who}"  # the line whole in the fallback, mention included
@@ -98,18 +149,16 @@ def _act(
 
 def _mention(user: str) -> str:
     # The id comes from a signed request, but a mention is built from it only when it looks like one.
-    return f"<@{user}>" if _USER_ID.fullmatch(str(user)) else short(repr(user), 40)
+    return f"<@{user}>" if _USER_ID.fullmatch(user) else short(repr(user), 40)
 
 
-def _updated_message(payload: dict[str, Any], answer: str) -> dict[str, Any]:
+def _updated_message(blocks: list[dict[str, Any]], answer: str) -> dict[str, Any]:
     """The original message, with the lines that say what was done (buttons kept: undo stays possible), within
     Slack's 50 blocks: the oldest of those lines go first, then the original's last blocks."""
-    message = payload.get("message")
-    shown = message.get("blocks") if isinstance(message, dict) else None
-    blocks = [b for b in shown if isinstance(b, dict)] if isinstance(shown, list) else []
     done = [b for b in blocks if str(b.get("block_id", "")).startswith(_DONE)]
     numbers = [int(n) for b in done if (n := str(b["block_id"]).removeprefix(_DONE)).isdigit()]
     line = {"type": "context", "block_id": f"{_DONE}{max(numbers, default=0) + 1}"}  # block ids are unique
+    blocks = list(blocks)
     while len(blocks) >= BLOCKS_LIMIT and done:
         blocks.remove(done.pop(0))
     blocks = blocks[: BLOCKS_LIMIT - 1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -18,11 +18,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 
 from crawlers.items import MentionItem
+from crawlers.limits import MAX_ID_LENGTH
 from crawlers.spiders.base import VeilleurSpider
 
 
 class NotRecognised(ValueError):
     """This page is not what the spider expects (layout changed, error page, broken body)."""
+
+
+# What reading one entry of a page raises when a field has the wrong type: a string where an object was
+# expected (`.get` on a str), a list where a number was, a missing key, a value that is not what it says.
+UNREADABLE = (TypeError, AttributeError, KeyError, IndexError, ValueError)
 
 
 @dataclass
@@ -31,6 +37,26 @@ class Page:
     next_url: str | None = None
     # Data-quality counters for the crawl stats, e.g. {"app_store/published_at/absent_in_feed": 50}.
     counters: dict[str, int] = field(default_factory=dict)
+    # Why each entry that could not be read was skipped (counted in `items/unreadable`).
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, read_entry: Callable[..., MentionItem], *entry: Any) -> None:
+        """The item `read_entry(*entry)` gives; an entry it cannot read (a hostile or malformed one) costs that
+        entry only: it is counted and its reason kept, and the rest of the page is read."""
+        try:
+            self.items.append(read_entry(*entry))
+        except UNREADABLE as error:
+            self.counters["items/unreadable"] = self.counters.get("items/unreadable", 0) + 1
+            self.problems.append(describe(error))
+
+
+def read_page(read: Callable[[scrapy.http.Response], Page], response: scrapy.http.Response) -> Page:
+    """`read(response)`, and NotRecognised when the page had entries and none could be read: that is a changed
+    layout or an error page, not a few hostile entries, and the source must turn unhealthy."""
+    page = read(response)
+    if page.problems and not page.items:
+        raise NotRecognised(f"no entry on the page could be read ({len(page.problems)}): {page.problems[0]}")
+    return page
 
 
 def body_text(response: scrapy.http.Response) -> str:
@@ -78,15 +104,29 @@ def query_value(url: str, name: str) -> str | None:
     return dict(parse_qsl(urlsplit(url).query)).get(name)
 
 
-MAX_ID_LENGTH = 200  # models.Mention.external_id: String(200)
-MAX_LANGUAGE_LENGTH = 12
-
-
-def fit_id(external_id: str | None) -> str | None:
-    """A site id as stored: a long one (a feed entry identified by a long URL) becomes its hash, stably."""
+def fit_id(external_id: Any) -> str | None:
+    """A site id as stored: text, an integer as its digits (JSON APIs give either); a long one (a feed entry
+    identified by a long URL) becomes its hash, stably. Anything else (an object, a list, a boolean) is None."""
+    external_id = as_key(external_id)
     if external_id is None or len(external_id) <= MAX_ID_LENGTH:
         return external_id
     return "sha256:" + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
+
+
+def as_key(value: Any) -> str | None:
+    """An id or key from outside as text: a string as is, an integer as its digits, anything else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
+
+def fit_keys(item: MentionItem) -> bool:
+    """The item's site id and author key as text (`fit_id`, `as_key`), in place; False when the page gave an
+    id that is not one (the dedupe pipeline then derives a content id, as for a site without ids)."""
+    given = item.external_id
+    item.external_id = fit_id(given)
+    item.author_id = as_key(item.author_id)
+    return item.external_id is not None or given in (None, "")
 
 
 def describe(error: BaseException) -> str:
@@ -104,17 +144,18 @@ class PagedSpider(VeilleurSpider):
 
     def parse(self, response: scrapy.http.Response, page: int = 1) -> Iterator[Any]:
         try:
-            result = self.read(response)
+            result = read_page(self.read, response)
         except Exception as error:  # a hostile or changed page must cost that page, not the crawl
             self.unrecognised(response, describe(error))
             return
         stats = self.crawler.stats
         for item in result.items:
-            item.external_id = fit_id(item.external_id)
-            if item.language and len(item.language) > MAX_LANGUAGE_LENGTH:
-                item.language = None  # not a language tag (models.Mention.language: String(12))
+            if not fit_keys(item):
+                stats.inc_value("mentions/external_id/invalid")
         for key, count in result.counters.items():
             stats.inc_value(key, count)
+        for problem in result.problems:
+            self.logger.warning("source %s: %s: an entry skipped: %s", self.source_name, response.url, problem)
         fresh = [item for item in result.items if item.external_id not in self.known_ids]
         stats.inc_value("pages/parsed")
         yield from result.items

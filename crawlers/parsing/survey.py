@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawlers.items import MentionItem
-from crawlers.normalise import parse_date, parse_number
+from crawlers.limits import MAX_DATE_LENGTH, RATING_SCALE_LIMIT
+from crawlers.normalise import parse_date, parse_number, plain_text, shown
 from crawlers.parsing.french import french_date
+from models.urls import safe_url
 
 REQUIRED = ("order_ref", "submitted_at", "experienced_at", "rating", "consent")
 OPTIONAL = (
@@ -123,28 +125,33 @@ def _item(values: Any, url: str) -> MentionItem:
         raise ValueError(f"expected an object, got {type(values).__name__}")
     if "__extra__" in values:
         raise ValueError(f"more fields than columns: {values['__extra__']!r}")
-    problems = [f"{column} is empty" for column in REQUIRED if _str(values, column) is None]
+    problems = [f"{column} is empty" for column in REQUIRED if _empty(values.get(column))]
     if problems:
         raise ValueError(", ".join(problems))
     rating = _number(values, "rating")
     best = _number(values, "rating_best") or 5.0
+    if not 1 < best <= RATING_SCALE_LIMIT:
+        raise ValueError(f"rating_best {shown(values['rating_best'])} is not between 1 and {RATING_SCALE_LIMIT:g}")
     if rating is None or not 1 <= rating <= best:
         raise ValueError(f"rating {values['rating']!r} is not between 1 and {best:g}")
     submitted, experienced = _date(values, "submitted_at"), _date(values, "experienced_at")
     if experienced and submitted and experienced.date() > submitted.date():
         raise ValueError(f"experienced_at {values['experienced_at']} is after submitted_at {values['submitted_at']}")
-    order_ref = str(values["order_ref"]).strip()
-    review_id = str(values.get("review_id") or "").strip() or None
+    order_ref = str(_str(values, "order_ref"))
+    review_id = _str(values, "review_id")
     if len(order_ref) > 150 or len(review_id or "") > 150:
         raise ValueError("order_ref and review_id must be at most 150 characters")
     email = _str(values, "email")
     if email is not None and (len(email) > 320 or not EMAIL.match(email)):
         raise ValueError(f"email {email!r} is not an e-mail address")
+    for column in ("title", "text", "author", "language"):
+        plain_text(_str(values, column), column)  # the limits a crawl keeps to (crawlers/limits.py)
     product, location = _str(values, "product"), _str(values, "location")
     if len(product or "") > 200 or len(location or "") > 200:
         raise ValueError("product and location must be at most 200 characters")
     return MentionItem(
-        url=url,
+        # The export's own address: an https one leads to it; a file:// one would lead a reader nowhere.
+        url=safe_url(url),
         kind="review",
         # One review per order unless the export gives its own ids: the order reference is then the id.
         external_id=f"survey:{review_id}" if review_id else f"order:{order_ref}",
@@ -168,26 +175,36 @@ def _item(values: Any, url: str) -> MentionItem:
     )
 
 
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _str(values: dict[str, Any], key: str) -> str | None:
+    """A column as text: JSON may give a number (an order reference 1042), never an object, a list or a boolean."""
     value = values.get(key)
-    return (str(value).strip() or None) if value is not None else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{key}: {shown(value)} is not text")
+    return str(value).strip() or None
 
 
 def _number(values: dict[str, Any], key: str) -> float | None:
     try:
         return parse_number(values.get(key))
-    except (ValueError, TypeError):
-        raise ValueError(f"{key} {values.get(key)!r} is not a number") from None
+    except ValueError as error:
+        raise ValueError(f"{key} {error}") from None
 
 
 def _date(values: dict[str, Any], key: str):  # type: ignore[no-untyped-def]
+    value = values.get(key)
+    if isinstance(value, str) and len(value) <= MAX_DATE_LENGTH and not YEAR.search(value):
+        # "hier", "le mois dernier": an export must say which day.
+        raise ValueError(f"{key} {shown(value)} is not a date")
     try:
-        value = values.get(key)
-        if isinstance(value, str) and not YEAR.search(value):
-            raise ValueError  # "hier", "le mois dernier": an export must say which day
-        return parse_date(french_date(value) if isinstance(value, str) else value)
-    except (ValueError, TypeError, OverflowError):
-        raise ValueError(f"{key} {values.get(key)!r} is not a date") from None
+        return parse_date(french_date(value) if isinstance(value, str) and len(value) <= MAX_DATE_LENGTH else value)
+    except ValueError as error:
+        raise ValueError(f"{key} {error}") from None
 
 
 def _consent(value: Any, key: str = "consent") -> bool:
@@ -198,4 +215,4 @@ def _consent(value: Any, key: str = "consent") -> bool:
         return True
     if text in NO:
         return False
-    raise ValueError(f"{key} {value!r} is not yes/no (oui/non, true/false, 1/0)")
+    raise ValueError(f"{key} {shown(value)} is not yes/no (oui/non, true/false, 1/0)")

@@ -1,5 +1,5 @@
 """Turn what the page said into typed values (crawlers/normalise.py: aware UTC dates, float ratings with their
-scale, the reach as a count) and count what could not be read."""
+scale, the reach as a count, the link http(s) or none) and count what could not be read."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from scrapy.exceptions import DropItem
 
 from crawlers.items import MentionItem
-from crawlers.normalise import normalise_dates, normalise_rating, normalise_reach
+from crawlers.normalise import normalise_dates, normalise_rating, normalise_reach, normalise_url
 
 
 class NormalisePipeline:
@@ -27,6 +27,8 @@ class NormalisePipeline:
             raise DropItem(f"{item.url}: review by {item.author!r}: {error}") from None
         if not normalise_reach(item):
             stats.inc_value("mentions/reach/unparsed")
+        if not normalise_url(item):
+            stats.inc_value("mentions/url/dropped")
         if item.kind == "review" and item.rating is None:
             stats.inc_value("reviews/rating/missing")
         return item

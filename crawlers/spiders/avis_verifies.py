@@ -23,7 +23,9 @@ def read(response: scrapy.http.Response) -> Page:
     reviews = html.xpath('//*[contains(@itemtype, "schema.org/Review")]')
     if not reviews:
         raise NotRecognised("no schema.org Review block on the certificate page: layout changed?")
-    page = Page([_item(review, response) for review in reviews])
+    page = Page()
+    for review in reviews:
+        page.add(_item, review, response)
     next_page = html.xpath('//link[@rel="next"]/@href | //a[@rel="next"]/@href').get()
     page.next_url = response.urljoin(next_page) if next_page else None
     return page

@@ -20,13 +20,19 @@ def read(response: scrapy.http.Response) -> Page:
         raise NotRecognised(f"Places API status {data['status']}: {data.get('error_message', '')}".strip())
     if "error" in data:
         raise NotRecognised(f"Places API error: {dig(data, 'error', 'status')} {dig(data, 'error', 'message')}")
+    page = Page()
     if "result" in data:
         place = data["result"]
-        return Page([_legacy(review, place) for review in place.get("reviews") or []])
+        for review in place.get("reviews") or []:
+            page.add(_legacy, review, place)
+        return page
     places = data.get("places", [data])
     if not any("reviews" in place or "id" in place or "name" in place for place in places):
         raise NotRecognised("neither result.reviews (legacy) nor reviews (v1): not a Place Details answer")
-    return Page([_v1(review, place) for place in places for review in place.get("reviews") or []])
+    for place in places:
+        for review in place.get("reviews") or []:
+            page.add(_v1, review, place)
+    return page
 
 
 def _legacy(review: dict[str, Any], place: dict[str, Any]) -> MentionItem:

@@ -17,7 +17,10 @@ def read(response: scrapy.http.Response) -> Page:
     data = load_json(response)
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
         raise NotRecognised("not an HN Algolia answer (no hits list)")
-    page = Page([_item(hit) for hit in data["hits"] if isinstance(hit, dict) and hit.get("objectID")])
+    page = Page()
+    for hit in data["hits"]:
+        if isinstance(hit, dict) and hit.get("objectID"):
+            page.add(_item, hit)
     current, pages = data.get("page"), data.get("nbPages")
     if isinstance(current, int) and isinstance(pages, int) and current + 1 < pages:
         page.next_url = with_query(response.url, page=current + 1)

@@ -27,13 +27,19 @@ def read(response: scrapy.http.Response) -> Page:
         original = status.get("reblog") or status
         if original is not status:
             page.counters["mastodon/reblogs"] = page.counters.get("mastodon/reblogs", 0) + 1
-        page.items.append(_item(original, host))
-    ids = [int(status["id"]) for status in statuses if str(status["id"]).isdigit()]
+        page.add(_item, original, host)
+    ids = [number for status in statuses if (number := status_number(status["id"])) is not None]
     if ids and query_value(response.url, "min_id") is not None:
         page.next_url = with_query(response.url, min_id=max(ids), max_id=None)  # forward, to newer statuses
     elif ids:
         page.next_url = with_query(response.url, max_id=min(ids), min_id=None)  # back, to older statuses
     return page
+
+
+def status_number(status_id: Any) -> int | None:
+    """A status id as the number paging compares; None for one that is not (Unicode digits, 5,000 of them)."""
+    text = str(status_id)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else None
 
 
 def _item(status: dict[str, Any], host: str) -> MentionItem:
@@ -68,7 +74,7 @@ class MastodonSpider(PagedSpider):
         for url in self.start_urls:
             host = urlsplit(url).hostname or ""
             ids = [known.removeprefix(f"{host}:") for known in self.known_ids if known.startswith(f"{host}:")]
-            stored = [int(number) for number in ids if number.isdigit()]
+            stored = [number for known in ids if (number := status_number(known)) is not None]
             if stored:
                 url = with_query(url, min_id=max(stored))
             yield scrapy.Request(url, callback=self.parse, cb_kwargs={"page": 1})

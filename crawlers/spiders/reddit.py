@@ -58,28 +58,30 @@ def _listing(response: scrapy.http.Response) -> Page:
         raise NotRecognised("not a Reddit listing")
     page = Page()
     for child in data.get("data", {}).get("children", []):
-        post: dict[str, Any] = child.get("data", {})
-        page.items.append(
-            MentionItem(
-                url=urljoin(SITE, post.get("permalink", "")),
-                kind="post",
-                external_id=post.get("name") or f"t3_{post.get('id')}",
-                author=post.get("author"),
-                title=post.get("title"),
-                text=post.get("selftext") or post.get("body") or "",
-                published_at=post.get("created_utc"),
-                reach=post.get("score"),
-                extra={
-                    "subreddit": post.get("subreddit"),
-                    "score": post.get("score"),
-                    "comments": post.get("num_comments"),
-                    "link": None if post.get("is_self") else post.get("url"),
-                },
-            )
-        )
+        page.add(_post, child)
     after = data.get("data", {}).get("after")
     page.next_url = with_query(response.url, after=after) if after else None
     return page
+
+
+def _post(child: dict[str, Any]) -> MentionItem:
+    post: dict[str, Any] = child.get("data", {})
+    return MentionItem(
+        url=urljoin(SITE, post.get("permalink", "")),
+        kind="post",
+        external_id=post.get("name") or f"t3_{post.get('id')}",
+        author=post.get("author"),
+        title=post.get("title"),
+        text=post.get("selftext") or post.get("body") or "",
+        published_at=post.get("created_utc"),
+        reach=post.get("score"),
+        extra={
+            "subreddit": post.get("subreddit"),
+            "score": post.get("score"),
+            "comments": post.get("num_comments"),
+            "link": None if post.get("is_self") else post.get("url"),
+        },
+    )
 
 
 class RedditSpider(PagedSpider):

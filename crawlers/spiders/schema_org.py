@@ -9,6 +9,7 @@ import extruct
 import scrapy
 
 from crawlers.items import MentionItem
+from crawlers.parsing.page import fit_keys
 from crawlers.spiders.base import VeilleurSpider
 
 SYNTAXES = ["json-ld", "microdata", "rdfa"]
@@ -33,6 +34,7 @@ class SchemaOrgSpider(VeilleurSpider):
         new = 0
         for review, reviewed in reviews:
             item = review_item(review, reviewed, response.url)
+            fit_keys(item)
             if item.external_id is None or item.external_id not in self.known_ids:
                 new += 1
             yield item

@@ -38,7 +38,7 @@ def read(response: scrapy.http.Response) -> Page:
             page.counters["trustpilot/reviews/shown_twice"] = page.counters.get("trustpilot/reviews/shown_twice", 0) + 1
             continue
         seen.add(review["id"])
-        page.items.append(_item(review, response.url))
+        page.add(_item, review, response.url)
     pagination = dig(props, "filters", "pagination", default={})
     current, total = pagination.get("currentPage"), pagination.get("totalPages")
     if isinstance(current, int) and isinstance(total, int) and current < total:
@@ -89,25 +89,27 @@ def _from_json_ld(html: str, url: str) -> Page:
         raise NotRecognised("no __NEXT_DATA__ and no JSON-LD Review: layout changed?")
     page = Page(counters={"trustpilot/fallback/json_ld": 1})
     for review in reviews:
-        review_id = str(review.get("@id", "")).rsplit("/", 1)[-1] or None
-        page.items.append(
-            MentionItem(
-                url=urljoin(url, f"/reviews/{review_id}") if review_id else url,
-                kind="review",
-                external_id=review_id,
-                author=dig(review, "author", "name"),
-                # The profile URL ends with the same consumer id as __NEXT_DATA__ gives: one author either way.
-                author_id=str(dig(review, "author", "url", default="")).rstrip("/").rsplit("/", 1)[-1] or None,
-                title=review.get("headline"),
-                text=review.get("reviewBody") or "",
-                rating=dig(review, "reviewRating", "ratingValue"),
-                rating_best=dig(review, "reviewRating", "bestRating", default=5),
-                rating_worst=dig(review, "reviewRating", "worstRating", default=1),
-                language=review.get("inLanguage"),
-                published_at=review.get("datePublished"),
-            )
-        )
+        page.add(_json_ld_item, review, url)
     return page
+
+
+def _json_ld_item(review: dict[str, Any], url: str) -> MentionItem:
+    review_id = str(review.get("@id", "")).rsplit("/", 1)[-1] or None
+    return MentionItem(
+        url=urljoin(url, f"/reviews/{review_id}") if review_id else url,
+        kind="review",
+        external_id=review_id,
+        author=dig(review, "author", "name"),
+        # The profile URL ends with the same consumer id as __NEXT_DATA__ gives: one author either way.
+        author_id=str(dig(review, "author", "url", default="")).rstrip("/").rsplit("/", 1)[-1] or None,
+        title=review.get("headline"),
+        text=review.get("reviewBody") or "",
+        rating=dig(review, "reviewRating", "ratingValue"),
+        rating_best=dig(review, "reviewRating", "bestRating", default=5),
+        rating_worst=dig(review, "reviewRating", "worstRating", default=1),
+        language=review.get("inLanguage"),
+        published_at=review.get("datePublished"),
+    )
 
 
 class TrustpilotSpider(PagedSpider):

@@ -21,10 +21,9 @@ def read(response: scrapy.http.Response) -> Page:
     for thread in data["items"]:
         video = dig(thread, "snippet", "videoId")
         top = dig(thread, "snippet", "topLevelComment", default={})
-        page.items.append(_item(top, video))
-        page.items += [
-            _item(reply, video, parent=top.get("id")) for reply in dig(thread, "replies", "comments", default=[])
-        ]
+        page.add(_item, top, video)
+        for reply in dig(thread, "replies", "comments", default=[]):
+            page.add(_item, reply, video, dig(top, "id"))
     token = data.get("nextPageToken")
     page.next_url = with_query(response.url, pageToken=token) if token else None
     return page

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Brand, Mention, MentionStatus, Publication, Source
+from models.ratings import rating_share
 
 Entry = dict[str, Any]
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -31,9 +32,22 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _rating(mention: Mention) -> tuple[float | None, float | None, float | None]:
+    """The rating with its scale, or nothing when the stored numbers are not a rating (an infinite scale kept
+    before numbers from outside were checked): JSON has no Infinity, and the feed must answer all the same."""
+    if mention.rating is None:
+        return None, mention.rating_best, mention.rating_worst
+    try:
+        rating_share(mention.rating, mention.rating_best, mention.rating_worst)
+    except ValueError:
+        return None, None, None
+    return mention.rating, mention.rating_best, mention.rating_worst
+
+
 def entry(mention: Mention, publication: Publication) -> Entry:
     """One published review as the site shows it. Nothing here is shortened or rewritten."""
     reply = {"text": mention.reply_text, "at": _iso(mention.reply_at)} if mention.reply_text else None
+    rating, best, worst = _rating(mention)
     return {
         "id": mention.id,
         "author": publication.display_name,
@@ -41,9 +55,9 @@ def entry(mention: Mention, publication: Publication) -> Entry:
         "published_at": _iso(publication.published_at),
         "experience_date": _iso(mention.experienced_at),
         "updated_at": _iso(mention.updated_at),
-        "rating": mention.rating,
-        "rating_best": mention.rating_best,
-        "rating_worst": mention.rating_worst,
+        "rating": rating,
+        "rating_best": best,
+        "rating_worst": worst,
         "title": mention.title,
         "text": mention.text,
         "language": mention.language,

@@ -2,9 +2,10 @@
 
 The delivery row holds no copy of the review: the body is the feed entry as it is when sent (so an erased or
 withdrawn review is sent as withdrawn, and a retry after a reply carries the reply). A sender claims a row with
-a conditional UPDATE that pushes `next_attempt_at` past its lease, so two senders never post the same row at
-once; a sender that dies after the POST but before recording it posts again after the lease (at least once:
-the site dedupes on `X-Veilleur-Delivery`). A site that is down loses nothing: the rows wait.
+a conditional UPDATE that pushes `next_attempt_at` past its lease (the outbox helper, models/outbox.py), so two
+senders never post the same row at once; a sender that dies after the POST but before recording it posts again
+after the lease (at least once: the site dedupes on `X-Veilleur-Delivery`). A site that is down loses nothing: the
+rows wait.
 
 Signature: `X-Veilleur-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>` with the shared secret.
 """
@@ -14,22 +15,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Brand, WebhookDelivery, utcnow
+from models import Brand, WebhookDelivery, outbox, utcnow
 from moderation.publishing.feed import feed_entry
 
-LEASE = timedelta(minutes=5)  # longer than any POST can take (timeout_seconds)
+# No `failed`: a delivery is retried until the site acknowledges it (its back-off stops at a ceiling instead).
+DELIVERIES = outbox.Outbox(
+    WebhookDelivery,
+    sent=WebhookDelivery.delivered_at,
+    lease=timedelta(minutes=5),  # longer than any POST can take (timeout_seconds)
+    batch=500,
+)
 USER_AGENT = "Veilleur-webhook/1"
-# (url, body, headers, timeout) -> HTTP status; raises OSError when the site cannot be reached.
+# (url, body, headers, timeout) -> HTTP status; raises OSError (or httpx.TransportError) when the site cannot be
+# reached.
 Post = Callable[[str, bytes, dict[str, str], float], int]
 
 
@@ -67,57 +74,20 @@ def body_of(session: Session, delivery: WebhookDelivery) -> dict[str, Any]:
     return {"event": event, "brand": brand, **current}
 
 
+# The system's certificate authorities, as urllib used: a site signed by a company CA installed on this machine
+# stays reachable (httpx alone would trust only certifi's list).
+_TLS = ssl.create_default_context()
+
+
 def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return int(error.code)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
     # A redirected POST would lose its body (or become a GET): a 3xx is a failure to fix in settings.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def due_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
-    return list(
-        session.scalars(
-            select(WebhookDelivery.id)
-            .where(
-                WebhookDelivery.delivered_at.is_(None),
-                or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
-            )
-            .order_by(WebhookDelivery.id)
-            .limit(limit)
-        )
-    )
-
-
-def claim(session: Session, delivery_id: int, now: datetime) -> bool:
-    """True if this sender won the row: a concurrent sender that got here first pushed next_attempt_at on."""
-    won = session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.delivered_at.is_(None),
-            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
-        )
-        .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=now + LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    return bool(won)
+    response = httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False, verify=_TLS)
+    return response.status_code
 
 
 def backoff(attempts: int, ceiling: timedelta) -> timedelta:
     """1, 2, 4, 8... minutes after the 1st, 2nd, 3rd... failure, never more than `ceiling`."""
-    return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 20)), ceiling)
+    return outbox.backoff(attempts, timedelta(minutes=1), ceiling)
 
 
 def send_due(
@@ -138,7 +108,7 @@ def send_due(
     while True:
         # Each row is delivered or pushed past `now` below, so this ends when the backlog is done.
         with sessions() as session:
-            ids = due_ids(session, now)
+            ids = DELIVERIES.due_ids(session, now)
         if not ids:
             return result
         for delivery_id in ids:
@@ -157,9 +127,10 @@ def _send_one(
     result: WebhookResult,
 ) -> None:
     with sessions.begin() as session:
-        if not claim(session, delivery_id, now):
+        # Lost to a concurrent sender that got here first: it pushed next_attempt_at past its lease.
+        delivery = DELIVERIES.claim(session, delivery_id, now)
+        if delivery is None:
             return
-        delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
         message = body_of(session, delivery)
     body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {
@@ -172,14 +143,13 @@ def _send_one(
     try:
         status = post(url, body, headers, timeout)
         error = None if 200 <= status < 300 else f"HTTP {status}"
-    except OSError as problem:  # refused, DNS, timeout: the site or the network is down
+    except (OSError, httpx.TransportError) as problem:  # refused, DNS, timeout: the site or the network is down
         error = f"{type(problem).__name__}: {problem}"
     with sessions.begin() as session:
         delivery = session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
         if error is None:
-            delivery.delivered_at, delivery.last_error = utcnow(), None
+            DELIVERIES.mark_sent(delivery, utcnow())
             result.sent += 1
         else:
-            delivery.last_error = error[:2000]
-            delivery.next_attempt_at = now + backoff(delivery.attempts, retry_max)
+            DELIVERIES.mark_retry(delivery, now, backoff(delivery.attempts, retry_max), error)
             result.failed += 1

@@ -30,7 +30,7 @@ XSS = "<img src=x onerror=alert(1)>"
 HASH = hash_password(PASSWORD, cost=2**10)
 
 
-def console_settings(secret: str = "console-secret-for-tests", **extra: str) -> dict[str, str]:
+def console_settings(secret: str = "console-secret-for-tests-long-enough-to-sign", **extra: str) -> dict[str, str]:
     lines = [f'secret_key = "{secret}"', "login_attempts = 3", "page_size = 3"]
     lines += [f"{key} = {value}" for key, value in extra.items()]
     users = ", ".join(

@@ -1,5 +1,6 @@
 """A local site for end-to-end crawls: saved pages behind routes with pagination, a robots.txt, a 429 that
-passes on retry, a 500, a 403, a changed layout and hostile bodies. Records every request it answers."""
+passes on retry, a 500, a 403, a redirect loop, a changed layout, hostile bodies and hostile review links.
+Records every request it answers."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class SiteServer:
                 (200, XML, EMPTY_FEED) if "after" in query else _file("reddit/search_acme_SYNTHETIC.rss", XML)(query)
             ),
             "/reddit/search.json": lambda query: (403, JSON, b'{"message": "Forbidden", "error": 403}'),
+            "/urls/reviews.html": _file("schema_org/hostile_urls_SYNTHETIC.html", HTML),
         }
         server = self
 
@@ -48,6 +50,14 @@ class SiteServer:
             def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
                 parts = urlsplit(self.path)
                 server.hits[self.path] += 1
+                # A redirect to itself, and an endless chain of redirects to new URLs.
+                hop = int(parts.path.removeprefix("/hop/")) if parts.path.startswith("/hop/") else None
+                if parts.path == "/loop/feed.xml" or hop is not None:
+                    self.send_response(302)
+                    self.send_header("Location", self.path if hop is None else f"/hop/{hop + 1}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 route = routes.get(parts.path)
                 status, kind, body = route(parse_qs(parts.query)) if route else (404, "text/plain", b"not found")
                 if self.path in server.once_429_paths:

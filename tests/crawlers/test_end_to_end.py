@@ -1,6 +1,6 @@
 """Real crawls (`python -m crawlers.run` in a child process, as the worker runs them) against a local site:
-pagination, robots.txt, a 429 then success, a 500, a 403, a changed layout, hostile bodies, a survey file;
-asserting the stored mentions and each source's health. All crawls run once, in a module fixture."""
+pagination, robots.txt, a 429 then success, a 500, a 403, a redirect loop, a changed layout, hostile bodies, a
+survey file; asserting the stored mentions and each source's health. All crawls run once, in a module fixture."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ urls = ["{base}/feed/alerts.xml", "{base}/private/alerts.xml"]
 name = "down"
 kind = "feed"
 urls = ["{base}/down/feed.xml"]
+
+[[brands.sources]]
+name = "loop"
+kind = "feed"
+urls = ["{base}/loop/feed.xml"]
+
+[[brands.sources]]
+name = "hops"
+kind = "feed"
+urls = ["{base}/hop/1"]
 
 [[brands.sources]]
 name = "redesigned"
@@ -106,7 +116,7 @@ def crawls(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
         exits["tp"], logs["tp"] = crawl(settings, "tp")
         hits = dict(site.hits)
         exits["tp-again"], logs["tp-again"] = crawl(settings, "tp")
-        for name in ("alerts", "down", "redesigned", "hn", "reddit", "survey"):
+        for name in ("alerts", "down", "loop", "hops", "redesigned", "hn", "reddit", "survey"):
             exits[name], logs[name] = crawl(settings, name)
         yield Crawls(site, database_url, exits, logs, hits)
 
@@ -180,6 +190,17 @@ def test_a_500_is_retried_then_the_source_is_unhealthy(crawls, session) -> None:
     assert not source.healthy
     assert "HTTP 500" in source.health_reason
     assert crawls.runs(session, "down")[-1].http_statuses == {"500": 1}
+
+
+def test_a_redirect_loop_is_named_with_its_url(crawls, session) -> None:  # type: ignore[no-untyped-def]
+    source = crawls.source(session, "loop")
+    assert not source.healthy
+    url = f"{crawls.site.base_url}/loop/feed.xml"
+    assert source.health_reason == f"no page fetched: redirect loop (or too many redirects) from {url}"
+    assert crawls.runs(session, "loop")[-1].reason == source.health_reason
+    hops = crawls.source(session, "hops")  # 21 redirects, each to a new URL: past Scrapy's limit of 20
+    url = f"{crawls.site.base_url}/hop/1"
+    assert hops.health_reason == f"no page fetched: redirect loop (or too many redirects) from {url}"
 
 
 def test_a_changed_layout_is_unhealthy_not_quiet(crawls, session) -> None:  # type: ignore[no-untyped-def]

@@ -241,3 +241,15 @@ def test_crawls_are_polite_by_default() -> None:
 )
 def test_health_names_pages_that_failed_beside_pages_that_worked(statuses, unparsed, reason) -> None:  # type: ignore[no-untyped-def]
     assert judge(Counter(statuses), items_seen=5, errors=0, had_mentions=True, unparsed=unparsed) == reason
+
+
+def test_health_names_a_redirect_loop_by_its_first_url() -> None:
+    loop = ["http://127.0.0.1/a"]
+    assert (
+        judge(Counter(), items_seen=0, errors=0, had_mentions=False, unparsed=0, loops=loop)
+        == "no page fetched: redirect loop (or too many redirects) from http://127.0.0.1/a"
+    )
+    assert (
+        judge(Counter({200: 1}), items_seen=5, errors=0, had_mentions=True, unparsed=0, loops=loop)
+        == "some pages failed (redirect loop from http://127.0.0.1/a) beside 1 page(s) fetched"
+    )

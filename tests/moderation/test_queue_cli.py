@@ -143,3 +143,22 @@ def test_list_keeps_one_line_per_mention_in_a_narrow_terminal(settings):
     assert len(rows) == 2  # two mentions, one line each: nothing wrapped
     assert rows[0].split("│")[1].strip() in {"1", "2"} and "rating" in result.output  # id and rating kept
     assert "lang" not in result.output  # the least needed column gave way
+
+
+def test_text_from_outside_is_printed_as_written_never_read_as_markup(settings):
+    # A title holding Rich markup used to be parsed: "[/x]" raised a MarkupError; text and names print as written.
+    path, context = settings
+    body = (
+        "order_ref,submitted_at,experienced_at,rating,consent,language,title,text,author\n"
+        "A4,2026-11-20T10:00:00+00:00,2026-11-18,4,oui,fr,Top [/x] [bold],Bien [red]vu[/red].,Eve [/b]\n"
+    )
+    with context.sessions.begin() as session:
+        source = session.scalars(select(Source)).one()
+        import_survey_body(session, source.id, body.encode(), "export3.csv", "https://acme.example/survey")
+    classify_pending(context.sessions, RatingClassifier())
+    route_classified(context.sessions, Thresholds(0.5, 0.5, 0.5), "#alerts")
+    code, out = run(path, "show", "3")
+    assert code == 0, out
+    assert "Top [/x] [bold]" in out and "Bien [red]vu[/red]." in out and "author: Eve [." in out
+    code, out = run(path, "list", "to_publish")
+    assert code == 0 and "Bien [red]vu[/red]." in out, out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 
+import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -142,6 +144,28 @@ def test_serve_routes(tmp_path, database_url):
         assert "Motifs de refus" in client.get("/disclosure/acme.html").text
         assert client.get("/feed/other.json").status_code == 404
         assert client.get("/disclosure/other.html").status_code == 404
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan"), 1e308])
+def test_the_feed_never_fails_on_a_stored_number(tmp_path, database_url, bad):
+    # Stored before numbers from outside were checked (issue 15): the feed shows the review without that number.
+    path, context = setup(tmp_path, database_url)
+    try:
+        with context.sessions.begin() as session:
+            mention = session.scalars(select(Mention)).one()
+            mention.rating_best, mention.rating_normalised = bad, bad
+        client = TestClient(Starlette(routes=publishing_routes(context.sessions, context.settings)))
+        feed = client.get("/feed/acme.json")
+        assert feed.status_code == 200
+        [entry] = feed.json()
+        assert entry["text"].startswith("Parfait")
+        # Not shown when its scale is not one (SQLite keeps NaN as NULL: the default scale then holds).
+        numbers = [entry["rating"], entry["rating_best"], entry["rating_worst"]]
+        assert all(number is None or math.isfinite(number) for number in numbers), numbers
+        page = client.get("/feed/acme.html")
+        assert page.status_code == 200 and "Infinity" not in page.text and "NaN" not in page.text
     finally:
         context.close()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from sqlalchemy import select
 
 from models import RejectionReason, WebhookDelivery
 from moderation import workflow
-from moderation.publishing.webhook import backoff, send_due, sign, verify
+from moderation.publishing.webhook import backoff, http_post, send_due, sign, verify
 from tests.publishing.conftest import add_review
 from tests.publishing.receiver import Receiver
 
@@ -152,3 +153,29 @@ def test_undo_of_a_withdrawal_sends_the_review_again(sessions):
         assert send_due(sessions, site.url, SECRET, now=T0).sent == 3
     # Each message carries the state when it is sent: published now, so all three say so.
     assert [request["body"]["event"] for request in site.received] == ["published", "published", "published"]
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed(sessions):
+    paths = []
+
+    class Redirects(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            paths.append(self.path)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)  # a followed 307 would post the same body again, to /moved
+            self.send_header("Location", "/moved")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    publish(sessions)
+    with ThreadingHTTPServer(("127.0.0.1", 0), Redirects) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        assert http_post(url, b"{}", {"Content-Type": "application/json"}, 5) == 307
+        assert send_due(sessions, url, SECRET, now=T0).failed == 1
+        server.shutdown()
+    assert paths == ["/hook", "/hook"]
+    assert deliveries(sessions) == [("published", 1, False, "HTTP 307")]

@@ -180,6 +180,26 @@ def test_a_page_without_reviews_makes_its_source_unhealthy(tmp_path, database_ur
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_cycle_tells_an_unhealthy_source_from_an_ok_one(tmp_path, database_url, pages_server, monkeypatch):
+    from io import StringIO
+
+    from veilleur import cli
+
+    context = make_context(tmp_path, database_url, pages_server.base_url, None)
+    path = context.settings_path
+    path.write_text(path.read_text().replace(PAGES["book"], "no-such-page.html"))  # answers 404
+    context = open_context(path)
+    context._classifier = WordClassifier()
+    result = run_cycle(context, Console(quiet=True), min_interval=0)
+    printed = StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=printed, width=300))
+    cli._print_cycle(result, context.settings)
+    lines = printed.getvalue().splitlines()
+    assert "crawl acme/carrot: ok" in lines and "crawl acme/shop: ok" in lines
+    assert "crawl acme/book: unhealthy: no page fetched (HTTP 404 x1; 0 errors)" in lines
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_demo_path_with_the_real_baseline_classifier(tmp_path, database_url, pages_server):
     """The trained TF-IDF baseline (real model, trained on ../shared/labelled) in the same path."""
     context = make_context(tmp_path, database_url, pages_server.base_url, None)

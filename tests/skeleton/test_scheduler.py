@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -12,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from config.settings import load_settings
-from models import Alert, Mention, MentionKind, Source
+from models import Alert, CrawlRun, Mention, MentionKind, Source, utcnow
 from scheduler import jobs
 from scheduler.worker import build_scheduler
 from tests.conftest import write_settings
@@ -68,6 +69,60 @@ def test_a_crashing_crawl_cannot_take_the_worker_down(tmp_path, database_url, mo
             alert = session.scalars(select(Alert)).one()
             assert alert.kind.value == "source_unhealthy"
     finally:
+        context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_hung_crawl_closes_its_own_run_as_failed_and_alerts_once(tmp_path, database_url, monkeypatch, caplog):
+    """A site that never answers: the crawl is killed at its timeout, its run (not another worker's, opened
+    meanwhile) is closed as failed with the reason, the source is unhealthy and alerts. A crawl that then crashes
+    closes its run too; the alert is not repeated the same day."""
+    caplog.set_level(logging.INFO, logger="veilleur.scheduler")
+    release = threading.Event()
+
+    class Silent(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            # Another worker's crawl of the same source finishes meanwhile: a newer run than ours.
+            with context.sessions.begin() as session:
+                if session.scalar(select(func.count()).where(CrawlRun.items_seen == 99)) == 0:
+                    session.add(CrawlRun(source_id=carrot, outcome="ok", items_seen=99, finished_at=utcnow()))
+            release.wait(120)  # and never answer
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Silent)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    path = write_settings(tmp_path, database_url, brand_body(f"http://127.0.0.1:{site.server_address[1]}"))
+    path.write_text(path.read_text().replace("[crawl]\n", "[crawl]\ntimeout_seconds = 10\n"))
+    context = jobs.Context(load_settings(path), path)
+    with context.sessions.begin() as session:
+        carrot = session.scalars(select(Source).where(Source.name == "carrot")).one().id
+    try:
+        assert jobs.crawl(context, "acme", "carrot") == -1
+        with context.sessions.begin() as session:
+            ours, other = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+            assert (ours.outcome, ours.reason) == ("failed", "crawl timed out after 10s")
+            assert ours.finished_at is not None
+            assert (other.outcome, other.items_seen) == ("ok", 99)  # the other worker's run is left alone
+            source = session.get_one(Source, carrot)
+            assert not source.healthy and source.health_reason == "crawl timed out after 10s"
+            alert = session.scalars(select(Alert)).one()
+            assert alert.kind.value == "source_unhealthy" and alert.payload["text"] == "crawl timed out after 10s"
+        logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("crawl acme/carrot: ")]
+        assert logged == ["crawl acme/carrot: 0 seen, 0 new; unhealthy: crawl timed out after 10s"]
+
+        monkeypatch.setattr(jobs, "CRAWL_MODULE", "tests.support.crashing_crawl")
+        assert jobs.crawl(context, "acme", "carrot") != 0
+        with context.sessions.begin() as session:
+            runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+            assert [run.outcome for run in runs] == ["failed", "ok", "failed"]
+            assert runs[-1].reason.startswith("crawl process exited")
+            assert session.scalar(select(func.count()).select_from(Alert)) == 1  # once a day while unhealthy
+    finally:
+        release.set()
+        site.shutdown()
+        site.server_close()
         context.close()
 
 

@@ -141,6 +141,61 @@ def test_a_rejected_secret_is_never_printed(tmp_path):
 
 def test_a_section_refused_as_a_whole_is_not_echoed(tmp_path):
     users = '[[console.users]]\nname = "ann"\nrole = "admin"\npassword_hash = "pbkdf2-HASH-OF-ANN"\n' * 2
-    message = error_of(write(tmp_path, GOOD + '\n[console]\nsecret_key = "KEEP-THIS-KEY-PRIVATE"\n' + users))
+    message = error_of(
+        write(tmp_path, GOOD + '\n[console]\nsecret_key = "KEEP-THIS-KEY-PRIVATE-AND-LONG-ENOUGH-123"\n' + users)
+    )
     assert "console user names must be unique" in message
     assert "HASH-OF-ANN" not in message and "KEEP-THIS-KEY-PRIVATE" not in message
+
+
+def lines_of(message: str) -> list[str]:
+    return [line.strip() for line in message.splitlines()]
+
+
+def test_an_unnamed_source_is_named_by_its_place_in_the_brand(tmp_path):
+    # Without a name, "sources[0]" read like a name; the first [[brands.sources]] is #1 as a reader counts.
+    message = error_of(write(tmp_path, GOOD.replace('name = "shop"\n', "")))
+    assert "brands[acme].sources[#1].name: missing required value" in lines_of(message)
+
+
+def test_a_brand_without_a_slug_is_named_by_its_place_not_its_display_name(tmp_path):
+    message = error_of(write(tmp_path, GOOD.replace('slug = "acme"\n', "").replace("schema_org", "myspace")))
+    assert "brands[#1].slug: missing required value" in lines_of(message)
+    assert any(line.startswith("brands[#1].sources[shop].kind: ") for line in lines_of(message))
+
+
+def test_a_slug_that_is_not_text_is_not_taken_for_a_position(tmp_path):
+    message = error_of(write(tmp_path, GOOD.replace('slug = "acme"', "slug = 3")))
+    assert "brands[#1].slug: Input should be a valid string (got 3)" in lines_of(message)
+
+
+def test_a_name_that_is_not_a_plain_word_is_quoted(tmp_path):
+    message = error_of(write(tmp_path, GOOD.replace('slug = "acme"', 'slug = "Acme Shop"')))
+    assert any(line.startswith("brands['Acme Shop'].slug: String should match") for line in lines_of(message))
+
+
+def test_a_brand_level_check_names_the_brand_without_pydantic_noise(tmp_path):
+    twice = GOOD + '\n[[brands.sources]]\nname = "shop"\nkind = "feed"\nurls = ["https://acme.example/feed"]\n'
+    message = error_of(write(tmp_path, twice))
+    assert "brands[acme]: source names must be unique within a brand: shop" in lines_of(message)
+
+
+def test_two_brands_with_the_same_slug_are_refused(tmp_path):
+    # They used to be merged silently into one brand of the database (sync_brands looks brands up by slug).
+    message = error_of(write(tmp_path, GOOD + '\n[[brands]]\nslug = "acme"\nname = "Acme bis"\n'))
+    assert "brands: brand slugs must be unique: acme" in lines_of(message)
+
+
+def test_a_list_set_from_the_environment_names_the_variable(tmp_path):
+    topics = '[{name = "delivery", label = "Delivery", examples = ["only one"]}]'
+    message = error_of(write(tmp_path, GOOD), {"VEILLEUR__REPORTS__TOPICS": topics})
+    assert any(
+        line.startswith("reports.topics[delivery].examples (or environment variable VEILLEUR__REPORTS__TOPICS): ")
+        for line in lines_of(message)
+    )
+
+
+def test_the_environment_cannot_reach_into_a_list_and_says_so(tmp_path):
+    message = error_of(write(tmp_path, GOOD), {"VEILLEUR__BRANDS__SOURCES__KIND": "feed"})
+    assert "VEILLEUR__BRANDS__SOURCES__KIND" in message and str(tmp_path / "settings.toml") in message
+    assert "brands is a list" in message

@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from config.settings import Settings, SettingsError, load_settings
+from config.settings import Settings
 from moderation.classifier.base import Classifier, Prediction
+from veilleur.commands.common import print_error, settings_or_exit
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per problem, greppable
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)  # one line per problem, greppable
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
@@ -85,13 +86,9 @@ def classify(
     settings: Annotated[Path, typer.Option("--settings", help="settings file")] = Path("settings.toml"),
 ) -> None:
     """Classify each line's text: language, sentiment, stars, abuse (none|toxic|spam), scores, model."""
-    try:
-        config = load_settings(settings)
-    except SettingsError as error:
-        err.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+    config = settings_or_exit(settings, need_brand=False)  # the classifier's settings only
     if not input.is_file():
-        err.print(f"[red]error:[/red] input file not found: {input}" + (" (it is a folder)" if input.is_dir() else ""))
+        print_error(err, f"input file not found: {input}" + (" (it is a folder)" if input.is_dir() else ""))
         raise typer.Exit(2)
     from moderation.classifier.load import load_classifier
 

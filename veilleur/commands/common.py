@@ -1,5 +1,9 @@
-"""What every `veilleur` command shares: the --settings option, and settings that load or stop the command with
-the error naming the file and the key (exit code 2)."""
+"""What every `veilleur` command shares: the --settings option, settings that load or stop the command with
+the error naming the file and the key (exit code 2), and how an error is printed.
+
+The commands' consoles are made with markup=False: what they print quotes names, paths, values and crawled text
+from outside, and Rich would read "[demo]" in "brands[demo].sources" as a style tag (and drop it) or fail on
+"[/x]". Colour is given with `style=` or Text, never with markup in the string."""
 
 from __future__ import annotations
 
@@ -8,20 +12,27 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from config.settings import Settings, SettingsError, load_settings
 
 SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
-_errors = Console(stderr=True, highlight=False)
+_errors = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)  # one line per problem: greppable
 
 
-def settings_or_exit(path: Path, brand: str | None = None) -> Settings:
-    """The settings at `path` (and, if given, check the brand is declared), or exit 2 with the reason."""
+def print_error(console: Console, message: str) -> None:
+    """'error: MESSAGE', the prefix in red, the message printed exactly as it is."""
+    console.print(Text.assemble(("error:", "red"), " ", message))
+
+
+def settings_or_exit(path: Path, brand: str | None = None, need_brand: bool = True) -> Settings:
+    """The settings at `path` (and, if given, check the brand is declared), or exit 2 with the reason.
+    need_brand=False: for the commands that only use the classifier settings, a file with no brand is fine."""
     try:
-        settings = load_settings(path)
+        settings = load_settings(path, need_brand=need_brand)
         if brand is not None:
             settings.brand(brand)
     except SettingsError as error:
-        _errors.print(f"[red]error:[/red] {error}")
+        print_error(_errors, str(error))
         raise typer.Exit(2) from None
     return settings

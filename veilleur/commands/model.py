@@ -14,7 +14,7 @@ from rich.table import Table
 from veilleur.commands.common import SettingsOption, settings_or_exit
 
 app = typer.Typer(help="The transformer classifier: build it, train it, measure it.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 
 @app.command()
@@ -23,7 +23,7 @@ def build(settings: SettingsOption = Path("settings.toml")) -> None:
     from moderation.classifier.transformer import load_transformer
 
     started = time.monotonic()
-    classifier = load_transformer(settings_or_exit(settings))
+    classifier = load_transformer(settings_or_exit(settings, need_brand=False))
     console.print(f"ready: {classifier.name}@{classifier.version} in {time.monotonic() - started:.0f} s")
 
 
@@ -49,7 +49,7 @@ def train(
     from moderation.classifier.transformer.train import TrainConfig
     from moderation.classifier.transformer.train import train as run_training
 
-    config = settings_or_exit(settings)
+    config = settings_or_exit(settings, need_brand=False)  # the classifier settings only
     extra = None
     if corrections is not None:
         rows = [json.loads(line) for line in corrections.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -86,7 +86,7 @@ def evaluate(
     from moderation.classifier.transformer import load_transformer
     from moderation.classifier.transformer.data import training_examples
 
-    config = settings_or_exit(settings)
+    config = settings_or_exit(settings, need_brand=False)  # the classifier settings only
     labelled = config.path(config.classifier.labelled_dir)
     with Progress(console=console, transient=True) as progress:
         progress.add_task("fitting baselines and loading the model", total=None)

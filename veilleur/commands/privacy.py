@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from scheduler.context import Context
-from veilleur.commands.common import SettingsOption, settings_or_exit
+from veilleur.commands.common import SettingsOption, print_error, settings_or_exit
 
 app = typer.Typer(help="Personal data: erasure on request and retention.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 
 @app.command()
@@ -29,7 +30,8 @@ def erase(
     from moderation.privacy import PrivacyError, erase_author
     from scheduler import jobs
 
-    context = Context(settings_or_exit(settings), settings)
+    # No brand needed: the data stays when brands leave the settings, and so does the duty to erase it.
+    context = Context(settings_or_exit(settings, need_brand=False), settings)
     try:
         with context.sessions.begin() as session:
             result = erase_author(
@@ -38,7 +40,7 @@ def erase(
         rewritten = jobs.rewrite_reports(context) if result.reports_to_rewrite else jobs.Rewritten()
         mails = jobs.erase_from_mail_sink(context, result.needles)
     except PrivacyError as error:
-        console.print(f"[red]error:[/red] {error}")
+        print_error(console, str(error))
         raise typer.Exit(1) from None
     finally:
         context.close()
@@ -61,7 +63,8 @@ def erase(
             " (the earlier copy deleted)"
         )
     for path, reason in rewritten.failed:
-        console.print(f"[red]not written again:[/red] {path}: {reason} (the worker tries again; or delete the file)")
+        why = f" {path}: {reason} (the worker tries again; or delete the file)"
+        console.print(Text.assemble(("not written again:", "red"), why))
     if mails:
         console.print(f"{mails} message(s) about them replaced in the local mail sink")
     console.print(
@@ -75,7 +78,7 @@ def retention(settings: SettingsOption = Path("settings.toml")) -> None:
     """Apply privacy.pseudonymise_after_months and keep_removed_days now (the worker does it daily)."""
     from scheduler import jobs
 
-    context = Context(settings_or_exit(settings), settings)
+    context = Context(settings_or_exit(settings, need_brand=False), settings)
     try:
         authors, removed = jobs.retention(context)
     finally:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from scheduler.context import Context
 
 app = typer.Typer(help="The published feed, the disclosure page and the webhook push.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 BrandOption = Annotated[str, typer.Option("--brand", help="brand slug")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")]
 

@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Classification, Correction, Mention, ModerationEvent, RejectionReason
-from veilleur.commands.common import SettingsOption, settings_or_exit
+from veilleur.commands.common import SettingsOption, print_error, settings_or_exit
 
 if TYPE_CHECKING:
     from scheduler.context import Context
 
 app = typer.Typer(help="Moderation queues: list, show and act on reviews.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 ActorOption = Annotated[str | None, typer.Option("--as", help="who acts (default: your login name)")]
 IdsArgument = Annotated[list[int], typer.Argument(help="mention ids")]
 
@@ -62,7 +63,7 @@ def list_queue(
         try:
             query = queue_query(queue, brand, rule)
         except ValueError as error:
-            console.print(f"[red]error:[/red] {error}")
+            print_error(console, str(error))
             raise typer.Exit(2) from None
         now = datetime.now(UTC)
         near = timedelta(hours=context.settings.moderation.reply_reminder_hours)
@@ -113,14 +114,15 @@ def show(mention_id: int, settings: SettingsOption = Path("settings.toml")) -> N
         with context.sessions() as session:
             mention = session.get(Mention, mention_id)
             if mention is None:
-                console.print(f"[red]error:[/red] no mention {mention_id}")
+                print_error(console, f"no mention {mention_id}")
                 raise typer.Exit(1)
             _print_mention(session, mention)
 
 
 def _print_mention(session: Session, mention: Mention) -> None:
     author = mention.author
-    console.print(f"[bold]#{mention.id}[/bold] {mention.kind.value} from {mention.source.name} · {mention.status}")
+    what = f" {mention.kind.value} from {mention.source.name} · {mention.status}"
+    console.print(Text.assemble((f"#{mention.id}", "bold"), what))
     console.print(f"url: {mention.url or '-'}")
     console.print(
         f"author: {(author.display_name or '-') if author else '-'} ({author.handle[:12] if author else '-'})"
@@ -130,11 +132,11 @@ def _print_mention(session: Session, mention: Mention) -> None:
     console.print(f"written: {mention.published_at} · experienced: {mention.experienced_at}")
     console.print(f"reply due: {mention.reply_due_at or '-'} · assignee: {mention.assignee or '-'}")
     if mention.title:
-        console.print(f"[bold]{mention.title}[/bold]", markup=True)
-    console.print(mention.text, markup=False)
+        console.print(mention.title, style="bold")
+    console.print(mention.text)
     if mention.reply_text:
-        console.print(f"reply ({mention.reply_at}):", markup=False)
-        console.print(mention.reply_text, markup=False)
+        console.print(f"reply ({mention.reply_at}):")
+        console.print(mention.reply_text)
     classification = session.scalars(
         select(Classification).where(Classification.mention_id == mention.id).order_by(Classification.id.desc())
     ).first()
@@ -150,7 +152,6 @@ def _print_mention(session: Session, mention: Mention) -> None:
         console.print(
             f"  {event.at:%Y-%m-%d %H:%M} {event.actor}: {event.action} {event.from_status} -> {event.to_status}"
             f" ({event.reason})",
-            markup=False,
         )
 
 
@@ -164,7 +165,7 @@ def _act(settings: Path, ids: list[int], action) -> None:  # type: ignore[no-unt
         for mention_id in result.done:
             console.print(f"#{mention_id}: done")
         for mention_id, error in result.failed.items():
-            console.print(f"[red]#{mention_id}: {error}[/red]")
+            console.print(f"#{mention_id}: {error}", style="red")
     if result.failed:
         raise typer.Exit(1)
 
@@ -191,9 +192,7 @@ def reject(
     try:
         chosen = RejectionReason(reason)
     except ValueError:
-        console.print(
-            f"[red]error:[/red] unknown reason {reason!r}: one of {', '.join(r.value for r in RejectionReason)}"
-        )
+        print_error(console, f"unknown reason {reason!r}: one of {', '.join(r.value for r in RejectionReason)}")
         raise typer.Exit(2) from None
     _act(settings, ids, lambda session, mention_id: reject_one(session, mention_id, _actor(who), chosen, note))
 
@@ -213,7 +212,7 @@ def reply(
     from moderation.workflow import reply as reply_one
 
     if (text is None) == (template is None):
-        console.print("[red]error:[/red] give either --text or --template")
+        print_error(console, "give either --text or --template")
         raise typer.Exit(2)
     with _context(settings) as context:
         templates = context.settings.moderation.reply_templates
@@ -222,7 +221,7 @@ def reply(
             try:
                 body = text if text is not None else render_template(templates, mention, template or "")
             except TemplateError as error:
-                console.print(f"[red]error:[/red] {error}")
+                print_error(console, str(error))
                 raise typer.Exit(2) from None
     _act(settings, [mention_id], lambda session, one: reply_one(session, one, _actor(who), body))
 

@@ -12,17 +12,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from veilleur.commands.common import settings_or_exit
+from veilleur.commands.common import print_error, settings_or_exit
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 
 def _day(value: str, option: str) -> datetime:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     except ValueError:
-        err.print(f"[red]error:[/red] {option} {value!r}: expected a date like 2026-11-01")
+        print_error(err, f"{option} {value!r}: expected a date like 2026-11-01")
         raise typer.Exit(2) from None
 
 
@@ -65,7 +65,7 @@ def report(
     config = settings_or_exit(settings, brand)
     first, last = _day(start, "--from"), _day(end, "--to") + timedelta(days=1)
     if last <= first:
-        err.print("[red]error:[/red] --to is before --from")
+        print_error(err, "--to is before --from")
         raise typer.Exit(2)
     if out is not None:
         _check_out(out, fmt)
@@ -80,7 +80,7 @@ def report(
             path = write_report(context, brand, first, last, out, fmt, lambda _: progress.advance(task))
             progress.update(task, completed=len(steps) + 1)
     except OSError as error:  # the disk is full, the folder was removed meanwhile...
-        err.print(f"[red]error:[/red] the report could not be written to {out or error.filename}: {error.strerror}")
+        print_error(err, f"the report could not be written to {out or error.filename}: {error.strerror}")
         raise typer.Exit(1) from None
     finally:
         context.close()
@@ -100,5 +100,5 @@ def _check_out(out: Path, fmt: str) -> None:
         if not existing.is_dir() or not os.access(existing, os.W_OK):
             problem = f"cannot be created: {existing} is not a folder this user can write to"
     if problem:
-        err.print(f"[red]error:[/red] --out {out} {problem}")
+        print_error(err, f"--out {out} {problem}")
         raise typer.Exit(2)

@@ -26,8 +26,10 @@ from web.console.guards import acting, anyone, signed_in
 from web.console.handlers import dashboard, queues, review, sign_in
 from web.console.headers import SecurityHeaders
 from web.console.page import Console, make_templates
+from web.console.sessions import SessionStore
 
 if TYPE_CHECKING:
+    from config.settings import Settings
     from scheduler.context import Context
 
 log = logging.getLogger("web.console")
@@ -47,6 +49,14 @@ async def _off(scope: Any, receive: Any, send: Any) -> None:
     await PlainTextResponse(text, status_code=503)(scope, receive, send)
 
 
+def secure_cookie(settings: Settings) -> bool:
+    """Unless set, Secure when moderators reach the server over HTTPS: a browser on the http:// demo would
+    never send a Secure cookie back."""
+    if settings.console.secure_cookie is not None:
+        return settings.console.secure_cookie
+    return settings.serve.public_url.startswith("https://")
+
+
 def create_console(context: Context, clock: Callable[[], datetime] = utcnow) -> Starlette:
     settings = context.settings
     config = settings.console
@@ -56,6 +66,7 @@ def create_console(context: Context, clock: Callable[[], datetime] = utcnow) -> 
         limiter=LoginLimiter(
             context.sessions, config.secret_key, config.login_attempts, config.login_window_minutes * 60
         ),
+        session_store=SessionStore(context.sessions, timedelta(hours=config.session_hours), clock),
         templates=make_templates(),
         clock=clock,
         near=timedelta(hours=settings.moderation.reply_reminder_hours),
@@ -81,7 +92,10 @@ def create_console(context: Context, clock: Callable[[], datetime] = utcnow) -> 
             session_cookie="veilleur_console",
             max_age=int(config.session_hours * 3600),
             path="/console",
+            # Lax, not Strict: a moderator opening a review from Slack's link must arrive signed in. Forms post
+            # with the session's CSRF token anyway.
             same_site="lax",
+            https_only=secure_cookie(settings),
         ),
     ]
     return Starlette(routes=routes, middleware=middleware)

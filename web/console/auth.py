@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from config.settings import ConsoleSettings, ConsoleUser
 from models import LoginFailure, utcnow
+from web.console.sessions import SessionStore
 
 ROLES = ("viewer", "moderator", "admin")  # each can do what the one before it can
 
@@ -44,8 +45,9 @@ def password_mark(account: ConsoleUser) -> str:
     return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
 
 
-def current_user(request: Request, settings: ConsoleSettings) -> User | None:
-    """The signed-in user, looked up in settings on every request (a role change applies at once)."""
+def current_user(request: Request, settings: ConsoleSettings, store: SessionStore) -> User | None:
+    """The signed-in user, looked up in settings on every request (a role change applies at once), whose session
+    is still open in the database (not logged out, not past `session_hours`)."""
     if settings.auth == "header":
         # The proxy authenticated the user and must drop this header from clients (docs/console.md).
         name = request.headers.get(settings.header, "").strip()
@@ -54,6 +56,8 @@ def current_user(request: Request, settings: ConsoleSettings) -> User | None:
     signed = request.session.get("user")
     account = find_account(settings, signed) if isinstance(signed, str) else None
     if account is None or not account.password_hash or request.session.get("mark") != password_mark(account):
+        return None
+    if not store.is_open(request.session.get("sid"), account.name):
         return None
     return User(account.name, account.role)
 

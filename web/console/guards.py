@@ -28,7 +28,7 @@ def anyone(console: Console, handler: Open) -> Endpoint:
 
 def signed_in(console: Console, handler: Viewing) -> Endpoint:
     async def check(request: Request) -> Response:
-        user = current_user(request, console.config)
+        user = current_user(request, console.config, console.session_store)
         if user is None:
             if console.config.auth == "header":
                 return PlainTextResponse("not signed in at the proxy, or not a console user", status_code=403)

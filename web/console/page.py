@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from models.urls import safe_url
 from web.console import actions, csrf
 from web.console.auth import LoginLimiter, User
 from web.console.queries import AGES, QUEUES, SENTIMENTS, SLA_STATES, SORTS
+from web.console.sessions import SessionStore
 
 if TYPE_CHECKING:
     from config.settings import ConsoleSettings, Settings
@@ -34,6 +37,7 @@ class Console:
     settings: Settings
     sessions: sessionmaker[Session]
     limiter: LoginLimiter
+    session_store: SessionStore
     templates: Jinja2Templates
     clock: Callable[[], datetime]
     near: timedelta  # a reply deadline this close is shown as due soon
@@ -77,17 +81,31 @@ class Console:
 
 def back_to(request: Request, form: FormData | None, default: str) -> RedirectResponse:
     base = request.scope.get("root_path", "")
-    target = str(form.get("back", "")) if form is not None else ""
-    # Only a page of the console: an attacker's link cannot send a moderator elsewhere after acting.
-    if not target.startswith(base + "/") or target.startswith("//") or "\\" in target:
-        target = base + default
-    return RedirectResponse(target, status_code=303)
+    target = console_page(base, form.get("back") if form is not None else None)
+    return RedirectResponse(target or base + default, status_code=303)
+
+
+def console_page(base: str, target: object) -> str | None:
+    """`target` if it is a page of this console (a relative path under `base`), else None: a `?back=` in an
+    attacker's link must not lead a moderator to another site, from the back link or after acting."""
+    if not isinstance(target, str):
+        return None
+    # Browsers drop tabs and newlines from a URL and read a backslash as "/": "/<tab>/evil.example" leaves.
+    if any(char <= " " or char in "\x7f\\" for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith(base + "/"):
+        return None
+    # A browser reads "%2e%2e" as "..": no dot segment at all, so the path stays under the console.
+    if any(segment in (".", "..") for segment in unquote(parts.path).split("/")):
+        return None
+    return target
 
 
 def make_templates() -> Jinja2Templates:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     environment.filters["when"] = _when
-    environment.filters["safe_url"] = _safe_url
+    environment.filters["safe_url"] = safe_url  # the check the crawlers use when they store a link
     environment.globals.update(
         queues=QUEUES,
         reasons=actions.REASONS,
@@ -101,10 +119,3 @@ def make_templates() -> Jinja2Templates:
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-def _safe_url(value: str | None) -> str | None:
-    """Only http(s) links: autoescaping does not stop a `javascript:` URL from a crawled page."""
-    if value and value.lower().startswith(("https://", "http://")):
-        return value
-    return None

@@ -6,12 +6,16 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 
 # About 0.1 s and 32 MiB per hash on a small server: slow enough against guessing, fast enough for a login.
 COST = 2**15
 BLOCK_SIZE = 8
 PARALLELISM = 1
 MAX_COST = 2**20  # a hash asking more than this is refused rather than run (memory)
+# Logins check passwords in threads (web/console/handlers/sign_in.py): a burst of them must not hold 32 MiB
+# each at once. Two keep both cores of a small server busy; the others wait their turn.
+_AT_ONCE = threading.BoundedSemaphore(2)
 
 
 def hash_password(password: str, cost: int = COST) -> str:
@@ -43,7 +47,8 @@ def waste_time(password: str) -> None:
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int = 32) -> bytes:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r + 2**20, dklen=length)
+    with _AT_ONCE:
+        return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r + 2**20, dklen=length)
 
 
 def _b64(data: bytes) -> str:

@@ -10,7 +10,7 @@ from moderation.replies import TemplateError, render_template, template_language
 from moderation.workflow import WorkflowError
 from web.console import actions
 from web.console.auth import User
-from web.console.page import Console, back_to
+from web.console.page import Console, back_to, console_page
 from web.console.queries import queue_counts, sla_state
 from web.console.review import load_review
 
@@ -45,7 +45,7 @@ def _review_page(
             templates_for=templates_for,
             draft=draft or "",
             preview=preview,
-            back=request.query_params.get("back", ""),
+            back=console_page(request.scope.get("root_path", ""), request.query_params.get("back")) or "",
             sla=sla_state(view.mention.reply_due_at, console.clock(), console.near),
         )
 
