@@ -10,8 +10,8 @@ Slack's limits, never in the middle of an entity, and never escaped after being 
 from __future__ import annotations
 
 import re
-import unicodedata
-from urllib.parse import urlsplit
+
+from models.urls import safe_url
 
 SECTION_LIMIT = 3000  # characters in a section's text (slack_sdk's SectionBlock refuses more)
 FIELD_LIMIT = 2000  # characters in one of a section's fields
@@ -29,9 +29,6 @@ MORE = "…"
 _CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
 # In a url: what would end a mrkdwn link (`<url|label>`) early, or start a label of the sender's choosing.
 _LINK_BREAKERS = {"|": "%7C", "<": "%3C", ">": "%3E"}
-_URL_MAX = 2000  # what browsers and sites reliably handle
-_UNSEEN = {"Cc", "Cf", "Zs", "Zl", "Zp"}  # blanks, controls, invisible format marks (a right-to-left override)
-_ENDS = "".join(chr(code) for code in range(0x21))
 
 
 def escape(text: str) -> str:
@@ -83,33 +80,11 @@ def quote(text: str, limit: int = SECTION_LIMIT) -> str:
     return cap(_quoted(text[:low] + CUT), limit)  # cap: when even the cut note alone does not fit
 
 
-def _safe_url(value: object) -> str | None:
-    """The url, trimmed, when it is http or https with a host, at most 2,000 characters, with no blank, control
-    or invisible character, no user name before the host (`https://bank@evil/` shows one site and opens
-    another) and no backslash in the host part; otherwise None. The same rule as the shared URL check written
-    for the crawlers, the report and the console (issue 15, family 1): the lead points this to it when both
-    are merged, so there is one rule for every link from outside."""
-    if not isinstance(value, str):
-        return None
-    url = value.strip(_ENDS)
-    if not url or len(url) > _URL_MAX or any(unicodedata.category(c) in _UNSEEN for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # a port that is not a number from 0 to 65535 raises ValueError
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if "@" in parts.netloc or "\\" in parts.netloc:
-        return None
-    return url
-
-
 def link_url(value: object) -> str | None:
-    """A url from outside as a button may carry it: safe http(s), `|`, `<` and `>` percent-encoded, within
-    Slack's limit; None when it is none of these (no button: the quote and the console still serve)."""
-    url = _safe_url(value)
+    """A url from outside as a button may carry it: what models/urls.py allows as a link (http or https with a
+    host, no blank or invisible character, no user name), `|`, `<` and `>` percent-encoded, within Slack's
+    limit; None otherwise (no button: the quote and the console still serve)."""
+    url = safe_url(value)
     if url is None:
         return None
     url = re.sub(r"[|<>]", lambda found: _LINK_BREAKERS[found.group()], url)
