@@ -2,7 +2,9 @@
 tested on its JSON. Titles, plurals and buttons come from the kinds' registry (models/alert_kinds.py).
 
 slack_sdk checks Slack's limits as each block becomes JSON and raises rather than let Slack refuse the message;
-crawled text is escaped and cut to fit them first (alerts/mrkdwn.py), so a long or hostile text never does.
+every text from outside (crawled, stored, or from settings) goes through alerts/mrkdwn.py where it is put in the
+message: escaped, then cut to fit those limits, and a url becomes a link only when it is a safe http(s) url. So a
+long or hostile text can neither ping, nor show a link of its own, nor make Slack refuse the alert.
 """
 
 from __future__ import annotations
@@ -23,7 +25,18 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from alerts.mrkdwn import SECTION_LIMIT, cap, escape, quote
+from alerts.mrkdwn import (
+    FALLBACK_LIMIT,
+    FIELD_LIMIT,
+    SECTION_LIMIT,
+    SHORT_LIMIT,
+    cap,
+    escape,
+    link,
+    link_url,
+    quote,
+    short,
+)
 from config.sources import reach_unit
 from models import AlertKind, RejectionReason
 from models.alert_kinds import ALERT_KINDS, Button, read_payload
@@ -37,14 +50,14 @@ from models.alert_payloads import (
 )
 
 ERASED = "removed: the person asked for their data to be erased"
-HEADER_LIMIT = 150  # Slack's limits: characters in a header, blocks in a message, characters in a button's url
+HEADER_LIMIT = 150  # Slack's limits: characters in a header, blocks in a message
 BLOCKS_LIMIT = 50
-URL_LIMIT = 3000
 _SUMMARY_LIMIT = 280  # characters of each text in a group or digest
+_POST_LIMIT = 120  # characters of each recent post of an author
 
 
-def _header(text: str, emoji: bool | None = None) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=text[:HEADER_LIMIT], emoji=emoji))
+def _header(escaped: str, emoji: bool | None = None) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=cap(escaped, HEADER_LIMIT), emoji=emoji))
 
 
 def _section(text: str) -> SectionBlock:
@@ -65,13 +78,13 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
     facts = read_payload(kind, payload)
     if isinstance(facts, DigestPayload):
         return build_digest_message(brand, facts, alert_id)
-    if isinstance(facts, ReportPayload):  # files to upload, the summary as their comment
-        return {"text": facts.text, "files": list(facts.files)}
+    if isinstance(facts, ReportPayload):  # files to upload, the summary (mrkdwn of our own) as their comment
+        return {"text": cap(escape(facts.text)), "files": list(facts.files)}
     if facts.erased or isinstance(facts, RedactionPayload):
-        text = f"Alert #{alert_id} ({escape(brand)}) {ERASED}."
+        text = f"Alert #{alert_id} ({short(brand)}) {ERASED}."
         return {"text": text, "blocks": _message([_section(text)])}
     assert isinstance(facts, QuotedPayload)  # a mention, a crisis or a source
-    title = f"{ALERT_KINDS[kind].title} · {escape(brand)}"
+    title = f"{ALERT_KINDS[kind].title} · {short(brand)}"
     blocks: list[Block] = [_header(title, emoji=True), SectionBlock(fields=_fields(facts))]
     body = facts.text or ""
     if isinstance(facts, MentionPayload) and facts.title:
@@ -80,8 +93,9 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         blocks.append(_section(quote(body)))
     if isinstance(facts, CrisisPayload):
         for mention in facts.top_mentions[:3]:
-            link = f"\n<{escape(mention.url)}|source>" if mention.url else ""
-            blocks.append(_section(quote(mention.text or "", SECTION_LIMIT - len(link)) + link))
+            source = link(mention.url, "source")
+            source = f"\n{source}" if source else ""
+            blocks.append(_section(quote(mention.text or "", SECTION_LIMIT - len(source)) + source))
     if isinstance(facts, MentionPayload) and facts.author:
         blocks.append(_section(_author_lines(facts)))
     why = facts.why
@@ -91,15 +105,16 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
             if why.score is not None and why.threshold is not None
             else ""
         )
-        model = escape(_given(why, "model", ""))
-        detail = f"*Why:* {escape(_given(why, 'reason', ''))} (rule `{why.rule}`{numbers}, model `{model}`)"
+        model = short(_given(why, "model", ""))
+        reason = short(_given(why, "reason", ""), FIELD_LIMIT)
+        detail = f"*Why:* {reason} (rule `{short(str(why.rule))}`{numbers}, model `{model}`)"
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cap(detail))]))
     if isinstance(facts, MentionPayload):
         actions = _buttons(kind, facts)
         if actions:
             blocks.append(ActionsBlock(block_id=f"mention:{facts.mention_id or 0}", elements=actions))
     return {
-        "text": f"{ALERT_KINDS[kind].title} ({brand}): {body[:200]}",
+        "text": short(f"{ALERT_KINDS[kind].title} ({brand}): {body}", FALLBACK_LIMIT),
         "blocks": _message(blocks),
         "metadata": _metadata(alert_id),
         "unfurl_links": False,
@@ -112,9 +127,9 @@ def _given(facts: BaseModel, name: str, absent: str) -> str:
 
 
 def _fields(facts: QuotedPayload) -> list[MarkdownTextObject]:
-    fields = [f"*Source:* {escape(_given(facts, 'source', '?'))}"]
+    fields = [f"*Source:* {short(_given(facts, 'source', '?'))}"]
     if isinstance(facts, CrisisPayload) and facts.topic:
-        fields.append(f"*Topic:* {escape(facts.topic)}")
+        fields.append(f"*Topic:* {short(facts.topic)}")
     if isinstance(facts, MentionPayload):
         if facts.rating is not None:
             fields.append(f"*Rating:* {facts.rating:g}/{facts.rating_best or 5:g}")
@@ -122,19 +137,21 @@ def _fields(facts: QuotedPayload) -> list[MarkdownTextObject]:
             unit = reach_unit(str(facts.source_kind))
             fields.append(f"*Reach:* {facts.reach:,} {unit}".rstrip())
         if facts.language:
-            fields.append(f"*Language:* {facts.language}")
+            fields.append(f"*Language:* {short(facts.language)}")
         if facts.reply_due:
-            fields.append(f"*Answer by:* {facts.reply_due[:16].replace('T', ' ')} UTC")
-    return [MarkdownTextObject(text=field) for field in fields]
+            fields.append(f"*Answer by:* {short(facts.reply_due[:16].replace('T', ' '))} UTC")
+    return [MarkdownTextObject(text=cap(field, FIELD_LIMIT)) for field in fields]
 
 
 def _author_lines(facts: MentionPayload) -> str:
     author = facts.author
     assert author is not None
-    lines = [f"*Author:* {escape(str(author.display_name or '?'))} (`{author.handle}`)"]
-    lines += [f":mag: {escape(signal)}" for signal in author.signals]
+    lines = [f"*Author:* {short(str(author.display_name or '?'))} (`{short(str(author.handle))}`)"]
+    lines += [f":mag: {short(signal)}" for signal in author.signals]
     for post in author.recent[:3]:
-        lines.append(f"• {escape(post.source)} {post.at[:16]} ({post.status}): {escape(post.text[:120])}")
+        lines.append(
+            f"• {short(post.source)} {short(post.at[:16])} ({short(post.status)}): {short(post.text, _POST_LIMIT)}"
+        )
     return "\n".join(lines)
 
 
@@ -143,11 +160,14 @@ def _buttons(kind: AlertKind, facts: MentionPayload) -> list[ButtonElement | Sta
     actions: list[ButtonElement | StaticSelectElement] = []
     if Button.MODERATE in offered and facts.mention_id:
         actions += moderation_buttons(facts.mention_id)
-    # A longer url is refused by Slack, and a cut one leads nowhere: the quote and the console still serve.
-    if Button.OPEN_SOURCE in offered and facts.url and len(facts.url) <= URL_LIMIT:
-        actions.append(_button("Open source", "open_source", url=facts.url))
-    if Button.OPEN_CONSOLE in offered and facts.console_url and facts.mention_id:
-        actions.append(_button("Open in console", "open_console", url=facts.console_url))
+    # Not a safe http(s) url, or one longer than Slack takes (a cut one leads nowhere): no button; the quote and
+    # the console still serve.
+    source_url = link_url(facts.url)
+    if Button.OPEN_SOURCE in offered and source_url:
+        actions.append(_button("Open source", "open_source", url=source_url))
+    console_url = link_url(facts.console_url)
+    if Button.OPEN_CONSOLE in offered and console_url and facts.mention_id:
+        actions.append(_button("Open in console", "open_console", url=console_url))
     return actions
 
 
@@ -181,8 +201,8 @@ def _summary_line(facts: MentionPayload) -> str:
     rating = f" {facts.rating:g}/{facts.rating_best or 5:g}" if facts.rating is not None else ""
     body = (f"{facts.title}. " if facts.title else "") + (facts.text or "")
     shown = body if len(body) <= _SUMMARY_LIMIT else body[:_SUMMARY_LIMIT] + " …"
-    link = f" <{escape(facts.url)}|link>" if facts.url else ""
-    head = f"*{escape(_given(facts, 'source', '?'))}*{rating}{link}\n"
+    to_source = link(facts.url, "link")
+    head = f"*{short(_given(facts, 'source', '?'))}*{rating}{' ' + to_source if to_source else ''}\n"
     return head + quote(shown, SECTION_LIMIT - len(head))
 
 
@@ -195,26 +215,36 @@ def _mention(kind: AlertKind, payload: dict[str, Any]) -> MentionPayload:
 def build_group_message(kind: AlertKind, brand: str, items: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
     """Several alerts of one kind for one brand, due together, as one message (alert fatigue)."""
     entry = ALERT_KINDS[kind]
-    title = f"{entry.title.split(' ', 1)[0]} {len(items)} {entry.plural} · {escape(brand)}"
+    title = f"{entry.title.split(' ', 1)[0]} {len(items)} {entry.plural} · {short(brand)}"
     summaries = [_summary_line(_mention(kind, payload)) for _, payload in items]
+    room = BLOCKS_LIMIT - 1  # under the header
+    if len(summaries) > room:  # more than one message holds (a large [slack] group_max): none goes unmentioned
+        rest = len(summaries) - (room - 1)
+        summaries = [*summaries[: room - 1], f"_… and {rest} more {entry.plural}: see the console._"]
     return {
-        "text": f"{len(items)} {entry.plural} ({brand})",
+        "text": short(f"{len(items)} {entry.plural} ({brand})", FALLBACK_LIMIT),
         "blocks": _message([_header(title), *(_section(line) for line in summaries)]),
         "metadata": _metadata(items[0][0], alert_ids=[i for i, _ in items]),
         "unfurl_links": False,
     }
 
 
+def _plural(kind: str) -> str:
+    # A kind this version does not know (a row written by a newer one) is shown by its code, not a crash.
+    known = {member.value: member for member in AlertKind}
+    return ALERT_KINDS[known[kind]].plural if kind in known else short(kind)
+
+
 def build_digest_message(brand: str, facts: DigestPayload, alert_id: int) -> dict[str, Any]:
-    counts = ", ".join(f"{count} {ALERT_KINDS[AlertKind(kind)].plural}" for kind, count in facts.counts.items())
-    tail = f"\n{counts}" if counts else ""
-    blocks: list[Block] = [
-        _header(f"{ALERT_KINDS[AlertKind.DIGEST].title} · {brand}"),
-        _section(cap(escape(facts.text), SECTION_LIMIT - len(tail)) + tail),
-    ]
+    counts = ", ".join(f"{count} {_plural(kind)}" for kind, count in facts.counts.items())
+    tail = cap(f"\n{counts}", SHORT_LIMIT * 10) if counts else ""
+    blocks: list[Block] = [_header(f"{ALERT_KINDS[AlertKind.DIGEST].title} · {short(brand)}")]
+    summary = cap(escape(facts.text), SECTION_LIMIT - len(tail)) + tail
+    if summary.strip():  # Slack refuses a section without text
+        blocks.append(_section(summary))
     blocks += [_section(_summary_line(item)) for item in facts.items[:20]]
     return {
-        "text": f"Digest ({brand}): {facts.text}",
+        "text": short(f"Digest ({brand}): {facts.text}", FALLBACK_LIMIT),
         "blocks": _message(blocks),
         "unfurl_links": False,
         "metadata": _metadata(alert_id),

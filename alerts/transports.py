@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from alerts.mrkdwn import escape
+
 # Slack answers these for a deleted channel, a bad token, a missing invite: retrying will never work.
 PERMANENT_ERRORS = {
     "channel_not_found",
@@ -295,7 +297,7 @@ class WebhookTransport:
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
         body = {key: value for key, value in message.items() if key in ("text", "blocks", "unfurl_links")}
         if "files" in message:  # a webhook cannot upload: the summary, and where the files are kept
-            body["text"] += "\nFiles: " + ", ".join(str(name) for name in message["files"])
+            body["text"] += "\nFiles: " + escape(", ".join(str(name) for name in message["files"]))
         try:
             response = self.client.send_dict(body, headers={"X-Veilleur-Idempotency-Key": idempotency_key(message)})
         except OSError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +19,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from alerts.blocks import BLOCKS_LIMIT
+from alerts.mrkdwn import FALLBACK_LIMIT, SECTION_LIMIT, cap, escape, short
 from alerts.slack_actions import ActionRefused, Handler
 from web.slack_signature import ReplayGuard, check
 
 log = logging.getLogger("veilleur.slack")
 MAX_MENTION_ID = 2**31 - 1  # models.Mention.id: INTEGER
 MAX_SLACK_ID_LENGTH = 255  # user ids are ~11 characters, action ids at most 255 (Block Kit)
+_DONE = "veilleur_done:"  # block_id prefix of the lines this endpoint adds, one per click
+_USER_ID = re.compile(r"[A-Z][A-Z0-9_]{1,40}")  # what Slack's user ids look like: only those become a mention
 
 
 def slack_routes(
@@ -126,24 +131,39 @@ def _act(
     moderators: set[str],
     click: Click,
 ) -> str:
+    """What was done, as mrkdwn: every part that came in the request escaped, the user a mention."""
+    who = _mention(click.user)
     if click.user not in moderators:
-        log.warning("Slack user %s is not in [slack] moderators: %s refused", click.user, click.action_id)
-        return f"<@{click.user}> is not allowed to moderate (ask an admin to add you to [slack] moderators)"
+        log.warning("Slack user %r is not in [slack] moderators: %r refused", click.user, click.action_id)
+        return f"{who} is not allowed to moderate (ask an admin to add you to [slack] moderators)"
     handler = handlers.get(click.action_id)
     if handler is None:
-        return f"unknown action {click.action_id!r}"
+        return f"unknown action {short(repr(click.action_id))}"
     try:
         with sessions.begin() as session:
             done = handler(session, click.mention_id, f"slack:{click.user}", click.value)
     except ActionRefused as refusal:
-        return f"not done: {refusal}"
-    return f"{done} by <@{click.user}>"
+        return f"not done: {cap(escape(str(refusal)), SECTION_LIMIT - 10)}"
+    return f"{short(done, FALLBACK_LIMIT - 50)} by {who}"  # the line whole in the fallback, mention included
+
+
+def _mention(user: str) -> str:
+    # The id comes from a signed request, but a mention is built from it only when it looks like one.
+    return f"<@{user}>" if _USER_ID.fullmatch(user) else short(repr(user), 40)
 
 
 def _updated_message(blocks: list[dict[str, Any]], answer: str) -> dict[str, Any]:
-    """The original message, with the line that says what was done (buttons kept: undo stays possible)."""
-    blocks = [*blocks, {"type": "context", "elements": [{"type": "mrkdwn", "text": answer}]}]
-    return {"replace_original": True, "text": answer, "blocks": blocks}
+    """The original message, with the lines that say what was done (buttons kept: undo stays possible), within
+    Slack's 50 blocks: the oldest of those lines go first, then the original's last blocks."""
+    done = [b for b in blocks if str(b.get("block_id", "")).startswith(_DONE)]
+    numbers = [int(n) for b in done if (n := str(b["block_id"]).removeprefix(_DONE)).isdigit()]
+    line = {"type": "context", "block_id": f"{_DONE}{max(numbers, default=0) + 1}"}  # block ids are unique
+    blocks = list(blocks)
+    while len(blocks) >= BLOCKS_LIMIT and done:
+        blocks.remove(done.pop(0))
+    blocks = blocks[: BLOCKS_LIMIT - 1]
+    blocks.append({**line, "elements": [{"type": "mrkdwn", "text": cap(answer)}]})
+    return {"replace_original": True, "text": cap(answer, FALLBACK_LIMIT), "blocks": blocks}
 
 
 def _post_to_response_url(url: str, message: dict[str, Any]) -> None:

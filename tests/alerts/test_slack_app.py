@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from models import SlackSignature
 from models.db import make_engine, make_session_factory, upgrade
+from tests.alerts.slack_checks import check_message
 from tests.support.fake_slack import sign
 from web.slack import ActionRefused, slack_routes
 from web.slack_signature import ReplayGuard, check
@@ -128,6 +129,40 @@ def test_users_outside_the_allow_list_cannot_moderate(server, fake_slack):
     )
     assert recorder.calls == []
     assert "not allowed to moderate" in wait_for_update(fake_slack, 1)[0]["text"]
+
+
+def test_what_a_click_brings_is_escaped_in_the_updated_message(server, fake_slack):
+    base, recorder = server
+    hostile = {"action_id": "reject", "selected_option": {"value": "7:<!channel> <http://x|fake>"}}
+    post(base, click("U_MOD", hostile, fake_slack.base_url + "r"))
+    post(base, click("U_MOD", {"action_id": "<!here>", "value": "1"}, fake_slack.base_url + "r"))
+    post(base, click("<!here>", {"action_id": "approve", "value": "1"}, fake_slack.base_url + "r"))
+    updates = wait_for_update(fake_slack, 3)
+    for update in updates:
+        check_message(update, mentions=True)
+    assert updates[0]["text"] == "Rejected (&lt;!channel&gt; &lt;http://x|fake&gt;) by <@U_MOD>"
+    assert updates[1]["text"] == "unknown action '&lt;!here&gt;'"
+    assert updates[2]["text"].startswith("'&lt;!here&gt;' is not allowed to moderate")
+
+
+def test_clicks_on_a_full_message_keep_it_within_fifty_blocks(server, fake_slack):
+    base, recorder = server
+    original = [{"type": "section", "text": {"type": "mrkdwn", "text": f"review {n}"}} for n in range(50)]
+    for number in range(3):
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "U_MOD"},
+            "actions": [{"action_id": "approve", "value": str(number + 1)}],
+            "response_url": fake_slack.base_url + "r",
+            "message": {"blocks": original},
+        }
+        post(base, urllib.parse.urlencode({"payload": json.dumps(payload)}).encode())
+        original = wait_for_update(fake_slack, number + 1)[number]["blocks"]
+    assert len(original) == 50
+    assert original[-1]["elements"][0]["text"] == "Approved by <@U_MOD>"
+    assert [b["block_id"] for b in original if b.get("block_id", "").startswith("veilleur_done:")] == [
+        "veilleur_done:3"  # each click's line replaced the last one's: no room for both
+    ]
 
 
 def test_forged_replayed_and_stale_requests_are_refused(server, fake_slack):
