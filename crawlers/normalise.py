@@ -177,8 +177,9 @@ def _read_date(value: Any, now: datetime) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"{shown(value)} is not a date")
     if isinstance(value, int | float):
-        # Checked before converting: 1e20 seconds overflows the platform's time_t.
-        if not (math.isfinite(value) and EARLIEST_DATE.timestamp() <= value <= (now + LATEST_AHEAD).timestamp()):
+        # Checked before converting: 1e20 seconds overflows the platform's time_t. Compared, never converted: an
+        # integer of 400 digits compares fine but overflows as a float; NaN and infinity fail the comparison.
+        if not EARLIEST_DATE.timestamp() <= value <= (now + LATEST_AHEAD).timestamp():
             raise ValueError(f"{shown(value)} is not a date: a timestamp outside 1990 to a day after now")
         return datetime.fromtimestamp(value, UTC)
     text = value.strip()
@@ -248,5 +249,7 @@ def parse_reach(value: Any) -> int | None:
 
 def shown(value: Any) -> str:
     """A value as an error message quotes it: short, whatever was sent (a 1 MB date is not echoed whole)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return f"an integer of {len(str(abs(value))) if abs(value) < 10**4000 else 'over 4000'} digits"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -89,6 +89,7 @@ HOSTILE_ROWS = [
     ({"submitted_at": {"date": "2024-06-05"}}, "submitted_at"),
     ({"experienced_at": ["2024-06-01"]}, "experienced_at"),
     ({"submitted_at": 1e20}, "submitted_at"),
+    ({"submitted_at": 10**400}, "submitted_at"),
     ({"submitted_at": "2024-06-05 " + "x" * 100_000}, "submitted_at"),
     ({"title": {"a": 1}}, "title"),
     ({"author": "A" * 301}, "author"),
