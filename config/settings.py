@@ -322,10 +322,12 @@ class ConsoleSettings(_Section):
     @classmethod
     def _strong_key(cls, key: str) -> str:
         # Whoever guesses the key signs a session as any user. The message never repeats the key.
-        if key and len(key) < MIN_SECRET_KEY:
+        # A long key of few distinct characters ("x" * 32, spaces, "changeme" repeated) is as easy to guess.
+        if key and (len(key) < MIN_SECRET_KEY or len(set(key.strip())) < 10):
             raise ValueError(
-                f"console secret_key is too short ({len(key)} characters): use at least {MIN_SECRET_KEY} random"
-                ' characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(32))"'
+                f"console secret_key is too short or too plain ({len(key)} characters): use at least"
+                f" {MIN_SECRET_KEY} random characters, e.g."
+                ' python -c "import secrets; print(secrets.token_urlsafe(32))"'
             )
         return key
 
@@ -623,6 +625,8 @@ def _got(loc: tuple[Any, ...], value: Any) -> str:
         return ""  # a section or a list failed as a whole (e.g. duplicate users): it may hold secrets
     if isinstance(value, str):
         value = _URL_PASSWORD.sub(r"\1***@", value)
+        if "://" in value and "?" in value:  # a query may carry a password (?password=...): never printed
+            value = value.split("?", 1)[0] + "?***"
     return f" (got {value!r})"
 
 

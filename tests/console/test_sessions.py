@@ -139,7 +139,16 @@ def test_a_short_secret_key_is_refused_without_showing_it():
     assert "secret_key" in message and "32" in message and "secrets.token_urlsafe(32)" in message
     assert "guessable-but-private" not in message
     assert ConsoleSettings(secret_key="").secret_key == ""  # empty: the console stays off
-    assert ConsoleSettings(secret_key="k" * 32).secret_key == "k" * 32
+    good = "q8Zr-3vK_w1mT9xYbN4pLc7HdS2fJ6gA"
+    assert ConsoleSettings(secret_key=good).secret_key == good
+
+
+@pytest.mark.parametrize("plain", ["k" * 32, " " * 35, "changeme" * 4])
+def test_a_long_but_plain_secret_key_is_refused(plain: str):
+    # Long enough, yet guessable: fewer than ten distinct characters.
+    with pytest.raises(ValidationError) as raised:
+        ConsoleSettings(secret_key=plain)
+    assert "too short or too plain" in raised.value.errors()[0]["msg"]
 
 
 def test_a_short_secret_key_is_an_error_at_start_up_naming_the_key(tmp_path: Path):

@@ -199,3 +199,9 @@ def test_the_environment_cannot_reach_into_a_list_and_says_so(tmp_path):
     message = error_of(write(tmp_path, GOOD), {"VEILLEUR__BRANDS__SOURCES__KIND": "feed"})
     assert "VEILLEUR__BRANDS__SOURCES__KIND" in message and str(tmp_path / "settings.toml") in message
     assert "brands is a list" in message
+
+
+def test_a_password_in_a_database_url_query_is_never_printed(tmp_path):
+    text = GOOD + '\n[database]\nurl = "postgresql+psycopg://host:badport/db?password=SECRETQUERY"\n'
+    message = error_of(write(tmp_path, text))
+    assert "database.url" in message and "SECRETQUERY" not in message
