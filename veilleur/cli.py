@@ -14,16 +14,14 @@ from rich.table import Table
 from rich.text import Text
 
 from config.settings import Settings, SettingsError
-from veilleur.commands.common import SettingsOption, print_error, settings_or_exit
+from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
 
 app = typer.Typer(help="Veilleur: e-reputation monitoring and review moderation.", no_args_is_help=True)
 console = Console(markup=False)  # prints outside text: see veilleur/commands/common.py
 
 
 def _context(path: Path):  # type: ignore[no-untyped-def]
-    from scheduler.context import Context
-
-    return Context(settings_or_exit(path), path)
+    return open_context(path, settings_or_exit(path))
 
 
 @app.command()

@@ -76,3 +76,23 @@ def test_deeply_nested_values_are_a_settings_error(tmp_path):
     assert "not valid TOML" in error_of(write(tmp_path, GOOD + f"\n[demo]\nhost = {deep}\n"))
     message = error_of(write(tmp_path, GOOD), {"VEILLEUR__DEMO__HOST": deep})
     assert "VEILLEUR__DEMO__HOST" in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://veilleur@127.0.0.1:1/veilleur",  # nothing listens on port 1
+        "sqlite:////proc/veilleur-cannot-write-here/veilleur.db",
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_one_line_naming_the_key(tmp_path, url):
+    path = write(tmp_path, GOOD + f'\n[database]\nurl = "{url}"\n')
+    finished = subprocess.run(
+        [sys.executable, "-m", "veilleur", "status", "--settings", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 2 and "Traceback" not in output, output
+    assert f"{path}: database.url: cannot open the database: " in output

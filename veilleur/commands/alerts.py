@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from alerts.outbox import ALERTS
-from veilleur.commands.common import SettingsOption, settings_or_exit
+from veilleur.commands.common import SettingsOption, open_context, settings_or_exit
 
 app = typer.Typer(help="The alert outbox.", no_args_is_help=True)
 
@@ -20,9 +20,8 @@ def retry(
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
     """Queue failed alerts again (all of them, or those given with --id); `veilleur status` lists them."""
-    from scheduler.context import Context
 
-    context = Context(settings_or_exit(settings), settings)
+    context = open_context(settings, settings_or_exit(settings))
     try:
         with context.sessions.begin() as session:
             queued = ALERTS.revive(session, ids or None)

@@ -8,13 +8,16 @@ from outside, and Rich would read "[demo]" in "brands[demo].sources" as a style 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from config.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from scheduler.context import Context
 
 SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
 _errors = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)  # one line per problem: greppable
@@ -36,3 +39,18 @@ def settings_or_exit(path: Path, brand: str | None = None, need_brand: bool = Tr
         print_error(_errors, str(error))
         raise typer.Exit(2) from None
     return settings
+
+
+def open_context(path: Path, settings: Settings) -> Context:
+    """The jobs' context (settings, database, migrations applied), or exit 2 naming the database when it cannot be
+    reached or opened (server down, wrong password, a file it may not write): a sentence, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scheduler.context import Context
+
+    try:
+        return Context(settings, path)
+    except (SQLAlchemyError, OSError) as error:  # OSError: the SQLite file's folder cannot be made
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print_error(_errors, f"{path}: database.url: cannot open the database: {cause}")
+        raise typer.Exit(2) from None

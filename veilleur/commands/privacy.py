@@ -10,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from scheduler.context import Context
-from veilleur.commands.common import SettingsOption, print_error, settings_or_exit
+from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
 
 app = typer.Typer(help="Personal data: erasure on request and retention.", no_args_is_help=True)
 console = Console(highlight=False, markup=False)
@@ -31,7 +30,7 @@ def erase(
     from scheduler import jobs
 
     # No brand needed: the data stays when brands leave the settings, and so does the duty to erase it.
-    context = Context(settings_or_exit(settings, need_brand=False), settings)
+    context = open_context(settings, settings_or_exit(settings, need_brand=False))
     try:
         with context.sessions.begin() as session:
             result = erase_author(
@@ -78,7 +77,7 @@ def retention(settings: SettingsOption = Path("settings.toml")) -> None:
     """Apply privacy.pseudonymise_after_months and keep_removed_days now (the worker does it daily)."""
     from scheduler import jobs
 
-    context = Context(settings_or_exit(settings, need_brand=False), settings)
+    context = open_context(settings, settings_or_exit(settings, need_brand=False))
     try:
         authors, removed = jobs.retention(context)
     finally:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from config.settings import Settings
-from veilleur.commands.common import SettingsOption, settings_or_exit
+from veilleur.commands.common import SettingsOption, open_context, settings_or_exit
 
 if TYPE_CHECKING:
     from scheduler.context import Context
@@ -21,9 +21,7 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="file to write (de
 
 
 def _context(path: Path, settings: Settings) -> Context:
-    from scheduler.context import Context
-
-    return Context(settings, path)
+    return open_context(path, settings)
 
 
 def _write(text: str, out: Path | None) -> None:

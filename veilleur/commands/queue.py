@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Classification, Correction, Mention, ModerationEvent, RejectionReason
-from veilleur.commands.common import SettingsOption, print_error, settings_or_exit
+from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
 
 if TYPE_CHECKING:
     from scheduler.context import Context
@@ -34,9 +34,8 @@ IdsArgument = Annotated[list[int], typer.Argument(help="mention ids")]
 @contextmanager
 def _context(path: Path) -> Iterator[Context]:
     """The database and settings for one command, closed however the command ends."""
-    from scheduler.context import Context
 
-    context = Context(settings_or_exit(path), path)
+    context = open_context(path, settings_or_exit(path))
     try:
         yield context
     finally:

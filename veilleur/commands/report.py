@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from veilleur.commands.common import print_error, settings_or_exit
+from veilleur.commands.common import open_context, print_error, settings_or_exit
 
 console = Console(highlight=False, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)
@@ -59,7 +59,6 @@ def report(
     settings: Annotated[Path, typer.Option("--settings", help="settings file")] = Path("settings.toml"),
 ) -> None:
     """Write the reputation report of a brand for a period (compared with the period before it)."""
-    from scheduler.context import Context
     from scheduler.jobs import report as write_report
 
     config = settings_or_exit(settings, brand)
@@ -69,7 +68,7 @@ def report(
         raise typer.Exit(2)
     if out is not None:
         _check_out(out, fmt)
-    context = Context(config, settings)
+    context = open_context(settings, config)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     try:
         with Progress(*columns, console=err, transient=True) as progress:
