@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import email.utils
+import http.client
 import json
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -165,26 +167,27 @@ class SlackTransport:
                 cursor = (history.get("response_metadata") or {}).get("next_cursor")
                 if not cursor or len(found) == len(alert_ids):
                     break
-        except (SlackApiError, OSError, LookupError):
+        except (SlackApiError, *TRANSIENT, LookupError):
             return {}
         return found
 
-    def _uploaded(self, channel_id: str, files: list[Path]) -> str | None:
+    def _uploaded(self, channel_id: str, files: list[Path], tag: str | None) -> str | None:
         """The reference of these files if they are in the channel already: a sender died after Slack shared
-        them. Report files are named by brand and week, and an erasure deletes the old ones before uploading
-        again, so the same names in the channel are this upload. Needs the files:read scope; without it (any
-        doubt) None: upload again."""
+        them. Their titles carry this database's outbox name and the alert id (`tag`), so a report of the same
+        brand and week posted by another installation, or by this one before its database was rebuilt, is not
+        taken for this upload. Needs the files:read scope; without it (any doubt) None: upload again."""
         from slack_sdk.errors import SlackApiError
 
         try:
             listed = self.client.files_list(channel=channel_id, count=200)
-        except (SlackApiError, OSError):
+        except (SlackApiError, *TRANSIENT):
             return None
         shared: dict[str, str] = {}
         for file in listed.get("files") or []:
             shared.setdefault(str(file.get("title") or file.get("name")), str(file["id"]))
-        if all(path.name in shared for path in files):
-            return f"slack-files:{channel_id}:" + ",".join(shared[path.name] for path in files)
+        titles = [_title(path, tag) for path in files]
+        if all(title in shared for title in titles):
+            return f"slack-files:{channel_id}:" + ",".join(shared[title] for title in titles)
         return None
 
     def _channel_id(self, channel: str) -> str:
@@ -206,11 +209,15 @@ class SlackTransport:
 
     def deliver(self, channel: str, message: dict[str, Any], alert_id: int, retaken: bool = False) -> str:
         if "files" in message:
-            return self._upload(channel, [Path(name) for name in message["files"]], message["text"], retaken)
+            stamp = (message.get("metadata") or {}).get("event_payload") or {}
+            tag = f"{str(stamp['outbox'])[:12]}:{alert_id}" if stamp.get("outbox") else None
+            return self._upload(channel, [Path(name) for name in message["files"]], message["text"], retaken, tag)
         response = self._call(channel, lambda: self.client.chat_postMessage(channel=channel, **message))
         return f"slack:{response.get('channel')}:{response.get('ts')}"
 
-    def _upload(self, channel: str, files: list[Path], comment: str, retaken: bool = False) -> str:
+    def _upload(
+        self, channel: str, files: list[Path], comment: str, retaken: bool = False, tag: str | None = None
+    ) -> str:
         """files_upload_v2: the files in one message, the comment above them; Slack's file ids."""
         missing = [str(path) for path in files if not path.is_file()]
         if missing:
@@ -220,10 +227,10 @@ class SlackTransport:
         except KeyError:
             raise PermanentFailure(f"Slack channel {channel} not found (is the bot invited?)") from None
         if retaken:
-            uploaded = self._uploaded(channel_id, files)
+            uploaded = self._uploaded(channel_id, files, tag)
             if uploaded:
                 return uploaded
-        uploads = [{"file": str(path), "filename": path.name, "title": path.name} for path in files]
+        uploads = [{"file": str(path), "filename": path.name, "title": _title(path, tag)} for path in files]
         response = self._call(
             channel,
             lambda: self.client.files_upload_v2(file_uploads=uploads, channel=channel_id, initial_comment=comment),
@@ -269,17 +276,15 @@ class SlackTransport:
             status = error.response.status_code
             code = str(error.response.get("error", "")) if isinstance(error.response.data, dict) else ""
             if status == 429:
-                retry_after = int(
-                    error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 30))
-                )
+                retry_after = retry_after_seconds(error.response.headers)
                 raise RetryLater(
                     timedelta(seconds=retry_after), f"Slack rate limit (429), retry after {retry_after}s"
                 ) from None
             if code in PERMANENT_ERRORS:
                 raise PermanentFailure(f"Slack refused the message to {channel}: {code}") from None
             raise RetryLater(timedelta(seconds=30), f"Slack error HTTP {status} {code or ''}".strip()) from None
-        except OSError as error:  # connection refused, DNS, timeout: Slack or the network is down
-            raise RetryLater(timedelta(seconds=30), f"Slack unreachable: {error}") from None
+        except TRANSIENT as error:  # connection refused, DNS, timeout, an answer cut short: Slack or the network
+            raise RetryLater(timedelta(seconds=30), f"Slack unreachable: {type(error).__name__}: {error}") from None
 
 
 class WebhookTransport:
@@ -300,12 +305,14 @@ class WebhookTransport:
             body["text"] += "\nFiles: " + escape(", ".join(str(name) for name in message["files"]))
         try:
             response = self.client.send_dict(body, headers={"X-Veilleur-Idempotency-Key": idempotency_key(message)})
-        except OSError as error:
-            raise RetryLater(timedelta(seconds=30), f"Slack webhook unreachable: {error}") from None
+        except TRANSIENT as error:
+            raise RetryLater(
+                timedelta(seconds=30), f"Slack webhook unreachable: {type(error).__name__}: {error}"
+            ) from None
         if response.status_code == 200:
             return f"webhook:{alert_id}"
         if response.status_code == 429:
-            retry_after = int(response.headers.get("Retry-After", response.headers.get("retry-after", 30)))
+            retry_after = retry_after_seconds(response.headers)
             raise RetryLater(timedelta(seconds=retry_after), f"Slack rate limit (429), retry after {retry_after}s")
         if response.status_code >= 500:
             raise RetryLater(timedelta(seconds=30), f"Slack webhook error HTTP {response.status_code}")
@@ -318,6 +325,33 @@ class WebhookTransport:
     def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
         # An incoming webhook can post, never edit or delete.
         raise _not_reachable(delivery_ref, "through an incoming webhook (Slack allows no edit)")
+
+
+def _title(path: Path, tag: str | None) -> str:
+    """A report file's title in Slack: its name, and which database and alert uploaded it (see _uploaded)."""
+    return f"{path.name} ({tag})" if tag else path.name
+
+
+# The network failing under a request: refused, reset, timed out (OSError), or an answer cut short or garbled
+# (IncompleteRead and its kin, a JSON body that ends half-way): Slack may be fine a minute later.
+TRANSIENT = (OSError, http.client.HTTPException, json.JSONDecodeError)
+
+
+def retry_after_seconds(headers: Any, default: int = 30) -> int:
+    """Slack's Retry-After: seconds, as Slack sends it; an HTTP date or a fraction, as HTTP allows; anything else
+    (or nothing) the default. Kept between 1 s and an hour, so a hostile or broken header cannot stall sending."""
+    value = str(headers.get("Retry-After", headers.get("retry-after", "")) or "").strip()
+    seconds: float = default
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (email.utils.parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError):
+            seconds = default
+    if seconds != seconds:  # NaN
+        seconds = default
+    return int(min(max(seconds, 1), 3600))
 
 
 def make_transport(bot_token: str, base_url: str, sink_path: Path, webhook_url: str = "") -> Transport:
