@@ -16,6 +16,7 @@ from alerts.crisis import CrisisDetector, CrisisSettings, Spike
 from alerts.negative_share import ShareRise, Shares, negative_share_rise
 from models import Alert, AlertKind, Classification, Mention, MentionTopic, Source
 from models.alert_payloads import CrisisPayload, TopMention, Why
+from models.relevance import on_topic
 
 BIN = timedelta(minutes=5)
 OTHER_TOPIC = "other"  # mentions that matched no topic: not a series of their own
@@ -35,7 +36,7 @@ def source_series(source: Source) -> Series:
     return Series(
         f"source:{source.id}",
         source.brand_id,
-        (Mention.source_id == source.id,),
+        (Mention.source_id == source.id, on_topic()),
         (("source", source.name), ("source_kind", source.kind)),
     )
 
@@ -58,7 +59,7 @@ def topic_series(session: Session) -> list[Series]:
             Series(
                 f"topic:{brand_id}:{topic}",
                 brand_id,
-                (Mention.source_id.in_(sources), tagged),
+                (Mention.source_id.in_(sources), tagged, on_topic()),
                 (("source", "all sources"), ("topic", topic)),
             )
         )

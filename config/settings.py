@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from config.brand_query import BrandQuery, Term, parse_near
 from config.sources import KINDS
 
 ENV_PREFIX = "VEILLEUR__"
@@ -41,6 +42,41 @@ class DatabaseSettings(_Section):
         return _checked(url, _database_url_problem(url))
 
 
+class QuerySettings(_Section):
+    """A brand query (config/brand_query.py): terms and "phrases", any of / all of / none of / near."""
+
+    any: list[str] = Field(default_factory=list)
+    all: list[str] = Field(default_factory=list)
+    none: list[str] = Field(default_factory=list)
+    near: list[list[Any]] = Field(default_factory=list)  # ["word", "word", N]: checked below
+
+    @model_validator(mode="after")
+    def _parsable(self) -> QuerySettings:
+        for key in ("any", "all", "none"):
+            for index, entry in enumerate(getattr(self, key)):
+                try:
+                    Term.parse(entry)
+                except ValueError as error:
+                    raise _key_error((key, index), entry, str(error)) from None
+        for index, near in enumerate(self.near):
+            try:
+                parse_near(near)
+            except ValueError as error:
+                raise _key_error(("near", index), near, str(error)) from None
+        if not (self.any or self.all or self.near):
+            # Only `none`: every mention of a search would pass but the few excluded, which is not a query.
+            raise ValueError("a query needs `any`, `all` or `near` terms (with `none` alone everything passes)")
+        return self
+
+    def compiled(self) -> BrandQuery:
+        return BrandQuery(
+            tuple(Term.parse(t) for t in self.any),
+            tuple(Term.parse(t) for t in self.all),
+            tuple(Term.parse(t) for t in self.none),
+            tuple(parse_near(n) for n in self.near),
+        )
+
+
 class SourceSettings(_Section):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     kind: str  # one of config/sources.py
@@ -51,6 +87,8 @@ class SourceSettings(_Section):
     consent: bool = False
     interval_minutes: int = Field(default=60, ge=1)
     max_pages: int = Field(default=5, ge=1)
+    # This source's own brand query, instead of the brand's (e.g. a stricter one for a noisy search).
+    query: QuerySettings | None = None
 
     @field_validator("kind")
     @classmethod
@@ -77,6 +115,13 @@ class SourceSettings(_Section):
 class BrandSettings(_Section):
     slug: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1)
+    # Which posts speak of the brand (README, "Brand queries"). Reviews need none: they come from the brand's own
+    # review pages; a source's own `query` applies to all it collects.
+    query: QuerySettings | None = None
+    # What the brand is, in a sentence or two (either language), and what its name also means: the relevance
+    # score compares each post with them (moderation/relevance). Empty `about`: no score, the query alone.
+    about: str = ""
+    not_about: list[str] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -86,6 +131,15 @@ class BrandSettings(_Section):
         if duplicates:
             raise ValueError(f"source names must be unique within a brand: {', '.join(duplicates)}")
         return self
+
+
+class RelevanceSettings(_Section):
+    """Relevance of posts to their brand beyond the query (moderation/relevance/score.py)."""
+
+    # A post that passed its query is off-topic when its score is under this (see docs/relevance.md).
+    threshold: float = Field(default=0.0, ge=-1, le=1)
+    # The newest moderator marks (relevant / off-topic) per brand the score learns from.
+    marks: int = Field(default=200, ge=0)
 
 
 class CrawlSettings(_Section):
@@ -372,6 +426,7 @@ class Settings(_Section):
     serve: ServeSettings = ServeSettings()
     console: ConsoleSettings = ConsoleSettings()
     demo: DemoSettings = DemoSettings()
+    relevance: RelevanceSettings = RelevanceSettings()
     brands: list[BrandSettings] = Field(default_factory=list)
     # Where the file was read from: relative paths in settings are relative to its folder.
     base_dir: Path = Path(".")

@@ -6,7 +6,19 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from models.alert_kinds import AlertKind
@@ -163,6 +175,12 @@ class Mention(Base):
     # How many people the source says the post reached (followers, points, score, likes): weighs it in the
     # crisis detector's negative share. None when the source gives no such figure.
     reach: Mapped[int | None]
+    # Relevance to the brand (moderation/relevance): off-topic mentions are kept and shown apart, never counted
+    # with the brand's (models/relevance.py). `relevance` is the encoder's score when one was computed;
+    # `relevance_reason` says what decided: the query, the score against its threshold, or a moderator.
+    off_topic: Mapped[bool] = mapped_column(default=False, server_default=false())
+    relevance: Mapped[float | None]
+    relevance_reason: Mapped[str | None] = mapped_column(Text)
     status: Mapped[MentionStatus] = mapped_column(_enum(MentionStatus), default=MentionStatus.NEW)
     rejection_reason: Mapped[RejectionReason | None] = mapped_column(_enum(RejectionReason))
     # The reply workflow: when the brand's answer is due (SLA) and who is on it.

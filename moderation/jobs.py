@@ -19,6 +19,7 @@ from moderation import notify
 from moderation.classifier.base import Classifier, Prediction
 from moderation.language import detect_language
 from moderation.policy import Decision, MentionFacts, Thresholds, decide
+from moderation.relevance.judge import Relevance
 from moderation.trolls import AuthorSignals, author_activity
 
 Progress = Callable[[int], None]
@@ -49,9 +50,14 @@ class Rules:
 
 
 def classify_pending(
-    sessions: sessionmaker[Session], classifier: Classifier, batch_size: int = 32, progress: Progress | None = None
+    sessions: sessionmaker[Session],
+    classifier: Classifier,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+    relevance: Relevance | None = None,
 ) -> int:
-    """Classify every NEW mention. Returns how many this process classified."""
+    """Classify every NEW mention, and judge its relevance to its brand (before routing: an off-topic mention
+    must never alert). Returns how many this process classified."""
     done = 0
     while True:
         with sessions.begin() as session:
@@ -79,6 +85,8 @@ def classify_pending(
                     }
                 )
                 mention.status = MentionStatus.CLASSIFIED
+            if relevance is not None:
+                relevance.judge(session, batch)
             # The claim keeps other workers off these mentions; should one have stored a classification anyway
             # (SQLite ignores the claim), the stored one stays and this process carries on.
             insert_once(session, Classification, rows)
@@ -113,6 +121,9 @@ def route_classified(
             source = session.get_one(Source, mention.source_id)
             author = author_activity(session, mention, utcnow())
             decision = decide(_facts(mention, source, author), _prediction(classification), thresholds)
+            if mention.off_topic:
+                # Kept and shown apart (moderation/relevance), never alerted, answered or sent to an owner.
+                decision = Decision(MentionStatus.WATCH, "off_topic", mention.relevance_reason or "off-topic")
             _apply(session, mention, source, classification, decision, channel, author, rules or Rules())
         routed += 1
 
@@ -140,7 +151,7 @@ def _apply(
     # The reply is due within the SLA from when the review was written (or collected).
     reply_due = (mention.published_at or mention.collected_at) + rules.reply_sla if decision.needs_reply else None
     publish_after = rules.publish_after(mention.id, now) if decision.status == MentionStatus.TO_PUBLISH else None
-    owner = _product_owner(mention, rules)
+    owner = None if mention.off_topic else _product_owner(mention, rules)
     # Conditional update: if another worker routed this mention first, we change nothing.
     changed = session.execute(
         update(Mention)

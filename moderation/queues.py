@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from models import Brand, Mention, MentionStatus, ModerationEvent, Source
+from models.relevance import on_topic
 
 S = MentionStatus
 
@@ -19,12 +20,20 @@ QUEUES = {
     "flagged": "mentions to watch (abusive posts, troll signals, negative mentions)",
     "rejected": "rejected reviews, with their reason",
     "published": "reviews on the brand's site",
+    "off_topic": "mentions that are not about the brand (its query, its relevance score, a moderator's mark)",
 }
 
 
 def queue_condition(queue: str) -> ColumnElement[bool]:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}: one of {', '.join(QUEUES)}")
+    if queue == "off_topic":
+        return ~on_topic()
+    # Off-topic mentions are listed apart, in their own queue only.
+    return and_(on_topic(), _queue_condition(queue))
+
+
+def _queue_condition(queue: str) -> ColumnElement[bool]:
     if queue == "to_reply":
         # Waiting for the brand's answer whatever its publication state (the reply queue is orthogonal).
         waiting = and_(

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from models import Classification, Mention, MentionKind, Source
+from models.relevance import on_topic
 from models.schema import UTCDateTime
 from reports.figures import Group, Moderation, Tally, Trend
 
@@ -135,7 +136,7 @@ def mentions_rows(
         case((and_(review, replied), one), else_=zero).label("answered"),
         case((and_(review, Mention.reply_due_at.is_not(None)), one), else_=zero).label("with_deadline"),
         case((and_(review, Mention.reply_due_at.is_not(None), late), one), else_=zero).label("late"),
-    ).where(Mention.source_id.in_(list(source_ids)), when >= _at(previous_start), when < _at(end))
+    ).where(Mention.source_id.in_(list(source_ids)), on_topic(), when >= _at(previous_start), when < _at(end))
     return join_latest_classification(query).subquery("m")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Mention, MentionTopic
 from models.claims import claim, insert_once
+from models.relevance import on_topic
 from reports.topics import Tagger, Topic, make_tagger
 
 
@@ -22,7 +23,13 @@ def untagged(
     """Up to `limit` mentions with no topic for `version`, with the text to tag. `claimed`: locked for this
     transaction, skipping the ones another worker is tagging (models/claims.py)."""
     tagged = exists().where(MentionTopic.mention_id == Mention.id, MentionTopic.version == version)
-    query = select(Mention.id, Mention.text, Mention.title).where(~tagged, *scope).order_by(Mention.id).limit(limit)
+    # Off-topic mentions never enter topics (models/relevance.py).
+    query = (
+        select(Mention.id, Mention.text, Mention.title)
+        .where(~tagged, on_topic(), *scope)
+        .order_by(Mention.id)
+        .limit(limit)
+    )
     while True:
         rows = cast(Sequence[tuple[int, str, str | None]], session.execute(claim(query) if claimed else query).all())
         found = [(mention_id, f"{title}. {text}" if title else text) for mention_id, text, title in rows]
@@ -44,7 +51,7 @@ def untagged(
 
 def untagged_count(session: Session, version: str, scope: Sequence[Any] = ()) -> int:
     tagged = exists().where(MentionTopic.mention_id == Mention.id, MentionTopic.version == version)
-    return int(session.scalar(select(func.count(Mention.id)).where(~tagged, *scope)) or 0)
+    return int(session.scalar(select(func.count(Mention.id)).where(~tagged, on_topic(), *scope)) or 0)
 
 
 def tag_pending(

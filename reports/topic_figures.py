@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from models import Classification, Mention, MentionStatus, MentionTopic, Source
+from models.relevance import on_topic
 from reports.collect import PREVIOUS, latest_classification, when_column
 from reports.figures import Quote, TopicFigures
 from reports.topics import OTHER, Topic
@@ -24,7 +25,7 @@ WEAK_SIGNALS_MAX = 8
 
 def _in_period(source_ids: Sequence[int], start: datetime, end: datetime) -> Any:
     when = when_column()
-    return and_(Mention.source_id.in_(list(source_ids)), when >= start, when < end)
+    return and_(Mention.source_id.in_(list(source_ids)), on_topic(), when >= start, when < end)
 
 
 def tagger_version(session: Session, source_ids: Sequence[int], start: datetime, end: datetime) -> str | None:

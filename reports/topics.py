@@ -124,31 +124,16 @@ class EmbeddingTagger(_SimilarityTagger):
     model = "e5-small"
     threshold = 0.875
 
-    def __init__(self, topics: Sequence[Topic], cache_dir: Path, batch_size: int = 32) -> None:
-        from moderation.classifier.transformer.model import PREFIX, load_encoder, load_tokenizer
-        from moderation.classifier.transformer.rebuild import ensure_encoder
+    def __init__(self, topics: Sequence[Topic], cache_dir: Path) -> None:
+        from moderation.relevance.encoder import shared_encoder
 
         super().__init__(topics)
-        folder = ensure_encoder(cache_dir)
-        self.encoder = load_encoder(folder).eval()
-        self.tokenizer = load_tokenizer(folder)
-        self.prefix = PREFIX
-        self.batch_size = batch_size
+        # The process's one encoder: the relevance score uses the same instance.
+        self.encoder = shared_encoder(cache_dir)
         self.prepare()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
-        chunks = []
-        with torch.inference_mode():
-            for i in range(0, len(texts), self.batch_size):
-                batch = [self.prefix + text for text in texts[i : i + self.batch_size]]
-                tokens = self.tokenizer(batch, padding=True, truncation=True, max_length=128, return_tensors="pt")
-                hidden = self.encoder(**tokens).last_hidden_state
-                mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-                chunks.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
-        return np.concatenate(chunks) if chunks else np.zeros((0, 384), dtype=np.float32)
+        return self.encoder.embed(texts)
 
 
 class LexicalTagger(_SimilarityTagger):

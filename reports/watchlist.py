@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Alert, AlertKind, Mention, MentionStatus, Source
+from models.relevance import on_topic
 from models.alert_payloads import CrisisPayload
 from reports.collect import when_column
 from reports.figures import Crisis, LateReply, ProductRating
@@ -28,6 +29,7 @@ def low_products(
     when = when_column()
     rated = (
         Mention.source_id.in_(list(source_ids)),
+        on_topic(),
         Mention.product.is_not(None),
         Mention.rating_normalised.is_not(None),
         when < end,

@@ -26,6 +26,7 @@ from models import Brand, CrawlRun, Mention, MentionStatus, Source
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
 from moderation.privacy import apply_retention, purge_removed
+from moderation.relevance.judge import Relevance
 from moderation.publishing.webhook import WebhookResult
 from moderation.publishing.webhook import send_due as send_webhook_due
 from reports import output
@@ -98,7 +99,13 @@ def classify(context: Context) -> int:
     with context.sessions() as session:
         if session.scalar(select(Mention.id).where(Mention.status == MentionStatus.NEW).limit(1)) is None:
             return 0  # nothing to classify: the model (a second to load, 1.3 GB) waits until there is
-    return classify_pending(context.sessions, context.classifier, context.settings.classifier.batch_size)
+    relevance = Relevance.from_settings(context.settings)
+    return classify_pending(
+        context.sessions,
+        context.classifier,
+        context.settings.classifier.batch_size,
+        relevance=relevance if relevance.active else None,
+    )
 
 
 def route(context: Context) -> int:

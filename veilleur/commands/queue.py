@@ -80,7 +80,7 @@ def list_queue(
                         mention.language or "",
                         f"{due} {state}" if state else due,
                         mention.assignee or "",
-                        routed_by or "",
+                        (mention.relevance_reason or "") if queue == "off_topic" else (routed_by or ""),
                         " ".join((((mention.title + ". ") if mention.title else "") + mention.text).split())[:200],
                     )
                 )
@@ -130,6 +130,9 @@ def _print_mention(session: Session, mention: Mention) -> None:
     console.print(f"rating: {rating} · language: {mention.language or '-'} · product: {mention.product or '-'}")
     console.print(f"written: {mention.published_at} · experienced: {mention.experienced_at}")
     console.print(f"reply due: {mention.reply_due_at or '-'} · assignee: {mention.assignee or '-'}")
+    if mention.relevance_reason:
+        flag = "OFF-TOPIC" if mention.off_topic else "about the brand"
+        console.print(f"relevance: {flag} ({mention.relevance_reason})", style="yellow" if mention.off_topic else None)
     if mention.title:
         console.print(mention.title, style="bold")
     console.print(mention.text)
@@ -235,6 +238,19 @@ def assign(
     from moderation.workflow import assign as assign_one
 
     _act(settings, ids, lambda session, mention_id: assign_one(session, mention_id, _actor(who), to))
+
+
+@app.command()
+def offtopic(
+    ids: IdsArgument,
+    relevant: Annotated[bool, typer.Option("--relevant", help="mark them about the brand after all")] = False,
+    who: ActorOption = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Mark these mentions off-topic (not about the brand), or --relevant; the relevance score learns from both."""
+    from moderation.relevance.marks import mark
+
+    _act(settings, ids, lambda session, mention_id: mark(session, mention_id, _actor(who), relevant))
 
 
 @app.command()
