@@ -125,11 +125,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, (truth, said) in every.items():
         p, r, _, _ = precision_recall(truth, said)
         print(f"  {'all':12} {name:16} precision {p:.2f}  recall {r:.2f}")
-    print("encoder alone, by threshold (all brands): threshold precision recall")
+    print("by threshold (all brands): threshold, encoder alone P R, query + encoder P R")
     flat = [pair for pairs in scores_by_brand.values() for pair in pairs]
-    for threshold in (-0.1, -0.05, -0.02, 0.0, 0.02, 0.05, 0.1):
-        p, r, _, _ = precision_recall([t for _, t in flat], [s >= threshold for s, _ in flat])
-        print(f"  {threshold:+.2f} {p:.2f} {r:.2f}")
+    passed = every["query"][1]
+    truth = [t for _, t in flat]
+    for threshold in (-0.1, -0.05, -0.03, -0.02, -0.01, 0.0, 0.02, 0.05):
+        alone = precision_recall(truth, [s >= threshold for s, _ in flat])
+        both = precision_recall(truth, [q and s >= threshold for q, (s, _) in zip(passed, flat, strict=True)])
+        print(f"  {threshold:+.2f}  {alone[0]:.2f} {alone[1]:.2f}   {both[0]:.2f} {both[1]:.2f}")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Alert, AlertKind, Mention, MentionStatus, Source
-from models.relevance import on_topic
 from models.alert_payloads import CrisisPayload
+from models.relevance import on_topic
 from reports.collect import when_column
 from reports.figures import Crisis, LateReply, ProductRating
 from reports.topic_figures import _quote_text

@@ -26,9 +26,9 @@ from models import Brand, CrawlRun, Mention, MentionStatus, Source
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
 from moderation.privacy import apply_retention, purge_removed
-from moderation.relevance.judge import Relevance
 from moderation.publishing.webhook import WebhookResult
 from moderation.publishing.webhook import send_due as send_webhook_due
+from moderation.relevance.judge import Relevance
 from reports import output
 from reports.rewrite import Rewritten, rewrite_flagged
 from reports.tagging import cached_tagger, tag_pending, untagged
