@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Mentions stored before this were never judged: they stay on topic, as they were counted until now.
     op.add_column("mention", sa.Column("off_topic", sa.Boolean(), nullable=False, server_default=sa.false()))
-    op.add_column("mention", sa.Column("relevance", sa.Float(), nullable=True))
+    op.add_column("mention", sa.Column("relevance", sa.Double(), nullable=True))
     op.add_column("mention", sa.Column("relevance_reason", sa.Text(), nullable=True))
 
 
