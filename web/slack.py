@@ -26,13 +26,14 @@ from alerts.mention_actions import ITEM
 from alerts.mrkdwn import FALLBACK_LIMIT, SECTION_LIMIT, cap, escape, short
 from alerts.reply_modal import TEXT_BLOCK, Replies, read_submission, reply_view, submit_reply
 from alerts.slack_actions import ActionRefused, Handler
-from models.alert_kinds import Button
+from models.alert_kinds import LINKS, Button
 from web.slack_signature import ReplayGuard, check
 
 log = logging.getLogger("veilleur.slack")
 MAX_MENTION_ID = 2**31 - 1  # models.Mention.id: INTEGER
 MAX_SLACK_ID_LENGTH = 255  # user ids are ~11 characters, action ids at most 255 (Block Kit)
 _DONE = "veilleur_done:"  # block_id prefix of the lines this endpoint adds, one per click
+_LINK_ACTIONS = {button.value for button in LINKS}
 _USER_ID = re.compile(r"[A-Z][A-Z0-9_]{1,40}")  # what Slack's user ids look like: only those become a mention
 
 
@@ -63,6 +64,9 @@ def slack_routes(
         raw = form.get("payload")
         if _payload_type(raw) == "view_submission":
             return await run_in_threadpool(_submitted, sessions, moderators, replies, raw, post)
+        if _link_click(raw):
+            # Slack tells us about a click on a link button too, and marks it failed unless we answer 200.
+            return Response(status_code=200)
         try:
             click = read_click(raw)
         except ValueError as error:
@@ -143,6 +147,14 @@ def _json_object(raw: Any) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         payload = None
     return payload if isinstance(payload, dict) else None
+
+
+def _link_click(raw: Any) -> bool:
+    """A block_actions payload whose action is one of our link buttons (it opened a url: nothing to do)."""
+    payload = _json_object(raw) or {}
+    actions = payload.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    return payload.get("type") == "block_actions" and action.get("action_id") in _LINK_ACTIONS
 
 
 def _payload_type(raw: Any) -> str | None:
