@@ -57,12 +57,14 @@ def subjects(session: Session, mention_ids: Iterable[int]) -> dict[int, str]:
     return found
 
 
-def subject_of(facts: MentionPayload, setting: Setting) -> Subject:
-    """As the database said; for a message built without it, from the source's kind, never an own review
-    (its buttons would act on a review that may not be ours to publish)."""
+def subject_of(kind: AlertKind, facts: MentionPayload, setting: Setting) -> Subject:
+    """As the database said; for a message built without it, from the alert's kind when it tells, else from the
+    source's kind, never an own review (its buttons would act on a review that may not be ours to publish)."""
     told = setting.subjects.get(facts.mention_id or 0)
     if told in set(Subject):
         return Subject(told)
+    if ALERT_KINDS[kind].about is not None:
+        return ALERT_KINDS[kind].about
     return Subject.POST if yields_posts(str(facts.source_kind or "")) else Subject.REVIEW
 
 
@@ -81,7 +83,7 @@ def buttons(kind: AlertKind, facts: MentionPayload, setting: Setting) -> list[Bu
     urls = _urls(facts)
     mention = str(facts.mention_id)
     elements: list[ButtonElement | StaticSelectElement] = []
-    for button in ALERT_KINDS[kind].actions(subject_of(facts, setting)):
+    for button in ALERT_KINDS[kind].actions(subject_of(kind, facts, setting)):
         if button in LINKS:
             if urls[button]:
                 elements.append(_button(button, url=urls[button]))
@@ -120,7 +122,9 @@ def item_menu(kind: AlertKind, facts: MentionPayload, setting: Setting) -> Stati
     mention = facts.mention_id
     options: list[Option] = []
     # The reasons last: a long list that would push the other actions out of sight.
-    actions = sorted(ALERT_KINDS[kind].actions(subject_of(facts, setting)), key=lambda button: button == Button.REJECT)
+    actions = sorted(
+        ALERT_KINDS[kind].actions(subject_of(kind, facts, setting)), key=lambda button: button == Button.REJECT
+    )
     for button in actions:
         if button in LINKS:
             continue  # links are in the line itself
@@ -145,10 +149,9 @@ def _item(mention_id: int, action: str) -> str:
 
 def item_links(kind: AlertKind, facts: MentionPayload, setting: Setting) -> list[str]:
     """A group line's links (mrkdwn of our own, the urls made safe): where to reply or read it, the console."""
-    actions = ALERT_KINDS[kind].actions(subject_of(facts, setting))
+    actions = ALERT_KINDS[kind].actions(subject_of(kind, facts, setting))
     urls = _urls(facts)
-    label = "reply" if Button.REPLY_ON_PLATFORM in actions else "source" if Button.OPEN_SOURCE in actions else "link"
-    shown = [link(urls[Button.OPEN_SOURCE], label)]
+    shown = [link(urls[Button.OPEN_SOURCE], "link")]  # where to read it, and to reply when it is a review elsewhere
     if Button.OPEN_CONSOLE in actions:
         shown.append(link(urls[Button.OPEN_CONSOLE], "console"))
     return [text for text in shown if text]

@@ -55,7 +55,8 @@ def answer_by(facts: MentionPayload, setting: Setting) -> str | None:
     if not facts.reply_due:
         return None
     shown = local_time(facts.reply_due, setting.timezone)
-    when = short(shown) if shown else short(facts.reply_due)
+    # Not a date (a row written by hand, say): shown as it was, escaped, as before time zones.
+    when = short(shown) if shown else f"{short(facts.reply_due[:16].replace('T', ' '))} UTC"
     return f"{when} {LATE}" if is_late(facts.reply_due, setting.now) else when
 
 

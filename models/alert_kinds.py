@@ -87,6 +87,7 @@ class KindEntry:
     fatigue: FatigueClass
     payload: type[Payload]
     queue: str = ""  # the console queue (moderation/queues.py) a group's "open these in the console" leads to
+    about: Subject | None = None  # what its mentions always are, when the kind says (the database says first)
 
     def actions(self, subject: Subject) -> tuple[Button, ...]:
         """The buttons a message of this kind about this subject shows, in the subject's order."""
@@ -103,6 +104,7 @@ ALERT_KINDS: dict[AlertKind, KindEntry] = {
         fatigue=FatigueClass.GROUPED,
         payload=MentionPayload,
         queue="flagged",
+        about=Subject.POST,  # raised for posts only (moderation/policy.py)
     ),
     AlertKind.ABUSE: KindEntry(
         title=":no_entry: Abusive post",

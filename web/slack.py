@@ -154,7 +154,8 @@ def _link_click(raw: Any) -> bool:
     payload = _json_object(raw) or {}
     actions = payload.get("actions")
     action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
-    return payload.get("type") == "block_actions" and action.get("action_id") in _LINK_ACTIONS
+    action_id = action.get("action_id")
+    return payload.get("type") == "block_actions" and isinstance(action_id, str) and action_id in _LINK_ACTIONS
 
 
 def _payload_type(raw: Any) -> str | None:

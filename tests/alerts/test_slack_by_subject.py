@@ -268,7 +268,7 @@ def test_a_grouped_message_can_be_acted_on_line_by_line(desk, fake_slack):
     assert footer["elements"][0]["text"]["text"] == "Open these 4 in the console"
     assert footer["elements"][0]["url"] == f"{PUBLIC}/console/queue/to_reply?brand=acme"
     trustpilot_line = next(b for b in lines.values() if b["accessory"]["options"][0]["value"].startswith("2:"))
-    assert "<https://trustpilot.example/reviews/2|reply>" in trustpilot_line["text"]["text"]
+    assert "<https://trustpilot.example/reviews/2|link>" in trustpilot_line["text"]["text"]
     assert f"<{PUBLIC}/console/review/2|console>" in trustpilot_line["text"]["text"]
 
     for choice in (menus[1]["1:approve"], menus[2]["2:mark_handled"], menus[5]["5:assign_me"]):
