@@ -63,8 +63,9 @@ def subject_of(kind: AlertKind, facts: MentionPayload, setting: Setting) -> Subj
     told = setting.subjects.get(facts.mention_id or 0)
     if told in set(Subject):
         return Subject(told)
-    if ALERT_KINDS[kind].about is not None:
-        return ALERT_KINDS[kind].about
+    about = ALERT_KINDS[kind].about
+    if about is not None:
+        return about
     return Subject.POST if yields_posts(str(facts.source_kind or "")) else Subject.REVIEW
 
 
