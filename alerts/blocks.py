@@ -19,12 +19,12 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
-    Option,
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
 )
 
+from alerts.mention_actions import buttons, console_queue_url, item_links, item_menu
 from alerts.mrkdwn import (
     FALLBACK_LIMIT,
     FIELD_LIMIT,
@@ -33,12 +33,12 @@ from alerts.mrkdwn import (
     cap,
     escape,
     link,
-    link_url,
     quote,
     short,
 )
+from alerts.wording import Setting, answer_by, plain_reason
 from config.sources import reach_unit
-from models import AlertKind, RejectionReason
+from models import AlertKind
 from models.alert_kinds import ALERT_KINDS, Button, read_payload
 from models.alert_payloads import (
     CrisisPayload,
@@ -47,6 +47,7 @@ from models.alert_payloads import (
     QuotedPayload,
     RedactionPayload,
     ReportPayload,
+    Why,
 )
 
 ERASED = "removed: the person asked for their data to be erased"
@@ -73,8 +74,12 @@ def _metadata(alert_id: int, **more: Any) -> dict[str, Any]:
     return {"event_type": "veilleur_alert", "event_payload": {"alert_id": alert_id, **more}}
 
 
-def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int) -> dict[str, Any]:
-    """The keyword arguments of chat.postMessage, minus the channel; for a report, its files and their comment."""
+def build_message(
+    kind: AlertKind, brand: str, payload: dict[str, Any], alert_id: int, setting: Setting | None = None
+) -> dict[str, Any]:
+    """The keyword arguments of chat.postMessage, minus the channel; for a report, its files and their comment.
+    `setting`: the time zone and the time it is read at, and what the mention is (alerts/send.py)."""
+    setting = setting or Setting()
     facts = read_payload(kind, payload)
     if isinstance(facts, DigestPayload):
         return build_digest_message(brand, facts, alert_id)
@@ -85,7 +90,7 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         return {"text": text, "blocks": _message([_section(text)])}
     assert isinstance(facts, QuotedPayload)  # a mention, a crisis or a source
     title = f"{ALERT_KINDS[kind].title} · {short(brand)}"
-    blocks: list[Block] = [_header(title, emoji=True), SectionBlock(fields=_fields(facts))]
+    blocks: list[Block] = [_header(title, emoji=True), SectionBlock(fields=_fields(facts, setting))]
     body = facts.text or ""
     if isinstance(facts, MentionPayload) and facts.title:
         body = f"{facts.title}\n{body}"
@@ -100,17 +105,9 @@ def build_message(kind: AlertKind, brand: str, payload: dict[str, Any], alert_id
         blocks.append(_section(_author_lines(facts)))
     why = facts.why
     if why is not None and why.model_fields_set:
-        numbers = (
-            f", score {why.score:.2f} vs threshold {why.threshold}"
-            if why.score is not None and why.threshold is not None
-            else ""
-        )
-        model = short(_given(why, "model", ""))
-        reason = short(_given(why, "reason", ""), FIELD_LIMIT)
-        detail = f"*Why:* {reason} (rule `{short(str(why.rule))}`{numbers}, model `{model}`)"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cap(detail))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cap(_why_line(facts, why)))]))
     if isinstance(facts, MentionPayload):
-        actions = _buttons(kind, facts)
+        actions = buttons(kind, facts, setting)
         if actions:
             blocks.append(ActionsBlock(block_id=f"mention:{facts.mention_id or 0}", elements=actions))
     return {
@@ -126,7 +123,19 @@ def _given(facts: BaseModel, name: str, absent: str) -> str:
     return str(getattr(facts, name)) if name in facts.model_fields_set else absent
 
 
-def _fields(facts: QuotedPayload) -> list[MarkdownTextObject]:
+def _why_line(facts: QuotedPayload, why: Why) -> str:
+    """'*Why:* rated 1/5 by the author (rule `negative_review`, model `m@1`)': the reason in plain words first,
+    the rule and model after it for whoever checks the router."""
+    model = short(_given(why, "model", ""))
+    if isinstance(facts, MentionPayload):
+        reason = plain_reason(facts, why)
+    else:
+        reason = short(_given(why, "reason", ""), FIELD_LIMIT)
+    threshold = f"threshold {why.threshold:g}; " if why.threshold is not None and "model reads" in reason else ""
+    return f"*Why:* {reason} ({threshold}rule `{short(str(why.rule))}`, model `{model}`)"
+
+
+def _fields(facts: QuotedPayload, setting: Setting) -> list[MarkdownTextObject]:
     fields = [f"*Source:* {short(_given(facts, 'source', '?'))}"]
     if isinstance(facts, CrisisPayload) and facts.topic:
         fields.append(f"*Topic:* {short(facts.topic)}")
@@ -138,8 +147,9 @@ def _fields(facts: QuotedPayload) -> list[MarkdownTextObject]:
             fields.append(f"*Reach:* {facts.reach:,} {unit}".rstrip())
         if facts.language:
             fields.append(f"*Language:* {short(facts.language)}")
-        if facts.reply_due:
-            fields.append(f"*Answer by:* {short(facts.reply_due[:16].replace('T', ' '))} UTC")
+        due = answer_by(facts, setting)
+        if due:
+            fields.append(f"*Answer by:* {due}")
     return [MarkdownTextObject(text=cap(field, FIELD_LIMIT)) for field in fields]
 
 
@@ -155,54 +165,22 @@ def _author_lines(facts: MentionPayload) -> str:
     return "\n".join(lines)
 
 
-def _buttons(kind: AlertKind, facts: MentionPayload) -> list[ButtonElement | StaticSelectElement]:
-    offered = ALERT_KINDS[kind].buttons
-    actions: list[ButtonElement | StaticSelectElement] = []
-    if Button.MODERATE in offered and facts.mention_id:
-        actions += moderation_buttons(facts.mention_id)
-    # Not a safe http(s) url, or one longer than Slack takes (a cut one leads nowhere): no button; the quote and
-    # the console still serve.
-    source_url = link_url(facts.url)
-    if Button.OPEN_SOURCE in offered and source_url:
-        actions.append(_button("Open source", "open_source", url=source_url))
-    console_url = link_url(facts.console_url)
-    if Button.OPEN_CONSOLE in offered and console_url and facts.mention_id:
-        actions.append(_button("Open in console", "open_console", url=console_url))
-    return actions
-
-
-def _button(
-    text: str, action_id: str, value: str | None = None, url: str | None = None, style: str | None = None
-) -> ButtonElement:
-    return ButtonElement(text=PlainTextObject(text=text), action_id=action_id, value=value, url=url, style=style)
-
-
 def moderation_buttons(mention_id: int) -> list[ButtonElement | StaticSelectElement]:
-    """Approve, reject with a reason, assign to me, mark handled: each calls the moderation workflow."""
-    mention = str(mention_id)
-    return [
-        _button("Approve", "approve", mention, style="primary"),
-        StaticSelectElement(
-            action_id="reject",
-            placeholder=PlainTextObject(text="Reject: reason…"),
-            options=[
-                Option(text=PlainTextObject(text=reason.label_en), value=f"{mention}:{reason.value}")
-                for reason in RejectionReason
-            ],
-        ),
-        _button("Assign to me", "assign_me", mention),
-        _button("Mark handled", "mark_handled", mention),
-    ]
+    """An own review's buttons (approve, reject with a reason, reply): what a moderator can do with a mention."""
+    facts = MentionPayload(mention_id=mention_id)
+    return buttons(AlertKind.REVIEW_TO_ANSWER, facts, Setting(subjects={mention_id: "own_review"}))
 
 
-def _summary_line(facts: MentionPayload) -> str:
+def _summary_line(facts: MentionPayload, links: list[str] | None = None, due: str | None = None) -> str:
     if facts.erased:
         return f"_{ERASED}_"
     rating = f" {facts.rating:g}/{facts.rating_best or 5:g}" if facts.rating is not None else ""
     body = (f"{facts.title}. " if facts.title else "") + (facts.text or "")
     shown = body if len(body) <= _SUMMARY_LIMIT else body[:_SUMMARY_LIMIT] + " …"
-    to_source = link(facts.url, "link")
-    head = f"*{short(_given(facts, 'source', '?'))}*{rating}{' ' + to_source if to_source else ''}\n"
+    if links is None:
+        links = [text for text in [link(facts.url, "link")] if text]
+    answer = f" · answer by {due}" if due else ""
+    head = f"*{short(_given(facts, 'source', '?'))}*{rating}{answer}{''.join(' ' + text for text in links)}\n"
     return head + quote(shown, SECTION_LIMIT - len(head))
 
 
@@ -212,18 +190,37 @@ def _mention(kind: AlertKind, payload: dict[str, Any]) -> MentionPayload:
     return facts
 
 
-def build_group_message(kind: AlertKind, brand: str, items: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
-    """Several alerts of one kind for one brand, due together, as one message (alert fatigue)."""
+def _item(kind: AlertKind, alert_id: int, facts: MentionPayload, setting: Setting) -> SectionBlock:
+    """One line of a group: the source, the rating, the deadline, its links, the text; its actions as a menu."""
+    text = _summary_line(facts, item_links(kind, facts, setting), answer_by(facts, setting))
+    menu = None if facts.erased else item_menu(kind, facts, setting)
+    return SectionBlock(block_id=f"item:{alert_id}", text=MarkdownTextObject(text=cap(text)), accessory=menu)
+
+
+def build_group_message(
+    kind: AlertKind, brand: str, items: list[tuple[int, dict[str, Any]]], setting: Setting | None = None
+) -> dict[str, Any]:
+    """Several alerts of one kind for one brand, due together, as one message (alert fatigue): a line per alert
+    with its own actions, and a link to them in the console."""
+    setting = setting or Setting()
     entry = ALERT_KINDS[kind]
     title = f"{entry.title.split(' ', 1)[0]} {len(items)} {entry.plural} · {short(brand)}"
-    summaries = [_summary_line(_mention(kind, payload)) for _, payload in items]
-    room = BLOCKS_LIMIT - 1  # under the header
-    if len(summaries) > room:  # more than one message holds (a large [slack] group_max): none goes unmentioned
-        rest = len(summaries) - (room - 1)
-        summaries = [*summaries[: room - 1], f"_… and {rest} more {entry.plural}: see the console._"]
+    mentions = [(alert_id, _mention(kind, payload)) for alert_id, payload in items]
+    lines: list[Block] = [_item(kind, alert_id, facts, setting) for alert_id, facts in mentions]
+    console = console_queue_url(kind, [facts for _, facts in mentions], setting.brand_slug)
+    footer: list[Block] = []
+    if console:
+        label = f"Open these {len(items)} in the console"
+        element = ButtonElement(text=PlainTextObject(text=label), action_id=Button.OPEN_CONSOLE.value, url=console)
+        footer = [ActionsBlock(block_id="group", elements=[element])]
+    room = BLOCKS_LIMIT - 1 - len(footer)  # under the header, above the link
+    if len(lines) > room:  # more than one message holds (a large [slack] group_max): none goes unmentioned
+        rest = len(lines) - (room - 1)
+        more = f"_… and {rest} more {entry.plural}: see the console._"
+        lines = [*lines[: room - 1], _section(more)]
     return {
         "text": short(f"{len(items)} {entry.plural} ({brand})", FALLBACK_LIMIT),
-        "blocks": _message([_header(title), *(_section(line) for line in summaries)]),
+        "blocks": _message([_header(title), *lines, *footer]),
         "metadata": _metadata(items[0][0], alert_ids=[i for i, _ in items]),
         "unfurl_links": False,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts import outbox
 from alerts.blocks import build_group_message, build_message
 from alerts.fatigue import NEVER_HELD, Fatigue, hold_reason
+from alerts.mention_actions import subjects
 from alerts.transports import PermanentFailure, RetryLater, Transport
+from alerts.wording import Setting
 from models import Alert, AlertKind, Brand
 from models.alert_payloads import RedactionPayload
 from models.identity import outbox_instance
@@ -70,12 +72,13 @@ def send_due(
                 retaken.setdefault((claimed_by, claimed_at), []).append(alert_id)
             else:
                 groups.setdefault((brand_id, kind), []).append(alert_id)
+    send = _Sender(sessions, transport, worker, pace, clock, retry, result, fatigue.timezone)
     for members in retaken.values():
-        _send(sessions, transport, worker, members, pace, clock, retry, result)
+        send(members)
     for (brand_id, kind), members in groups.items():
         if kind in NEVER_HELD:
             for alert_id in members:
-                _send(sessions, transport, worker, [alert_id], pace, clock, retry, result)
+                send([alert_id])
             continue
         chunks = [members[i : i + fatigue.group_max] for i in range(0, len(members), fatigue.group_max)]
         with sessions.begin() as session:
@@ -86,7 +89,7 @@ def send_due(
             result.held += len(held)
         if not reason:
             for chunk in chunks if not fatigue.cooldown else chunks[:1]:
-                _send(sessions, transport, worker, chunk, pace, clock, retry, result)
+                send(chunk)
     return result
 
 
@@ -102,17 +105,25 @@ class _Pace:
         self.last[channel] = time.monotonic()
 
 
-def _send(
-    sessions: sessionmaker[Session],
-    transport: Transport,
-    worker: str,
-    ids: list[int],
-    pace: _Pace,
-    clock: Callable[[], datetime],
-    retry: Retry,
-    result: SendResult,
-) -> None:
+@dataclass
+class _Sender:
+    sessions: sessionmaker[Session]
+    transport: Transport
+    worker: str
+    pace: _Pace
+    clock: Callable[[], datetime]
+    retry: Retry
+    result: SendResult
+    timezone: tzinfo  # `[slack] timezone`: where the deadlines are read
+
+    def __call__(self, ids: list[int]) -> None:
+        _send(self, ids)
+
+
+def _send(sender: _Sender, ids: list[int]) -> None:
     """Claim the alerts, send them as one message (a group when several), record the outcome on each."""
+    sessions, transport, worker, pace = sender.sessions, sender.transport, sender.worker, sender.pace
+    clock, retry, result = sender.clock, sender.retry, sender.result
     now = clock()  # one claim time for the whole message: how a sender taking it over finds its alerts together
     with sessions.begin() as session:
         claimed = [alert for alert in (outbox.ALERTS.claim(session, i, now, worker) for i in ids) if alert is not None]
@@ -140,14 +151,15 @@ def _send(
         alerts = [session.get_one(Alert, alert_id) for alert_id in won]
         brand = session.get_one(Brand, alerts[0].brand_id)
         replaces = None
+        setting = _setting(session, alerts, brand, sender.timezone, clock())
         if alerts[0].kind == AlertKind.REDACTION:
             replaces = RedactionPayload.from_json(alerts[0].payload).delivery_ref
-            message = _posted_again(session, replaces, brand.name)
+            message = _posted_again(session, replaces, brand, sender.timezone, clock())
         elif len(alerts) == 1:
-            built = build_message(alerts[0].kind, brand.name, alerts[0].payload, alerts[0].id)
+            built = build_message(alerts[0].kind, brand.name, alerts[0].payload, alerts[0].id, setting)
             message = _stamped(built, instance, won)
         else:
-            built = build_group_message(alerts[0].kind, brand.name, [(a.id, a.payload) for a in alerts])
+            built = build_group_message(alerts[0].kind, brand.name, [(a.id, a.payload) for a in alerts], setting)
             message = _stamped(built, instance, won)
     pace.wait(channel)
     outcome = _deliver(transport, channel, message, won[0], retaken, replaces)
@@ -171,17 +183,25 @@ def _stamped(message: dict[str, Any], instance: str, ids: list[int]) -> dict[str
     return message
 
 
-def _posted_again(session: Session, delivery_ref: str, brand: str) -> dict[str, Any]:
+def _setting(session: Session, alerts: list[Alert], brand: Brand, timezone: tzinfo, now: datetime) -> Setting:
+    """Where the message is read (its deadlines in local time, a late mark) and what each mention is now (its
+    buttons): read when the message is built, so a message sent late or built again is right then."""
+    mention_ids = [alert.mention_id for alert in alerts if alert.mention_id is not None]
+    return Setting(timezone, now, subjects(session, mention_ids), brand.slug)
+
+
+def _posted_again(session: Session, delivery_ref: str, brand: Brand, timezone: tzinfo, now: datetime) -> dict[str, Any]:
     """The message delivered as `delivery_ref`, built again from its alerts' payloads as they are now (scrubbed
     by an erasure): the same builder as the first time, one alert or a group of them."""
     same = select(Alert).where(Alert.delivery_ref == delivery_ref, Alert.kind != AlertKind.REDACTION)
     alerts = list(session.scalars(same.order_by(Alert.id)))
+    setting = _setting(session, alerts, brand, timezone, now)
     if len(alerts) > 1:
-        return build_group_message(alerts[0].kind, brand, [(a.id, a.payload) for a in alerts])
+        return build_group_message(alerts[0].kind, brand.name, [(a.id, a.payload) for a in alerts], setting)
     if alerts:
-        return build_message(alerts[0].kind, brand, alerts[0].payload, alerts[0].id)
+        return build_message(alerts[0].kind, brand.name, alerts[0].payload, alerts[0].id, setting)
     gone = RedactionPayload(delivery_ref=delivery_ref, erased=True)  # its alerts are gone: say it was removed
-    return build_message(AlertKind.REDACTION, brand, gone.to_json(), 0)
+    return build_message(AlertKind.REDACTION, brand.name, gone.to_json(), 0)
 
 
 def _deliver(

@@ -17,6 +17,8 @@ class SourceKind:
     summary: str  # one line for the docs
     # Its URLs may be file:// (a survey export the worker can read) as well as http(s)://.
     local_files: bool = False
+    # It yields posts (mentions to watch, nobody to answer in Veilleur) rather than rated reviews.
+    posts: bool = False
 
 
 KINDS = {
@@ -27,11 +29,11 @@ KINDS = {
         SourceKind("google_places", "", "a place's Google reviews (Places API, legacy or v1)"),
         SourceKind("avis_verifies", "", "an Avis Vérifiés certificate page"),
         SourceKind("app_store", "", "an app's App Store customer reviews feed"),
-        SourceKind("feed", "", "any RSS or Atom feed, e.g. Google Alerts, as posts"),
-        SourceKind("mastodon", "followers", "a Mastodon hashtag timeline, as posts"),
-        SourceKind("hackernews", "points", "Hacker News stories and comments (Algolia search), as posts"),
-        SourceKind("reddit", "score", "Reddit search results, as posts"),
-        SourceKind("youtube", "likes", "a YouTube video's comments, as posts"),
+        SourceKind("feed", "", "any RSS or Atom feed, e.g. Google Alerts, as posts", posts=True),
+        SourceKind("mastodon", "followers", "a Mastodon hashtag timeline, as posts", posts=True),
+        SourceKind("hackernews", "points", "Hacker News stories and comments (Algolia search), as posts", posts=True),
+        SourceKind("reddit", "score", "Reddit search results, as posts", posts=True),
+        SourceKind("youtube", "likes", "a YouTube video's comments, as posts", posts=True),
         SourceKind("survey", "", "the brand's own post-purchase survey export (CSV or JSON)", local_files=True),
     )
 }
@@ -41,3 +43,9 @@ def reach_unit(kind: str) -> str:
     """The unit of a mention's reach; "" for a kind without one, or one no longer in the list (an old alert)."""
     known = KINDS.get(kind)
     return known.reach_unit if known else ""
+
+
+def yields_posts(kind: str) -> bool:
+    """Whether a kind's mentions are posts; False for one no longer in the list."""
+    known = KINDS.get(kind)
+    return known.posts if known else False

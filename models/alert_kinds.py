@@ -1,9 +1,13 @@
 """Alert kinds: one entry each, read by every part that handles alerts.
 
 An entry is the code stored in `alert.kind`, the title and plural Slack shows (alerts/blocks.py), the buttons its
-message offers, how fatigue control treats it (alerts/fatigue.py) and the type of its payload
-(models/alert_payloads.py). Adding a kind is one member, one entry (and its test and docs line), plus the job
-that raises it; a stored code must never be renamed (the column is a plain string: no migration either way).
+message may offer, how fatigue control treats it (alerts/fatigue.py), the console queue that holds its mentions
+and the type of its payload (models/alert_payloads.py). Which of those buttons a message shows depends on what
+the mention is (`Subject`: the brand's own review, a review elsewhere, a post): `SUBJECT_ACTIONS` says, since a
+Trustpilot review cannot be approved by us and a post has nobody to answer in Veilleur.
+
+Adding a kind is one member, one entry (and its test and docs line), plus the job that raises it;
+a stored code must never be renamed (the column is a plain string: no migration either way).
 """
 
 from __future__ import annotations
@@ -36,11 +40,35 @@ class AlertKind(enum.StrEnum):
 
 
 class Button(enum.StrEnum):
-    """What a message lets a moderator do (web/slack.py answers the clicks)."""
+    """What a message lets a moderator do: the value is the Slack action_id (web/slack.py answers the clicks;
+    the links need no answer)."""
 
-    MODERATE = "moderate"  # approve, reject with a reason, assign to me, mark handled
+    APPROVE = "approve"
+    REJECT = "reject"  # with a reason from models/reasons.py
+    REPLY = "reply"  # a modal with the language's templates; stored and published as a console reply
+    REPLY_ON_PLATFORM = "reply_on_platform"  # a link to the review where it was written
+    ASSIGN = "assign_me"
+    MARK_HANDLED = "mark_handled"
     OPEN_SOURCE = "open_source"
     OPEN_CONSOLE = "open_console"
+
+
+LINKS = frozenset({Button.REPLY_ON_PLATFORM, Button.OPEN_SOURCE, Button.OPEN_CONSOLE})  # urls: nothing to answer
+
+
+class Subject(enum.StrEnum):
+    """What an alert is about, which decides what can be done with it."""
+
+    OWN_REVIEW = "own_review"  # from the brand's own pages or survey, with consent: Veilleur publishes it
+    REVIEW = "review"  # on another platform (Trustpilot, Google...), or own without consent: answered there
+    POST = "post"  # a mention in a feed, a forum, a social network
+
+
+SUBJECT_ACTIONS: dict[Subject, tuple[Button, ...]] = {
+    Subject.OWN_REVIEW: (Button.APPROVE, Button.REJECT, Button.REPLY, Button.OPEN_CONSOLE),
+    Subject.REVIEW: (Button.REPLY_ON_PLATFORM, Button.ASSIGN, Button.MARK_HANDLED, Button.OPEN_CONSOLE),
+    Subject.POST: (Button.ASSIGN, Button.MARK_HANDLED, Button.OPEN_SOURCE, Button.OPEN_CONSOLE),
+}
 
 
 class FatigueClass(enum.StrEnum):
@@ -55,12 +83,18 @@ class FatigueClass(enum.StrEnum):
 class KindEntry:
     title: str  # Slack's header; its first word is the emoji a group's header keeps
     plural: str  # "3 negative mentions": groups and digests
-    buttons: tuple[Button, ...]
+    buttons: tuple[Button, ...]  # what its messages may offer; each mention's subject picks among them
     fatigue: FatigueClass
     payload: type[Payload]
+    queue: str = ""  # the console queue (moderation/queues.py) a group's "open these in the console" leads to
+    about: Subject | None = None  # what its mentions always are, when the kind says (the database says first)
+
+    def actions(self, subject: Subject) -> tuple[Button, ...]:
+        """The buttons a message of this kind about this subject shows, in the subject's order."""
+        return tuple(button for button in SUBJECT_ACTIONS[subject] if button in self.buttons)
 
 
-_MENTION_BUTTONS = (Button.MODERATE, Button.OPEN_SOURCE, Button.OPEN_CONSOLE)
+_MENTION_BUTTONS = tuple(Button)
 
 ALERT_KINDS: dict[AlertKind, KindEntry] = {
     AlertKind.NEGATIVE_MENTION: KindEntry(
@@ -69,6 +103,8 @@ ALERT_KINDS: dict[AlertKind, KindEntry] = {
         buttons=_MENTION_BUTTONS,
         fatigue=FatigueClass.GROUPED,
         payload=MentionPayload,
+        queue="flagged",
+        about=Subject.POST,  # raised for posts only (moderation/policy.py)
     ),
     AlertKind.ABUSE: KindEntry(
         title=":no_entry: Abusive post",
@@ -76,6 +112,7 @@ ALERT_KINDS: dict[AlertKind, KindEntry] = {
         buttons=_MENTION_BUTTONS,
         fatigue=FatigueClass.GROUPED,
         payload=MentionPayload,
+        queue="flagged",
     ),
     AlertKind.REVIEW_TO_ANSWER: KindEntry(
         title=":speech_balloon: Negative review to answer",
@@ -83,14 +120,16 @@ ALERT_KINDS: dict[AlertKind, KindEntry] = {
         buttons=_MENTION_BUTTONS,
         fatigue=FatigueClass.GROUPED,
         payload=MentionPayload,
+        queue="to_reply",
     ),
     # A reminder carries no console link (moderation/deadlines.py).
     AlertKind.REPLY_DUE: KindEntry(
         title=":alarm_clock: Reply due",
         plural="replies due",
-        buttons=(Button.MODERATE, Button.OPEN_SOURCE),
+        buttons=tuple(button for button in Button if button != Button.OPEN_CONSOLE),
         fatigue=FatigueClass.GROUPED,
         payload=MentionPayload,
+        queue="to_reply",
     ),
     AlertKind.SOURCE_UNHEALTHY: KindEntry(
         title=":rotating_light: Source unhealthy",

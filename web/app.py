@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from alerts.reply_modal import Replies, slack_view_opener
 from alerts.slack_actions import workflow_handlers
 from scheduler.context import Context
 from web.console.app import console_mount
@@ -25,7 +26,14 @@ def create_app(context: Context) -> Starlette:
         return PlainTextResponse("ok")
 
     routes = [Route("/health", health)]
-    routes += slack_routes(context.sessions, slack.signing_secret, set(slack.moderators), workflow_handlers())
+    # The Reply button opens a modal through the Web API: only with a bot token (webhook mode has no modals).
+    replies = (
+        Replies(settings.moderation.reply_templates, slack_view_opener(slack.bot_token, slack.base_url))
+        if slack.bot_token
+        else None
+    )
+    moderators = set(slack.moderators)
+    routes += slack_routes(context.sessions, slack.signing_secret, moderators, workflow_handlers(), replies=replies)
     routes += intake_routes(context.sessions, settings.intake.token, settings.crawl.pseudonym_secret)
     routes += publishing_routes(context.sessions, settings)
     limits = [("/intake/", settings.intake.max_body_bytes)]

@@ -1,5 +1,6 @@
 """The Slack interactivity endpoint: button clicks arrive here, are verified, acted on through the moderation
 workflow (the same functions the CLI calls), recorded with the Slack user as the actor, and the message updated.
+The Reply button opens a modal instead (alerts/reply_modal.py), whose submission comes back here too.
 
 Slack wants an answer within 3 seconds: the action itself is one small transaction; the message update goes
 to Slack's `response_url` in a background task after the answer."""
@@ -15,19 +16,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from alerts.blocks import BLOCKS_LIMIT
+from alerts.mention_actions import ITEM
 from alerts.mrkdwn import FALLBACK_LIMIT, SECTION_LIMIT, cap, escape, short
+from alerts.reply_modal import TEXT_BLOCK, Replies, read_submission, reply_view, submit_reply
 from alerts.slack_actions import ActionRefused, Handler
+from models.alert_kinds import LINKS, Button
 from web.slack_signature import ReplayGuard, check
 
 log = logging.getLogger("veilleur.slack")
 MAX_MENTION_ID = 2**31 - 1  # models.Mention.id: INTEGER
 MAX_SLACK_ID_LENGTH = 255  # user ids are ~11 characters, action ids at most 255 (Block Kit)
 _DONE = "veilleur_done:"  # block_id prefix of the lines this endpoint adds, one per click
+_LINK_ACTIONS = {button.value for button in LINKS}
 _USER_ID = re.compile(r"[A-Z][A-Z0-9_]{1,40}")  # what Slack's user ids look like: only those become a mention
 
 
@@ -37,6 +43,7 @@ def slack_routes(
     moderators: set[str],
     handlers: dict[str, Handler],
     post: Callable[[str, dict[str, Any]], None] | None = None,
+    replies: Replies | None = None,
 ) -> list[Route]:
     guard = ReplayGuard(sessions)
     post = post or _post_to_response_url
@@ -54,13 +61,25 @@ def slack_routes(
             log.warning("refused Slack request from %s: %s", request.client.host if request.client else "?", problem)
             return JSONResponse({"error": problem}, status_code=401)
         form = await request.form()
+        raw = form.get("payload")
+        if _payload_type(raw) == "view_submission":
+            return await run_in_threadpool(_submitted, sessions, moderators, replies, raw, post)
+        if _link_click(raw):
+            # Slack tells us about a click on a link button too, and marks it failed unless we answer 200.
+            return Response(status_code=200)
         try:
-            click = read_click(form.get("payload"))
+            click = read_click(raw)
         except ValueError as error:
             # Signed, so from Slack, but not what we act on: nothing is done, and nothing half done.
             log.warning("refused a malformed Slack payload: %s", error)
             return JSONResponse({"error": f"not a Slack block_actions payload: {error}"}, status_code=400)
-        answer = _act(sessions, handlers, moderators, click)
+        if click.action_id == Button.REPLY and click.user in moderators:
+            refused = await run_in_threadpool(_open_reply, sessions, replies, click)
+            if refused is None:
+                return Response(status_code=200)  # the modal is open: the message changes once it is submitted
+            answer = refused
+        else:
+            answer = _act(sessions, handlers, moderators, click)
         update = _updated_message(click.blocks, answer)
         task = BackgroundTask(post, click.response_url, update) if click.response_url else None
         return Response(status_code=200, background=task)
@@ -78,16 +97,14 @@ class Click:
     value: str | None  # after "MENTION_ID:" in the button's value, e.g. a rejection reason
     response_url: str | None
     blocks: list[dict[str, Any]]  # the message's blocks, sent back with the outcome added
+    trigger_id: str | None = None  # what views.open needs to open the reply modal (valid 3 seconds)
 
 
 def read_click(raw: Any) -> Click:
     """The click in a `payload` form field, the whole of it checked first; ValueError saying what is wrong, so a
     malformed payload changes nothing (before, one was approved and then failed while building the answer)."""
-    try:
-        payload = json.loads(raw) if isinstance(raw, str) else None
-    except (ValueError, RecursionError):
-        payload = None
-    if not isinstance(payload, dict):
+    payload = _json_object(raw)
+    if payload is None:
         raise ValueError("the payload is not a JSON object")
     user = _short_text(payload.get("user"), "id", "user.id")
     actions = payload.get("actions")
@@ -106,6 +123,10 @@ def read_click(raw: Any) -> Click:
     # Mention ids are database integers (32 bits on PostgreSQL); "١٢" is digits to Python, not to us.
     if not (mention.isascii() and mention.isdigit() and len(mention) <= 10 and 0 < int(mention) <= MAX_MENTION_ID):
         raise ValueError(f"the action value {raw_value[:40]!r} does not start with a mention id")
+    if action_id == ITEM:  # a group line's menu: the option names the action ("7:reject:spam")
+        action_id, _, value = value.partition(":")
+        if not action_id:
+            raise ValueError(f"the menu option {raw_value[:40]!r} names no action")
     message = payload.get("message", {})
     blocks = message.get("blocks", []) if isinstance(message, dict) else None
     if not isinstance(blocks, list) or not all(isinstance(block, dict) for block in blocks):
@@ -115,7 +136,86 @@ def read_click(raw: Any) -> Click:
         isinstance(response_url, str) and response_url.startswith(("https://", "http://"))
     ):
         raise ValueError("response_url is not an http(s) URL")
-    return Click(user, action_id, int(mention), value or None, response_url or None, blocks)
+    trigger = payload.get("trigger_id")
+    trigger_id = trigger if isinstance(trigger, str) and 0 < len(trigger) <= MAX_SLACK_ID_LENGTH else None
+    return Click(user, action_id, int(mention), value or None, response_url or None, blocks, trigger_id)
+
+
+def _json_object(raw: Any) -> dict[str, Any] | None:
+    try:
+        payload = json.loads(raw) if isinstance(raw, str) else None
+    except (ValueError, RecursionError):
+        payload = None
+    return payload if isinstance(payload, dict) else None
+
+
+def _link_click(raw: Any) -> bool:
+    """A block_actions payload whose action is one of our link buttons (it opened a url: nothing to do)."""
+    payload = _json_object(raw) or {}
+    actions = payload.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    action_id = action.get("action_id")
+    return payload.get("type") == "block_actions" and isinstance(action_id, str) and action_id in _LINK_ACTIONS
+
+
+def _payload_type(raw: Any) -> str | None:
+    payload = _json_object(raw)
+    kind = payload.get("type") if payload is not None else None
+    return kind if isinstance(kind, str) else None
+
+
+def _open_reply(sessions: sessionmaker[Session], replies: Replies | None, click: Click) -> str | None:
+    """Open the reply modal for a moderator's click; None when it is open, else why not (for the message)."""
+    if replies is None:
+        return "not done: replying from Slack needs the bot token ([slack] bot_token)"
+    if click.trigger_id is None:
+        return "not done: Slack sent no trigger_id to open the reply form with"
+    try:
+        with sessions.begin() as session:
+            view = reply_view(session, click.mention_id, replies.templates, click.response_url)
+        replies.open_view(click.trigger_id, view)
+    except ActionRefused as refusal:
+        return f"not done: {cap(escape(str(refusal)), SECTION_LIMIT - 10)}"
+    except Exception as error:  # Slack refused (an expired trigger_id, a missing scope): say so, act on nothing
+        log.warning("views.open failed: %s", error)
+        return f"not done: Slack did not open the reply form ({short(str(error), 200)})"
+    return None
+
+
+def _submitted(
+    sessions: sessionmaker[Session],
+    moderators: set[str],
+    replies: Replies | None,
+    raw: Any,
+    post: Callable[[str, dict[str, Any]], None],
+) -> Response:
+    """A submitted reply modal: stored and published as the console does, then said in the channel. A refusal
+    stays in the modal, next to the text, so nothing typed is lost."""
+    payload = _json_object(raw) or {}
+    try:
+        user = _short_text(payload.get("user"), "id", "user.id")
+        submission = read_submission(payload.get("view"))
+    except ValueError as error:
+        log.warning("refused a malformed Slack view_submission: %s", error)
+        return JSONResponse({"error": f"not a reply modal submission: {error}"}, status_code=400)
+
+    def refuse(why: str) -> Response:
+        return JSONResponse({"response_action": "errors", "errors": {TEXT_BLOCK: why[:150]}})
+
+    if user not in moderators:
+        log.warning("Slack user %r is not in [slack] moderators: reply refused", user)
+        return refuse("you are not allowed to moderate (ask an admin to add you to [slack] moderators)")
+    if replies is None:
+        return refuse("replying from Slack is not configured")
+    try:
+        with sessions.begin() as session:
+            done = submit_reply(session, submission, f"slack:{user}", replies.templates)
+    except ActionRefused as refusal:
+        return refuse(str(refusal))
+    said = f"{short(done, FALLBACK_LIMIT - 50)} by {_mention(user)}"
+    told = {"replace_original": False, "response_type": "in_channel", "text": said}
+    task = BackgroundTask(post, submission.response_url, told) if submission.response_url else None
+    return Response(status_code=200, background=task)
 
 
 def _short_text(node: Any, key: str, name: str) -> str:

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import Block
 from alerts.mrkdwn import FALLBACK_LIMIT, FIELD_LIMIT, SECTION_LIMIT, URL_LIMIT
 
 # The only links the code adds: a safe http(s) url (nothing in it can end the link early) and a label of ours.
-LINK = re.compile(r"<(https?://[^\s|<>]+)\|(link|source)>")
+LINK = re.compile(r"<(https?://[^\s|<>]+)\|(link|source|console)>")
 MENTION = re.compile(r"<@[A-Z][A-Z0-9_]+>")  # who clicked a button (web/slack.py)
 QUOTE_MARK = re.compile(r"(?m)^> ")  # the code quotes a text with "> " at each line's start
 ENTITY_CUT = re.compile(r"&(?!amp;|lt;|gt;)")

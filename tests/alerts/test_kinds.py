@@ -13,9 +13,11 @@ from slack_sdk.models.blocks import Block
 
 from alerts.blocks import build_group_message, build_message
 from alerts.fatigue import NEVER_HELD
+from alerts.mention_actions import LABELS
 from alerts.mrkdwn import CUT, SECTION_LIMIT, cap, quote
+from alerts.wording import Setting
 from models import AlertKind
-from models.alert_kinds import ALERT_KINDS, Button, FatigueClass, read_payload
+from models.alert_kinds import ALERT_KINDS, SUBJECT_ACTIONS, Button, FatigueClass, Subject, read_payload
 from models.alert_payloads import MentionPayload, Payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,18 +180,34 @@ def test_a_group_of_many_hostile_alerts_stays_within_slack_limits(kind):
     assert message["text"] == f"60 {ALERT_KINDS[kind].plural} (Acme)"
 
 
-def test_buttons_follow_the_registry():
-    def action_ids(kind: AlertKind) -> list[str]:
-        blocks = build_message(kind, "Acme", STORED[kind], 1)["blocks"]
+def test_buttons_follow_the_registry_and_the_subject():
+    def action_ids(kind: AlertKind, subject: str | None = None) -> list[str]:
+        setting = Setting(subjects={7: subject} if subject else {})
+        blocks = build_message(kind, "Acme", STORED[kind], 1, setting)["blocks"]
         return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
-    moderate = ["approve", "reject", "assign_me", "mark_handled"]
-    assert action_ids(AlertKind.REVIEW_TO_ANSWER) == [*moderate, "open_source", "open_console"]
-    assert action_ids(AlertKind.REPLY_DUE) == [*moderate, "open_source"]
+    # Before issue 17 a Trustpilot review offered approve and reject, which can only fail (no consent).
+    elsewhere = ["reply_on_platform", "assign_me", "mark_handled"]
+    assert action_ids(AlertKind.REVIEW_TO_ANSWER) == [*elsewhere, "open_console"]
+    assert action_ids(AlertKind.REVIEW_TO_ANSWER, "own_review") == ["approve", "reject", "reply", "open_console"]
+    assert action_ids(AlertKind.NEGATIVE_MENTION, "post") == [
+        "assign_me",
+        "mark_handled",
+        "open_source",
+        "open_console",
+    ]
+    assert action_ids(AlertKind.NEGATIVE_MENTION) == ["assign_me", "mark_handled", "open_source", "open_console"]
+    assert action_ids(AlertKind.REPLY_DUE) == elsewhere  # a reminder carries no console link
     assert action_ids(AlertKind.CRISIS) == []
     too_long = {**STORED[AlertKind.ABUSE], "url": "https://x.example/" + "a" * 3000}
     blocks = build_message(AlertKind.ABUSE, "Acme", too_long, 1)["blocks"]
     assert "open_source" not in json.dumps(blocks)  # Slack refuses a button url over 3,000 characters
+
+
+def test_every_subject_has_actions_and_every_button_a_label():
+    for subject in Subject:
+        assert SUBJECT_ACTIONS[subject], subject
+    assert set(LABELS) == set(Button)
 
 
 def test_quote_cuts_where_the_escaped_text_fits():

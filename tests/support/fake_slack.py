@@ -112,6 +112,8 @@ class FakeSlack:
             return {"ok": True, "upload_url": upload_url, "file_id": file_id}
         if path.endswith("/files.completeUploadExternal"):
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in json.loads(body["files"])]}
+        if path.endswith("/views.open"):  # the modal opened, as Slack echoes it
+            return {"ok": True, "view": {"id": "V0FAKE", **_json(body.get("view") or {})}}
         return {"ok": True, "channel": "C0FAKE", "ts": f"{len(self.posted())}.000100", "message": body}
 
     @property
