@@ -92,7 +92,7 @@ class Page:
 
 def queue_page(session: Session, filters: Filters, page_size: int, now: datetime, near: timedelta) -> Page:
     query = _filtered(filters, now, near)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = count_matching(session, filters, now, near)
     pages = max(1, -(-total // page_size))
     rows = session.execute(query.limit(page_size).offset((min(filters.page, pages) - 1) * page_size)).all()
     return Page(
@@ -101,6 +101,10 @@ def queue_page(session: Session, filters: Filters, page_size: int, now: datetime
         pages=pages,
         filters=filters,
     )
+
+
+def count_matching(session: Session, filters: Filters, now: datetime, near: timedelta) -> int:
+    return session.scalar(select(func.count()).select_from(_filtered(filters, now, near).subquery())) or 0
 
 
 def matching_ids(session: Session, filters: Filters, now: datetime, near: timedelta, limit: int) -> list[int]:
