@@ -114,10 +114,10 @@ def matching_ids(session: Session, filters: Filters, now: datetime, near: timede
 
 
 def next_in_queue(session: Session, filters: Filters, mention_id: int, now: datetime, near: timedelta) -> int | None:
-    """The mention shown after `mention_id` in its queue and filter (the first one when it is not in it)."""
+    """The mention shown after `mention_id` in its queue and filter; after the last one, the first one left."""
     ids = matching_ids(session, filters, now, near, limit=100_000)
-    after = ids[ids.index(mention_id) + 1 :] if mention_id in ids else ids
-    return next((other for other in after if other != mention_id), None)
+    at = ids.index(mention_id) + 1 if mention_id in ids else 0
+    return next((other for other in ids[at:] + ids[:at] if other != mention_id), None)
 
 
 def _filtered(filters: Filters, now: datetime, near: timedelta) -> Any:

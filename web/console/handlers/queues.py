@@ -13,7 +13,16 @@ from starlette.responses import PlainTextResponse, Response
 from web.console import actions
 from web.console.auth import User
 from web.console.page import Console, back_to
-from web.console.queries import QUEUES, Filters, choices, count_matching, matching_ids, queue_counts, queue_page, sla_state
+from web.console.queries import (
+    QUEUES,
+    Filters,
+    choices,
+    count_matching,
+    matching_ids,
+    queue_counts,
+    queue_page,
+    sla_state,
+)
 
 
 async def queue(console: Console, request: Request, user: User) -> Response:
