@@ -60,7 +60,12 @@ def test_only_an_admin_withdraws_a_published_review(console):
     assert "only an admin may withdraw it" in refused.text
     assert status(console, 1) == MentionStatus.PUBLISHED
     console.login("ada")
-    console.post("/console/review/1", {"action": "reject", "reason": "spam"})
+    # Issue 17: a withdrawal is confirmed first (a page with the same form and confirm=withdraw, no script).
+    asked = console.post("/console/review/1", {"action": "reject", "reason": "spam"})
+    assert "Withdraw review #1 from the brand's site?" in asked.text
+    assert 'name="confirm" value="withdraw"' in asked.text
+    assert status(console, 1) == MentionStatus.PUBLISHED
+    console.post("/console/review/1", {"action": "reject", "reason": "spam", "confirm": "withdraw"})
     assert status(console, 1) == MentionStatus.WITHDRAWN
     assert events(console, 1) == [("console:mia", "approve"), ("console:ada", "withdraw")]
 

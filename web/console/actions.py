@@ -15,8 +15,19 @@ from web.console.auth import User
 from web.console.review import last_action
 
 ACTIONS = ("approve", "reject", "reply", "assign", "handled", "correct")
-BULK_ACTIONS = ("approve", "reject")
-DONE = {"approve": "approved", "reject": "rejected"}
+BULK_ACTIONS = ("approve", "reject", "handled")
+# What a queue's page offers for its rows and its selection: only what can take a review out of that queue.
+QUEUE_ACTIONS = {
+    "to_publish": ("approve", "reject"),
+    "to_reply": ("handled",),
+    "flagged": ("handled",),
+    "rejected": (),
+    "published": (),  # a withdrawal is one review at a time, from its page, confirmed
+}
+# The most reviews one action on "all matching" takes: their ids are kept in the session cookie for undo, and a
+# browser drops a cookie over 4 kB. The flash says how many are left.
+MATCHING_LIMIT = 200
+DONE = {"approve": "approved", "reject": "rejected", "handled": "marked handled"}
 REASONS = tuple(RejectionReason)  # the menus show each one's `label_en` (models/reasons.py)
 
 
@@ -38,10 +49,25 @@ def one(session: Session, user: User, mention_id: int, action: str, form: Mappin
     return _action(session, user, action, form)(mention_id)
 
 
-def many(session: Session, user: User, mention_ids: list[int], action: str, form: Mapping[str, str]) -> BulkResult:
+def many(
+    session: Session, user: User, mention_ids: list[int], action: str, form: Mapping[str, str], queue: str = ""
+) -> BulkResult:
+    """`action` on each mention; with `queue` (the page it was posted from), only what that queue offers."""
     if action not in BULK_ACTIONS:
         raise Refused(f"{action!r} cannot be applied to a selection")
-    return workflow.bulk(session, mention_ids, _action(session, user, action, form))
+    if queue and action not in QUEUE_ACTIONS.get(queue, ()):
+        raise Refused(f"{action!r} is not an action of the {queue} queue")
+    # No confirmation step for a selection: a published review in it is refused, not withdrawn.
+    return workflow.bulk(session, mention_ids, _action(session, user, action, {**form, "confirm": ""}))
+
+
+def to_confirm(session: Session, user: User, mention_id: int, action: str, form: Mapping[str, str]) -> bool:
+    """Whether this action needs the user's confirmation first: an admin withdrawing a published review (the
+    brand's site drops it and its author is told). Not for a moderator: they are refused anyway."""
+    if action != "reject" or form.get("confirm") == "withdraw" or not user.can("admin"):
+        return False
+    mention = session.get(Mention, mention_id)
+    return mention is not None and mention.status == MentionStatus.PUBLISHED
 
 
 def _action(session: Session, user: User, action: str, form: Mapping[str, str]) -> Callable[[int], str]:
@@ -51,12 +77,16 @@ def _action(session: Session, user: User, action: str, form: Mapping[str, str]) 
     if action == "reject":
         reason = reason_of(form.get("reason"))
         note = form.get("note", "").strip()[:500]
+        confirmed = form.get("confirm") == "withdraw"
 
         def reject(mention_id: int) -> str:
             mention = session.get(Mention, mention_id)
-            if mention is not None and mention.status == MentionStatus.PUBLISHED and not user.can("admin"):
-                # Withdrawing a published review is an admin's call.
-                raise WorkflowError(f"mention {mention_id} is published: only an admin may withdraw it")
+            if mention is not None and mention.status == MentionStatus.PUBLISHED:
+                if not user.can("admin"):
+                    # Withdrawing a published review is an admin's call.
+                    raise WorkflowError(f"mention {mention_id} is published: only an admin may withdraw it")
+                if not confirmed:
+                    raise WorkflowError(f"mention {mention_id} is published: withdraw it from its page (confirmed)")
             return _done(workflow.reject(session, mention_id, actor, reason, note), f"rejected ({reason.value})")
 
         return reject

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jinja2
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,13 +21,16 @@ from starlette.templating import Jinja2Templates
 from models.urls import safe_url
 from web.console import actions, csrf
 from web.console.auth import LoginLimiter, User
-from web.console.queries import AGES, QUEUES, SENTIMENTS, SLA_STATES, SORTS
+from web.console.queries import AGES, QUEUES, SENTIMENTS, SLA_STATES, SORTS, Filters
 from web.console.sessions import SessionStore
 
 if TYPE_CHECKING:
     from config.settings import ConsoleSettings, Settings
 
 HERE = Path(__file__).parent
+# Set by the page script on the requests it makes to update a page in place (and kept by fetch on a redirect):
+# the answer is then the page's changing parts only (no head, no footer), marked with the same header.
+PARTIAL = "X-Console-Partial"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,9 @@ class Console:
 
     def render(self, request: Request, template: str, user: User | None, status: int = 200, **values: Any) -> Response:
         base = request.scope.get("root_path", "")
+        partial = request.headers.get(PARTIAL) == "1"
         page = {
+            "partial": partial,
             "base": base,
             "user": user,
             "csrf": csrf.token(request),
@@ -67,7 +72,10 @@ class Console:
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **values,
         }
-        return self.templates.TemplateResponse(request, template, page, status_code=status)
+        answer = self.templates.TemplateResponse(request, template, page, status_code=status)
+        if partial:
+            answer.headers[PARTIAL] = "1"
+        return answer
 
     def remember(self, request: Request, what: str, ids: list[int], failed: dict[int, str] | None = None) -> None:
         problems = "; ".join(failed.values()) if failed else ""
@@ -102,12 +110,24 @@ def console_page(base: str, target: object) -> str | None:
     return target
 
 
+def queue_filters(base: str, target: str) -> Filters | None:
+    """The queue and filters a console page's address shows (`/console/queue/to_reply?sla=late`), else None."""
+    parts = urlsplit(target)
+    prefix = base + "/queue/"
+    name = parts.path[len(prefix) :] if parts.path.startswith(prefix) else ""
+    if name not in QUEUES:
+        return None
+    return Filters.parse(name, dict(parse_qsl(parts.query)))
+
+
 def make_templates() -> Jinja2Templates:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     environment.filters["when"] = _when
     environment.filters["safe_url"] = safe_url  # the check the crawlers use when they store a link
     environment.globals.update(
         queues=QUEUES,
+        queue_actions=actions.QUEUE_ACTIONS,
+        matching_limit=actions.MATCHING_LIMIT,
         reasons=actions.REASONS,
         sentiments=SENTIMENTS,
         ages=AGES,

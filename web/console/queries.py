@@ -91,6 +91,37 @@ class Page:
 
 
 def queue_page(session: Session, filters: Filters, page_size: int, now: datetime, near: timedelta) -> Page:
+    query = _filtered(filters, now, near)
+    total = count_matching(session, filters, now, near)
+    pages = max(1, -(-total // page_size))
+    rows = session.execute(query.limit(page_size).offset((min(filters.page, pages) - 1) * page_size)).all()
+    return Page(
+        rows=[Row(mention, brand, source, sentiment, rule) for mention, brand, source, sentiment, rule in rows],
+        total=total,
+        pages=pages,
+        filters=filters,
+    )
+
+
+def count_matching(session: Session, filters: Filters, now: datetime, near: timedelta) -> int:
+    return session.scalar(select(func.count()).select_from(_filtered(filters, now, near).subquery())) or 0
+
+
+def matching_ids(session: Session, filters: Filters, now: datetime, near: timedelta, limit: int) -> list[int]:
+    """The ids of the first `limit` mentions the filters match, every page, in the order the queue shows."""
+    query = _filtered(filters, now, near).with_only_columns(Mention.id, maintain_column_froms=True)
+    return list(session.scalars(query.limit(limit)))
+
+
+def next_in_queue(session: Session, filters: Filters, mention_id: int, now: datetime, near: timedelta) -> int | None:
+    """The mention shown after `mention_id` in its queue and filter; after the last one, the first one left."""
+    ids = matching_ids(session, filters, now, near, limit=100_000)
+    at = ids.index(mention_id) + 1 if mention_id in ids else 0
+    return next((other for other in ids[at:] + ids[:at] if other != mention_id), None)
+
+
+def _filtered(filters: Filters, now: datetime, near: timedelta) -> Any:
+    """The queue's rows (mention, brand, source, sentiment, rule) the filters match, in the chosen order."""
     latest_class = latest(Classification)
     classification = aliased(Classification)
     when = written_at()
@@ -131,19 +162,9 @@ def queue_page(session: Session, filters: Filters, page_size: int, now: datetime
     if filters.q:
         pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(Mention.text.ilike(pattern, escape="\\"), Mention.title.ilike(pattern, escape="\\")))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if filters.sort == "newest":
-        query = query.order_by(when.desc(), Mention.id.desc())
-    else:
-        query = query.order_by(*most_urgent_first())
-    pages = max(1, -(-total // page_size))
-    rows = session.execute(query.limit(page_size).offset((min(filters.page, pages) - 1) * page_size)).all()
-    return Page(
-        rows=[Row(mention, brand, source, sentiment, rule) for mention, brand, source, sentiment, rule in rows],
-        total=total,
-        pages=pages,
-        filters=filters,
-    )
+        return query.order_by(when.desc(), Mention.id.desc())
+    return query.order_by(*most_urgent_first())
 
 
 def queue_counts(session: Session) -> dict[str, int]:

@@ -3,6 +3,9 @@ action on the selection, and undo of the last action within the undo window."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -10,7 +13,16 @@ from starlette.responses import PlainTextResponse, Response
 from web.console import actions
 from web.console.auth import User
 from web.console.page import Console, back_to
-from web.console.queries import QUEUES, Filters, choices, queue_counts, queue_page, sla_state
+from web.console.queries import (
+    QUEUES,
+    Filters,
+    choices,
+    count_matching,
+    matching_ids,
+    queue_counts,
+    queue_page,
+    sla_state,
+)
 
 
 async def queue(console: Console, request: Request, user: User) -> Response:
@@ -32,22 +44,39 @@ async def queue(console: Console, request: Request, user: User) -> Response:
 
 
 async def bulk(console: Console, request: Request, user: User, form: FormData) -> Response:
+    """One row's button (`act=approve:12`), the ticked rows, or every review the page's filter matches
+    (`scope=matching`, on every page: the filter is posted with the form)."""
     chosen = str(form.get("act", ""))
     action, _, only = chosen.partition(":")
-    ids = [int(only)] if only.isdigit() else [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
+    queue = str(form.get("queue", ""))
     values = {key: value for key, value in form.items() if isinstance(value, str)}
-    if not ids:
-        console.remember(request, "nothing selected", [], {0: "select reviews first"})
-        return back_to(request, form, "/")
     try:
         with console.sessions.begin() as session:
-            result = actions.many(session, user, ids, action, values)
+            ids, matching = _chosen(console, session, form, only, queue)
+            if not ids:
+                console.remember(request, "nothing selected", [], {0: "select reviews first"})
+                return back_to(request, form, "/")
+            result = actions.many(session, user, ids, action, values, queue if queue in QUEUES else "")
     except actions.Refused as error:
         console.remember(request, action, [], {0: str(error)})
         return back_to(request, form, "/")
     what = f"{actions.DONE[action]} {len(result.done)} of {len(ids)}"
+    if matching > len(ids):
+        what += f" ({matching} matched: act again for the rest)"
     console.remember(request, what, result.done, result.failed)
     return back_to(request, form, "/")
+
+
+def _chosen(console: Console, session: Session, form: FormData, only: str, queue: str) -> tuple[list[int], int]:
+    """The ids to act on, and how many reviews the filter matched (0 unless acting on all matching)."""
+    if only.isdigit():
+        return [int(only)], 0
+    if form.get("scope") == "matching" and queue in QUEUES:
+        filters = Filters.parse(queue, dict(parse_qsl(str(form.get("filter", "")))))
+        now = console.clock()
+        total = count_matching(session, filters, now, console.near)
+        return matching_ids(session, filters, now, console.near, actions.MATCHING_LIMIT), total
+    return [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()], 0
 
 
 async def undo(console: Console, request: Request, user: User, form: FormData) -> Response:
