@@ -21,6 +21,7 @@ from models import Alert, Mention, MentionStatus, Source
 from models.db import make_engine, make_session_factory, upgrade
 from models.relevance import on_topic
 from moderation.classifier.base import Prediction
+from moderation.classifier.transformer.rebuild import ensure_encoder
 from moderation.jobs import classify_pending, route_classified
 from moderation.policy import Thresholds
 from moderation.relevance.judge import Relevance
@@ -82,8 +83,7 @@ def site() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def crawled(site: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    if not (ROOT / ".cache" / "veilleur" / "e5-small-rebuilt").exists():
-        pytest.skip("the encoder is not built in .cache/veilleur (make setup, then any topic tagging)")
+    ensure_encoder(ROOT / ".cache" / "veilleur")  # the real encoder, built once (about 20 s) when missing
     folder = tmp_path_factory.mktemp("relevance")
     url = sqlite_url(folder)
     path = write_settings(folder, url, BRAND.format(base=site), relevance="threshold = 0.015")
