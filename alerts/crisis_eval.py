@@ -174,7 +174,7 @@ def decide_all(seen: Sequence[tuple[datetime, Reading]], settings: CrisisSetting
     return [event.at for at, reading in seen for event in detector.decide(at, reading) if event.tier == Tier.CRISIS]
 
 
-def _preference(result: Score) -> tuple[bool, float, float, float]:
+def preference(result: Score) -> tuple[bool, float, float, float]:
     # Within the false-alert limit: most windows, then fewest false alerts, then earliest. Over it: fewest.
     within = result.false_per_week <= MAX_FALSE_PER_WEEK
     delay = result.median_delay if result.median_delay is not None else float("inf")
@@ -207,7 +207,7 @@ def leave_one_series_out(
         training = [
             sum((scores[index] for scores in others), start=Score(0, 0, [], 0, 0.0)) for index in range(len(candidates))
         ]
-        best = max(range(len(candidates)), key=lambda index: _preference(training[index]))
+        best = max(range(len(candidates)), key=lambda index: preference(training[index]))
         chosen.append((held.name, candidates[best], table[held.name][best]))
     return chosen
 
