@@ -15,10 +15,11 @@ a tiny upper-tail probability, a minimum count and a minimum ratio, and respects
 
 from __future__ import annotations
 
+import enum
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -43,7 +44,15 @@ class CrisisSettings:
     # A crisis is a wave bigger than the busiest half-hours of the past days, not only an unusual hour:
     # the count must exceed this share of the largest window seen over `days` (0 turns the rule off).
     max_share: float = 0.5
-    cooldown_hours: float = 24.0
+    cooldown_hours: float = 24.0  # per tier: a crisis after a crisis, a spike after a spike
+    # Crisis tier: a spike becomes a crisis only if the next window, `window_bins` later, still holds this many
+    # times its own expected count (the burst persisted over two windows); 0 makes every spike a crisis at once.
+    persist_ratio: float = 1.5  # chosen leave-one-series-out among 0, 1.5 and 2 (README)
+
+
+class Tier(enum.StrEnum):
+    SPIKE = "spike"  # a short burst: shown in the digest, no ping
+    CRISIS = "crisis"  # a burst that persisted: pages the channel
 
 
 @dataclass(frozen=True)
@@ -54,17 +63,27 @@ class Spike:
     p_value: float
     since: datetime  # start of the window that rose
     window_minutes: int
+    tier: Tier = Tier.SPIKE
+    # A crisis: the count and expected count of the window that confirmed it (the one after the spike's).
+    then_count: int | None = None
+    then_expected: float | None = None
 
     @property
     def ratio(self) -> float:
         return self.count / self.expected if self.expected else math.inf
 
     def describe(self) -> str:
-        return (
+        text = (
             f"{self.count} mentions in the {self.window_minutes} min since "
             f"{self.since:%Y-%m-%d %H:%M} UTC, against {self.expected:.1f} expected (x{self.ratio:.1f}, "
             f"p={self.p_value:.1e})"
         )
+        if self.then_count is not None and self.then_expected:
+            text += (
+                f", then {self.then_count} in the next {self.window_minutes} min "
+                f"(x{self.then_count / self.then_expected:.1f})"
+            )
+        return text
 
 
 def upper_tail(count: int, mean: float, variance: float) -> float:
@@ -109,7 +128,10 @@ class CrisisDetector:
         self.settings = settings
         self.day = 24 * 60 // settings.bin_minutes
         self.week = 7 * self.day
-        self.last_alert = last_alert
+        self.last_alert = last_alert  # the last crisis
+        self.last_spike: datetime | None = None
+        # Spikes waiting one window for their confirmation as a crisis: (time of the spike, the spike).
+        self.pending: deque[Spike] = deque()
         self.counts: list[int] = []
         self.sums: list[int] = []  # sums[j]: the window of bins ending at j
         self.running: list[int] = []  # running[j]: all counts up to j, so a day's total is one subtraction
@@ -117,9 +139,10 @@ class CrisisDetector:
         self.offset = 0  # absolute index of counts[0]
         self.peaks: deque[tuple[int, int]] = deque()  # (index, window sum), decreasing: rolling maximum
 
-    def update(self, at: datetime, count: int) -> Spike | None:
+    def update(self, at: datetime, count: int) -> list[Spike]:
+        """Take in the next bin: the spikes and crises it raises (at most one of each)."""
         reading = self.read(count)
-        return self.decide(at, reading) if reading is not None else None
+        return self.decide(at, reading) if reading is not None else []
 
     def read(self, count: int) -> Reading | None:
         """Take in the next bin; the reading of the window it ends (None before `min_days` of history)."""
@@ -191,11 +214,31 @@ class CrisisDetector:
         level = last_day / usual if usual > 0 else 1.0
         return max(baseline * min(max(level, 0.5), 2.0), 1.0)
 
-    def decide(self, at: datetime, reading: Reading) -> Spike | None:
-        """The thresholds and the cooldown; records the alert. Cheap tests first, the p-value last."""
+    def decide(self, at: datetime, reading: Reading) -> list[Spike]:
+        """The thresholds, the persistence rule and the cooldowns; records what it raises."""
         s = self.settings
-        if self.last_alert is not None and at - self.last_alert < timedelta(hours=s.cooldown_hours):
-            return None
+        events = []
+        crisis = self._confirm(at, reading)
+        spike = self._spike(at, reading)
+        if spike is not None:
+            if s.persist_ratio <= 0:
+                crisis = crisis or replace(spike, tier=Tier.CRISIS)
+            else:
+                self.pending.append(spike)
+            if self.last_spike is None or at - self.last_spike >= timedelta(hours=s.cooldown_hours):
+                self.last_spike = at
+                events.append(spike)
+        if crisis is not None and not self._cooling(at):
+            self.last_alert = at
+            events.append(crisis)
+        return events
+
+    def _cooling(self, at: datetime) -> bool:
+        return self.last_alert is not None and at - self.last_alert < timedelta(hours=self.settings.cooldown_hours)
+
+    def _spike(self, at: datetime, reading: Reading) -> Spike | None:
+        """The window's thresholds, cheap tests first, the p-value last (no cooldown here)."""
+        s = self.settings
         observed = reading.observed
         if observed < s.min_count or observed < s.min_ratio * reading.expected:
             return None
@@ -203,9 +246,22 @@ class CrisisDetector:
             return None
         if reading.p_value > s.p_value:
             return None
-        self.last_alert = at
         since = at - timedelta(minutes=s.bin_minutes * (s.window_bins - 1))
         return Spike(at, observed, reading.expected, reading.p_value, since, s.bin_minutes * s.window_bins)
+
+    def _confirm(self, at: datetime, reading: Reading) -> Spike | None:
+        """A crisis: a spike whose next window (ending `window_bins` later) still held `persist_ratio` times its
+        expected count. Only spikes outside the crisis cooldown wait for it."""
+        s = self.settings
+        span = timedelta(minutes=s.bin_minutes * s.window_bins)
+        while self.pending and at - self.pending[0].at > span:
+            self.pending.popleft()
+        if not self.pending or at - self.pending[0].at < span:
+            return None
+        spike = self.pending.popleft()
+        if self._cooling(at) or reading.observed < s.persist_ratio * reading.expected:
+            return None
+        return replace(spike, at=at, tier=Tier.CRISIS, then_count=reading.observed, then_expected=reading.expected)
 
     def _day_total(self, before: int) -> int:
         """Mentions in the day of bins ending just before index `before`."""
@@ -216,11 +272,11 @@ class CrisisDetector:
         return self.running[before - 1 - self.offset] - below
 
 
-def replay(times: Sequence[datetime], counts: Sequence[int], detector: CrisisDetector) -> list[Spike]:
-    """Feed a series bin by bin, as the worker sees it, and return the alerts in order."""
-    spikes = []
+def replay(
+    times: Sequence[datetime], counts: Sequence[int], detector: CrisisDetector, tier: Tier | None = Tier.CRISIS
+) -> list[Spike]:
+    """Feed a series bin by bin, as the worker sees it, and return the alerts of this tier (None: both) in order."""
+    found = []
     for at, count in zip(times, counts, strict=True):
-        spike = detector.update(at, count)
-        if spike is not None:
-            spikes.append(spike)
-    return spikes
+        found += [event for event in detector.update(at, count) if tier is None or event.tier == tier]
+    return found

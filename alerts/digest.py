@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from alerts.fatigue import Fatigue
+from alerts.fatigue import DIGEST_ONLY_REASON, Fatigue
 from models import Alert, AlertKind, Brand, Mention, MentionStatus, Source
 from models.alert_payloads import DigestPayload, MentionPayload, Why
 
@@ -34,7 +34,12 @@ def make_digests(session: Session, now: datetime, fatigue: Fatigue, channel: str
         daily_due = (
             local.hour >= daily_hour and session.scalar(select(Alert.id).where(Alert.dedupe_key == daily_key)) is None
         )
-        ready = [a for a in held if a.held_reason == "quiet_hours" or _cooled(session, a, now, fatigue)]
+        ready = [
+            a
+            for a in held
+            if (daily_due if a.held_reason == DIGEST_ONLY_REASON else a.held_reason == "quiet_hours")
+            or (a.held_reason != DIGEST_ONLY_REASON and _cooled(session, a, now, fatigue))
+        ]
         if not ready and not daily_due:
             continue
         key = daily_key if daily_due else f"digest:{brand.id}:{now:%Y%m%d%H%M%S}"

@@ -14,6 +14,8 @@ from models import AlertKind
 from models.alert_kinds import ALERT_KINDS, FatigueClass
 
 NEVER_HELD = frozenset(kind for kind, entry in ALERT_KINDS.items() if entry.fatigue == FatigueClass.NEVER_HELD)
+DIGEST_ONLY = frozenset(kind for kind, entry in ALERT_KINDS.items() if entry.fatigue == FatigueClass.DIGEST_ONLY)
+DIGEST_ONLY_REASON = "digest_only"  # held_reason of such alerts: only the daily digest releases them
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ def hold_reason(kind: AlertKind, now: datetime, fatigue: Fatigue, last_sent: dat
     """Why this alert should wait for a digest rather than be sent now, or None to send it."""
     if kind in NEVER_HELD:
         return None
+    if kind in DIGEST_ONLY:
+        return DIGEST_ONLY_REASON
     if fatigue.quiet(now):
         return "quiet_hours"
     if last_sent is not None and now - last_sent < fatigue.cooldown:

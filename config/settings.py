@@ -290,6 +290,8 @@ class SignalsSettings(_Section):
     min_ratio: float = Field(default=3.0, ge=1)
     max_share: float = Field(default=0.5, ge=0)
     cooldown_hours: float = Field(default=24.0, ge=0)
+    # Crisis tier: the window after a spike must still hold this many times its expected count (0: every spike).
+    persist_ratio: float = Field(default=1.5, ge=0)
     # Negative share: the last `share_hours` against the previous `days`, two-proportion z-test.
     share_hours: int = Field(default=6, ge=1)
     share_z: float = Field(default=3.0, gt=0)

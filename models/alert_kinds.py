@@ -34,6 +34,7 @@ class AlertKind(enum.StrEnum):
     REPLY_DUE = "reply_due"  # a reply's SLA is near or past
     SOURCE_UNHEALTHY = "source_unhealthy"
     CRISIS = "crisis"
+    SPIKE = "spike"  # a short burst of mentions that did not persist: the daily digest shows it, no message alone
     DIGEST = "digest"
     REDACTION = "redaction"  # a message already posted, rewritten without a person's data after an erasure
     REPORT = "report"  # the weekly report's files, uploaded with their summary
@@ -77,6 +78,8 @@ class FatigueClass(enum.StrEnum):
     GROUPED = "grouped"
     # Sent alone and at once: rare, urgent, or with a cooldown of its own.
     NEVER_HELD = "never_held"
+    # Never sent alone, never pings: held until the brand's daily digest lists it.
+    DIGEST_ONLY = "digest_only"
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,14 @@ ALERT_KINDS: dict[AlertKind, KindEntry] = {
         plural="crises",
         buttons=(),
         fatigue=FatigueClass.NEVER_HELD,
+        payload=CrisisPayload,
+    ),
+    # A crisis tier below the crisis (alerts/crisis.py): worth seeing, not worth waking anyone.
+    AlertKind.SPIKE: KindEntry(
+        title=":chart_with_upwards_trend: Spike",
+        plural="spikes",
+        buttons=(),
+        fatigue=FatigueClass.DIGEST_ONLY,
         payload=CrisisPayload,
     ),
     AlertKind.DIGEST: KindEntry(

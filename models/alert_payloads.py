@@ -62,6 +62,7 @@ class TopMention(_Stored):
     text: str | None = None
     url: str | None = None
     rating: float | None = None
+    reach: int | None = None  # followers, points, score or likes, where the source gives one
 
 
 class Payload(_Stored):
@@ -95,7 +96,10 @@ class MentionPayload(QuotedPayload):
 
 
 class CrisisPayload(QuotedPayload):
-    """A spike of mentions or a rise of the negative share, on a source or a topic (alerts/crisis_watch.py)."""
+    """A crisis or a spike of mentions, or a rise of the negative share, on a source or a topic
+    (alerts/crisis_watch.py). What a community manager reads in five seconds: `what` rose, `ratio` times what is
+    usual for `usual_for` (this hour and weekday), `since` when, the mentions that reached most people, and the
+    negative share then and before."""
 
     topic: str | None = None
     what: str | None = None  # "mention volume" or "negative share"
@@ -103,6 +107,10 @@ class CrisisPayload(QuotedPayload):
     expected: float | None = None
     since: str | None = None  # ISO 8601
     top_mentions: list[TopMention] = []
+    ratio: float | None = None  # count / expected
+    usual_for: str | None = None  # "Wednesday 14:00-14:30 UTC": what the expected count is usual for
+    negative_share: float | None = None  # 0-1, among classified mentions since `since`
+    negative_share_before: float | None = None  # 0-1, the days before
 
 
 class SourcePayload(QuotedPayload):

@@ -77,12 +77,38 @@ def test_a_burst_of_mentions_raises_one_crisis_alert(sessions):
     with sessions.begin() as session:
         again = watch_crises(session, settings, "#alerts", now=NOW + timedelta(minutes=5))
         stored = session.query(Alert).all()
+    # Twenty minutes of burst: a spike, held for the daily digest (no message alone), not yet a crisis.
     assert len(alerts) == 1 and again == []
-    assert len(stored) == 1 and stored[0].kind == AlertKind.CRISIS
+    assert len(stored) == 1 and stored[0].kind == AlertKind.SPIKE and stored[0].held_reason == "digest_only"
     payload = stored[0].payload
     assert payload["what"] == "mention volume" and payload["count"] >= settings.min_count  # alerts on the rise
     assert "expected" in payload["text"] and payload["since"].startswith("2026-11-25T11:")
     assert len(payload["top_mentions"]) == 3 and "colis" in payload["top_mentions"][0]["text"]
+    # The wave goes on for half an hour more, with one post seen by many: now it is a crisis, sent at once.
+    with sessions.begin() as session:
+        for minute in range(60):
+            number += 1
+            session.add(
+                Mention(
+                    source_id=source.id,
+                    external_id=str(number),
+                    kind=MentionKind.POST,
+                    text=f"Acme colis perdu {number}",
+                    published_at=NOW + timedelta(seconds=30 * minute),
+                    url=f"https://social.example/{number}",
+                    status=MentionStatus.WATCH,
+                    reach=90_000 if minute == 7 else 10,
+                )
+            )
+    with sessions.begin() as session:
+        crisis = watch_crises(session, settings, "#alerts", now=NOW + timedelta(minutes=35))
+        kinds = [alert.kind for alert in crisis]
+        payload = crisis[0].payload if crisis else {}
+        held = crisis[0].held_reason if crisis else "none"
+    assert kinds == [AlertKind.CRISIS] and held is None
+    assert payload["ratio"] >= settings.min_ratio and payload["usual_for"].startswith("Wednesday 11:")
+    assert payload["top_mentions"][0]["reach"] == 90_000  # the mention that reached most people first
+    assert "then" in payload["text"]
 
 
 def test_quiet_history_raises_nothing(sessions):
@@ -136,7 +162,8 @@ def test_a_topic_rising_across_sources_raises_a_topic_crisis_when_no_source_alon
         alerts = watch_crises(session, SignalsSettings(), "#alerts", now=NOW)
         keys = [alert.dedupe_key for alert in alerts]
         payloads = [alert.payload for alert in alerts]
-    assert [key.rsplit(":", 1)[0] for key in keys] == [f"crisis:topic:{brand_id}:delivery"]
+    # Twenty minutes of burst: the spike tier (a crisis needs the next half-hour too, tested above).
+    assert [key.rsplit(":", 1)[0] for key in keys] == [f"spike:topic:{brand_id}:delivery"]
     assert payloads[0]["topic"] == "delivery" and payloads[0]["source"] == "all sources"
     assert payloads[0]["count"] >= SignalsSettings().min_count and "livraison" in payloads[0]["top_mentions"][0]["text"]
 

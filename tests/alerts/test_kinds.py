@@ -88,6 +88,14 @@ STORED: dict[AlertKind, dict] = {
 }
 STORED[AlertKind.NEGATIVE_MENTION] = {**STORED[AlertKind.REVIEW_TO_ANSWER], "reach": 12300, "source_kind": "mastodon"}
 STORED[AlertKind.ABUSE] = STORED[AlertKind.NEGATIVE_MENTION]
+STORED[AlertKind.SPIKE] = {
+    **STORED[AlertKind.CRISIS],
+    "ratio": 6.0,
+    "usual_for": "Wednesday 11:00-11:30 UTC",
+    "negative_share": 0.4,
+    "negative_share_before": 0.1,
+    "top_mentions": [{"text": "colis", "url": "https://x.example/1", "rating": None, "reach": 90000}],
+}
 
 
 def hostile(kind: AlertKind) -> dict:

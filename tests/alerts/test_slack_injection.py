@@ -133,7 +133,14 @@ CRISIS = st.builds(
     count=st.one_of(st.none(), st.integers(0, 10**9)),
     expected=NUMBER,
     since=OPTIONAL,
-    top_mentions=st.lists(st.builds(TopMention, text=OPTIONAL, url=URL, rating=NUMBER), max_size=5),
+    top_mentions=st.lists(
+        st.builds(TopMention, text=OPTIONAL, url=URL, rating=NUMBER, reach=st.one_of(st.none(), st.integers(0, 10**9))),
+        max_size=5,
+    ),
+    ratio=NUMBER,
+    usual_for=OPTIONAL,
+    negative_share=NUMBER,
+    negative_share_before=NUMBER,
 )
 SOURCE = st.builds(SourcePayload, source=OPTIONAL, text=OPTIONAL, why=st.one_of(st.none(), WHY))
 DIGEST = st.builds(
@@ -151,6 +158,7 @@ PAYLOADS = {
     AlertKind.REPLY_DUE: st.one_of(MENTION, ERASED),
     AlertKind.SOURCE_UNHEALTHY: SOURCE,
     AlertKind.CRISIS: CRISIS,
+    AlertKind.SPIKE: CRISIS,
     AlertKind.DIGEST: DIGEST,
     AlertKind.REDACTION: REDACTION,
 }
@@ -254,6 +262,7 @@ def test_the_fallback_text_is_escaped_short_and_says_what_happened(kind):
     payloads = {
         AlertKind.SOURCE_UNHEALTHY: {"source": hostile, "text": hostile},
         AlertKind.CRISIS: {"source": hostile, "text": hostile},
+        AlertKind.SPIKE: {"source": hostile, "text": hostile},
         AlertKind.DIGEST: {"text": hostile, "counts": {}, "items": []},
         AlertKind.REDACTION: {"delivery_ref": "slack:C1:1"},
     }
