@@ -335,12 +335,23 @@ def _action(
         return _refuse("the crisis channel could not be opened: see the open_channel step's error")
     if step.step == "invite":
         team = list(config.team)
-        return lambda: (transport.invite(channel, team), ",".join(team))[1]
+
+        def invite() -> str:
+            transport.invite(channel, team)
+            return ",".join(team)
+
+        return invite
     if step.step == "pin_evidence":
         ref = cell.evidence_ref
         if ref is None:
             return _refuse("the evidence was not posted: nothing to pin")
-        return lambda: (transport.pin(channel, ref), ref)[1]
+        pinned = ref
+
+        def pin() -> str:
+            transport.pin(channel, pinned)
+            return pinned
+
+        return pin
     message = _message(session, config, step, cell)
     instance = f"{outbox_instance(session)}:crisis"  # this database's crisis steps, apart from its alerts
     message["metadata"] = {
