@@ -34,7 +34,19 @@ PERMANENT_ERRORS = {
     "file_not_found",
     "file_deleted",
     "cant_delete_file",
+    # The crisis cell's calls (alerts/crisis_cell.py): a name Slack refuses, a user it does not know.
+    "invalid_name",
+    "invalid_name_specials",
+    "invalid_name_maxlength",
+    "invalid_name_punctuation",
+    "invalid_name_required",
+    "user_not_found",
+    "cant_invite",
+    "user_is_restricted",
 }
+
+# Answers that say a crisis cell's step was done already (by an earlier attempt whose answer was lost): done.
+ALREADY_DONE = {"name_taken", "already_in_channel", "cant_invite_self", "already_pinned"}
 
 
 HISTORY_PAGES = 10  # of 200 messages: how far back a retaken alert is looked for in the channel
@@ -110,6 +122,24 @@ class SinkTransport:
             handle.flush()
             os.fsync(handle.fileno())
         return f"sink:{alert_id}"
+
+    # The crisis cell's steps (alerts/crisis_cell.py), one line each like the messages: `channel` is the name.
+    def open_channel(self, name: str) -> str:
+        self._write({"crisis_step": "conversations.create", "name": name})
+        return f"#{name}"
+
+    def invite(self, channel_id: str, users: list[str]) -> None:
+        self._write({"crisis_step": "conversations.invite", "channel": channel_id, "users": users})
+
+    def pin(self, channel_id: str, delivery_ref: str) -> None:
+        self._write({"crisis_step": "pins.add", "channel": channel_id, "message": delivery_ref})
+
+    def _write(self, line: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
 
     def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
         if not delivery_ref.startswith("sink:"):
@@ -237,6 +267,36 @@ class SlackTransport:
         )
         return f"slack-files:{channel_id}:" + ",".join(str(f["id"]) for f in response.get("files") or [])
 
+    def open_channel(self, name: str) -> str:
+        """A public channel named `name`: created, or the one of that name already there (made by an earlier
+        attempt whose answer was lost, or by hand): its id. Needs the channels:manage scope."""
+        response = self._call_done(name, lambda: self.client.conversations_create(name=name))
+        if response is None:  # name_taken
+            self.channel_ids.pop(name, None)
+            return str(self._call(name, lambda: self._channel_id(name)))
+        channel: dict[str, Any] = response.get("channel") or {}
+        self.channel_ids[name] = str(channel["id"])
+        return str(channel["id"])
+
+    def invite(self, channel_id: str, users: list[str]) -> None:
+        # One call per user: Slack refuses a whole list when one of them is in the channel already.
+        for user in users:
+            self._call_done(
+                channel_id, lambda user=user: self.client.conversations_invite(channel=channel_id, users=user)
+            )
+
+    def pin(self, channel_id: str, delivery_ref: str) -> None:
+        ts = delivery_ref.rsplit(":", 1)[-1]
+        self._call_done(channel_id, lambda: self.client.pins_add(channel=channel_id, timestamp=ts))
+
+    def _call_done(self, channel: str, call: Any) -> Any:
+        """`_call`, but an answer of ALREADY_DONE is None (done before), not a failure."""
+
+        try:
+            return self._call(channel, lambda: _raising_done(call))
+        except _AlreadyDone:
+            return None
+
     def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
         prefix, _, place = delivery_ref.partition(":")
         channel, _, ts = place.partition(":")
@@ -322,9 +382,34 @@ class WebhookTransport:
     def posted(self, channel: str, outbox: str, alert_ids: list[int], since: datetime) -> dict[int, str]:
         return {}  # an incoming webhook cannot read the channel: send again, under the same idempotency key
 
+    def open_channel(self, name: str) -> str:
+        raise PermanentFailure("an incoming webhook cannot open a crisis channel: set a bot token")
+
+    def invite(self, channel_id: str, users: list[str]) -> None:
+        raise PermanentFailure("an incoming webhook cannot invite anyone")
+
+    def pin(self, channel_id: str, delivery_ref: str) -> None:
+        raise PermanentFailure("an incoming webhook cannot pin a message")
+
     def replace(self, delivery_ref: str, message: dict[str, Any]) -> str:
         # An incoming webhook can post, never edit or delete.
         raise _not_reachable(delivery_ref, "through an incoming webhook (Slack allows no edit)")
+
+
+class _AlreadyDone(Exception):
+    pass
+
+
+def _raising_done(call: Any) -> Any:
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        return call()
+    except SlackApiError as error:
+        code = str(error.response.get("error", "")) if isinstance(error.response.data, dict) else ""
+        if code in ALREADY_DONE:
+            raise _AlreadyDone(code) from None
+        raise
 
 
 def _title(path: Path, tag: str | None) -> str:

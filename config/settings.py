@@ -223,6 +223,17 @@ class SlackSettings(_Section):
     quiet_hours: str = Field(default="", pattern=r"^$|^\d{2}:\d{2}-\d{2}:\d{2}$")
     timezone: str = "Europe/Paris"
     group_max: int = Field(default=10, ge=1)
+    # The crisis cell (alerts/crisis_cell.py): these Slack user ids are invited to each crisis's own channel.
+    crisis_team: list[str] = Field(default_factory=list)
+
+    @field_validator("crisis_team")
+    @classmethod
+    def _user_ids(cls, users: list[str]) -> list[str]:
+        # conversations.invite takes ids, not names: "@alice" or an e-mail would fail only during a crisis.
+        wrong = [user for user in users if not re.fullmatch(r"[UW][A-Z0-9]{2,40}", user)]
+        if wrong:
+            raise ValueError(f"not Slack user ids (like U0123ABCD): {', '.join(repr(user) for user in wrong)}")
+        return users
 
     @field_validator("timezone")
     @classmethod
@@ -298,6 +309,24 @@ class SignalsSettings(_Section):
     share_min_mentions: int = Field(default=10, ge=1)
     share_min_rise: float = Field(default=0.15, ge=0, le=1)
     check_minutes: int = Field(default=5, ge=1)
+
+
+class CrisisSettings(_Section):
+    """The crisis cell (alerts/crisis_cell.py): what its channel offers the team."""
+
+    # Holding statements, offered in the channel as reply templates: language -> name -> text.
+    holding_statements: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("holding_statements")
+    @classmethod
+    def _statements(cls, statements: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for language, texts in statements.items():
+            if not re.fullmatch(r"[a-z]{2,3}", language):
+                raise ValueError(f"{language!r} is not a language code (like fr, en)")
+            empty = [name for name, text in texts.items() if not text.strip()]
+            if empty:
+                raise ValueError(f"empty holding statement(s) in {language}: {', '.join(empty)}")
+        return statements
 
 
 class IntakeSettings(_Section):
@@ -422,6 +451,7 @@ class Settings(_Section):
     reports: ReportSettings = ReportSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     signals: SignalsSettings = SignalsSettings()
+    crisis: CrisisSettings = CrisisSettings()
     intake: IntakeSettings = IntakeSettings()
     publishing: PublishingSettings = PublishingSettings()
     privacy: PrivacySettings = PrivacySettings()

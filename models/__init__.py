@@ -1,6 +1,7 @@
 """The data model. Imports none of the other Veilleur packages."""
 
 from models.alert_kinds import AlertKind
+from models.crisis_cells import CrisisCell, CrisisEvent, CrisisStep
 from models.reasons import RejectionReason
 from models.schema import (
     Alert,
@@ -38,6 +39,9 @@ __all__ = [
     "CrawlRun",
     "InstanceSecret",
     "Correction",
+    "CrisisCell",
+    "CrisisEvent",
+    "CrisisStep",
     "LoginFailure",
     "Mention",
     "MentionKind",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models import Brand, Source
 from reports import topic_figures, watchlist
 from reports.collect import Collector
+from reports.crisis_cells import crisis_cells
 from reports.figures import Report
 from reports.topics import Topic
 
@@ -79,4 +80,5 @@ def build_report(
     )
     report.late_replies, report.late_by_assignee = watchlist.late_replies(session, ids, as_of)
     report.crises = watchlist.crises(session, brand.id, start, end)
+    report.crisis_cells = crisis_cells(session, brand.id, start, end, as_of)
     return report

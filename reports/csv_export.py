@@ -105,6 +105,26 @@ def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
             [[x.mention_id, x.source, x.assignee, x.due_at.isoformat(), x.text] for x in report.late_replies],
         ),
         "crises": (["at", "source", "text"], [[c.at.isoformat(), c.source, c.text] for c in report.crises]),
+        "crisis_cells": (
+            ["channel", "opened_at", "closed_at", "duration_minutes", "mentions", "peak", "peak_hour", "reach"]
+            + ["replies", "first_reply_minutes", "closed_by"],
+            [
+                [
+                    c.channel,
+                    c.opened_at.isoformat(),
+                    c.closed_at.isoformat() if c.closed_at else None,
+                    round(c.duration.total_seconds() / 60),
+                    c.mentions,
+                    c.peak,
+                    c.peak_at.isoformat() if c.peak_at else None,
+                    c.reach,
+                    c.replies,
+                    round(c.first_reply_after.total_seconds() / 60) if c.first_reply_after is not None else None,
+                    c.closed_by,
+                ]
+                for c in report.crisis_cells
+            ],
+        ),
     }
 
 

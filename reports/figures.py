@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
+from models.crisis_cells import CellSummary
+
 SENTIMENTS = ("negative", "neutral", "positive")
 
 
@@ -190,6 +192,7 @@ class Report:
     moderation: Moderation
     models: list[str]
     crises: list[Crisis] = field(default_factory=list)
+    crisis_cells: list[CellSummary] = field(default_factory=list)  # post-crisis summaries (reports/crisis_cells.py)
     topics: list[TopicFigures] = field(default_factory=list)
     topic_version: str | None = None
     untagged: int = 0  # mentions of the period the topic tagger has not seen yet

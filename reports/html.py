@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from models.crisis_cells import duration_words
 from models.urls import safe_url
 from reports.charts import charts
 from reports.figures import Report
@@ -34,6 +35,7 @@ def render(report: Report, version: str, product_max_rating: float = 3.0, produc
         levels=levels(report),
         charts=charts(report),
         diff=_diff,
+        duration_words=duration_words,
         version=version,
         product_max_rating=product_max_rating,
         product_last_reviews=product_last_reviews,

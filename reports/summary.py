@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from models.crisis_cells import duration_words
 from reports.figures import Report
 from reports.levels import direction
 
@@ -15,4 +16,10 @@ def summary(report: Report) -> str:
     late = sum(report.late_by_assignee.values())
     if late or report.crises:
         lines.append(f"• {late} replies past their deadline, {len(report.crises)} crisis alerts.")
+    for cell in report.crisis_cells:
+        state = f"closed after {duration_words(cell.duration)}" if cell.closed_at else "still open"
+        lines.append(
+            f"• Crisis #{cell.channel} {state}: {cell.mentions} mentions, peak {cell.peak} an hour,"
+            f" reach {cell.reach:,}, {cell.replies} replies, first after {duration_words(cell.first_reply_after)}."
+        )
     return "\n".join(lines)

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.crisis_cell import CellConfig, CellResult
+from alerts.crisis_cell import tick as cell_tick
 from alerts.digest import make_digests
 from alerts.fatigue import Fatigue, parse_quiet_hours
 from alerts.send import SendResult, send_due
@@ -185,6 +187,16 @@ def watch_crises(context: Context) -> int:
 
     with context.sessions.begin() as session:
         return len(watch(session, context.settings.signals, context.settings.slack.channel))
+
+
+def crisis_cells(context: Context) -> CellResult:
+    """Open a crisis cell for each new crisis alert, grow the open cells' timelines, do their Slack steps."""
+    slack = context.settings.slack
+    transport = make_transport(
+        slack.bot_token, slack.base_url, context.settings.path(slack.sink_path), slack.webhook_url
+    )
+    config = CellConfig(list(slack.crisis_team), dict(context.settings.crisis.holding_statements))
+    return cell_tick(context.sessions, transport, config, WORKER_ID)  # type: ignore[arg-type]
 
 
 def report(

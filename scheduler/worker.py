@@ -108,6 +108,7 @@ def build_scheduler(context: Context) -> BlockingScheduler:
     every("classify", jobs.classify, context, minutes=intervals.classify_minutes)
     every("route", jobs.route, context, minutes=intervals.route_minutes)
     every("crises", jobs.watch_crises, context, minutes=settings.signals.check_minutes)
+    every("crisis-cells", jobs.crisis_cells, context, minutes=intervals.send_minutes)
     every("publish", jobs.publish_due, context, minutes=intervals.route_minutes)
     every("reply-reminders", jobs.remind_replies, context, minutes=intervals.route_minutes)
     every("send", jobs.send, context, minutes=intervals.send_minutes)

@@ -173,6 +173,7 @@ def _mount() -> None:
     from veilleur.commands.alerts import app as alerts
     from veilleur.commands.classify import classify
     from veilleur.commands.console import app as console_commands
+    from veilleur.commands.crisis import app as crisis
     from veilleur.commands.extract import extract_command
     from veilleur.commands.model import app as model
     from veilleur.commands.privacy import app as privacy
@@ -184,6 +185,7 @@ def _mount() -> None:
     app.add_typer(queue, name="queue")
     app.add_typer(alerts, name="alerts")
     app.add_typer(signals, name="signals")
+    app.add_typer(crisis, name="crisis")
     app.add_typer(model, name="model")
     app.add_typer(survey, name="survey")
     app.add_typer(publish, name="publish")

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from alerts.crisis_cell import handlers as crisis_cell_handlers
 from alerts.reply_modal import Replies, slack_view_opener
 from alerts.slack_actions import workflow_handlers
 from scheduler.context import Context
@@ -32,8 +33,8 @@ def create_app(context: Context) -> Starlette:
         if slack.bot_token
         else None
     )
-    moderators = set(slack.moderators)
-    routes += slack_routes(context.sessions, slack.signing_secret, moderators, workflow_handlers(), replies=replies)
+    handlers = workflow_handlers() | crisis_cell_handlers()  # the crisis channel's "Close crisis" button
+    routes += slack_routes(context.sessions, slack.signing_secret, set(slack.moderators), handlers, replies=replies)
     routes += intake_routes(context.sessions, settings.intake.token, settings.crawl.pseudonym_secret)
     routes += publishing_routes(context.sessions, settings)
     limits = [("/intake/", settings.intake.max_body_bytes)]

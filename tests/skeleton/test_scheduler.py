@@ -37,6 +37,7 @@ def test_every_job_is_scheduled_with_one_instance_and_coalescing(tmp_path, datab
             "classify",
             "route",
             "crises",
+            "crisis-cells",
             "send",
             "publish",
             "reply-reminders",

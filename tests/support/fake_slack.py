@@ -34,6 +34,10 @@ class FakeSlack:
         self.holding = threading.Event()
         self.released = threading.Event()
         self.lock = threading.Lock()
+        # The crisis cell's calls: channels created (name -> id), their members, the messages pinned in them.
+        self.channels: dict[str, str] = {}
+        self.members: dict[str, set[str]] = {}
+        self.pins: dict[str, list[str]] = {}
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,8 +94,26 @@ class FakeSlack:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def ok(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if path.endswith("/conversations.create"):
+            if body["name"] in self.channels:
+                return {"ok": False, "error": "name_taken"}
+            self.channels[body["name"]] = f"C0CELL{len(self.channels) + 1}"
+            return {"ok": True, "channel": {"id": self.channels[body["name"]], "name": body["name"]}}
+        if path.endswith("/conversations.invite"):
+            members = self.members.setdefault(body["channel"], set())
+            if body["users"] in members:
+                return {"ok": False, "error": "already_in_channel"}
+            members.add(body["users"])
+            return {"ok": True, "channel": {"id": body["channel"]}}
+        if path.endswith("/pins.add"):
+            pinned = self.pins.setdefault(body["channel"], [])
+            if body["timestamp"] in pinned:
+                return {"ok": False, "error": "already_pinned"}
+            pinned.append(body["timestamp"])
+            return {"ok": True}
         if path.endswith("/conversations.list"):
-            return {"ok": True, "channels": [{"id": "C0FAKE", "name": "alerts"}], "response_metadata": {}}
+            created = [{"id": id_, "name": name} for name, id_ in self.channels.items()]
+            return {"ok": True, "channels": [{"id": "C0FAKE", "name": "alerts"}, *created], "response_metadata": {}}
         if path.endswith("/conversations.history"):
             posted = [
                 {"ts": f"{n}.000100", "text": b.get("text"), "metadata": _json(b.get("metadata"))}
@@ -114,11 +136,17 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in json.loads(body["files"])]}
         if path.endswith("/views.open"):  # the modal opened, as Slack echoes it
             return {"ok": True, "view": {"id": "V0FAKE", **_json(body.get("view") or {})}}
-        return {"ok": True, "channel": "C0FAKE", "ts": f"{len(self.posted())}.000100", "message": body}
+        # A message to a channel this fake created answers with that channel's id, as Slack would.
+        channel = body.get("channel") if body.get("channel") in self.channels.values() else "C0FAKE"
+        return {"ok": True, "channel": channel, "ts": f"{len(self.posted())}.000100", "message": body}
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/api/"
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        """The bodies of the recorded calls to `method` ("conversations.create")."""
+        return [r["body"] for r in self.requests if r["path"].endswith("/" + method)]
 
     def posted(self) -> list[dict[str, Any]]:
         return [r["body"] for r in self.requests if r["path"].endswith("/chat.postMessage")]
