@@ -45,6 +45,11 @@ def crawl(context: Context, brand: str, source: str) -> int:
     return crawl_source(context, brand, source).status
 
 
+def crawl_new(context: Context, brand: str, source: str) -> int:
+    """The worker's crawl job: how many new mentions it stored (the worker hands them to classification)."""
+    return crawl_source(context, brand, source).run.items_new or 0
+
+
 @dataclass(frozen=True)
 class Crawled:
     """One crawl: its process's exit status (-1: killed at its timeout), its own run, its source's health after."""
