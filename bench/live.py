@@ -164,3 +164,15 @@ def stop(worker: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+
+
+def tagged(database: Path, count: int) -> bool:
+    """Every one of `count` stored mentions has its topics (the encoder's tagger has run on them)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(database) as db:
+            (done,) = db.execute("select count(distinct mention_id) from mention_topic").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return done >= count

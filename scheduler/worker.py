@@ -127,6 +127,8 @@ def build_scheduler(context: Context) -> BlockingScheduler:
     every("topics", jobs.tag_topics, context, minutes=intervals.classify_minutes)
     every("report", jobs.weekly_report, context, hours=1)
     every("report-rewrite", jobs.rewrite_reports, context, minutes=intervals.send_minutes)
+    if settings.classifier.idle_unload_minutes:
+        every("release-models", jobs.release_models, context, minutes=1)
     return scheduler
 
 
