@@ -166,6 +166,8 @@ class ClassifierSettings(_Section):
     labelled_dir: str = "../shared/labelled"
     cache_dir: str = ".cache/veilleur"
     batch_size: int = Field(default=32, ge=1)
+    # The worker drops the classifier and the topic encoder after this many minutes unused (0: kept for good).
+    idle_unload_minutes: int = Field(default=10, ge=0)
     thresholds: Thresholds = Thresholds()
 
 

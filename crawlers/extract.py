@@ -108,16 +108,13 @@ def _reader(kind: str) -> Callable[[scrapy.http.Response], list[MentionItem]]:
 
 
 def _schema_org(response: scrapy.http.Response) -> list[MentionItem]:
-    import extruct
-
-    from crawlers.spiders.schema_org import SYNTAXES, find_reviews, review_item
+    from crawlers.spiders.schema_org import review_item, schema_reviews
 
     try:
         text = response.text if isinstance(response, scrapy.http.TextResponse) else response.body.decode()
-        data = extruct.extract(text, base_url=response.url, syntaxes=SYNTAXES, uniform=True)
+        found = schema_reviews(text, response.url)
     except Exception as error:  # extruct raises whatever its parsers raise on broken markup
         raise ExtractError(f"{response.url}: structured data unreadable: {type(error).__name__}: {error}") from None
-    found = [node for syntax in SYNTAXES for node in find_reviews(data.get(syntax, []))]
     if not found:
         raise ExtractError(f"{response.url}: no schema.org Review on the page")
     return [review_item(review, reviewed, response.url) for review, reviewed in found]

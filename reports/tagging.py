@@ -98,3 +98,8 @@ def _tagger(topics: tuple[Topic, ...], cache_dir: Path, method: str) -> Tagger:
 def cached_tagger(topics: Sequence[Topic], cache_dir: Path, method: str = "embeddings") -> Tagger:
     """One tagger per topic list and process: loading the encoder takes seconds, tagging a batch less."""
     return _tagger(tuple(topics), cache_dir, method)
+
+
+def forget_taggers() -> None:
+    """Drop the cached taggers (the worker releases an idle encoder); the next `cached_tagger` loads again."""
+    _tagger.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -33,7 +34,7 @@ from moderation.publishing.webhook import send_due as send_webhook_due
 from moderation.relevance.judge import Relevance
 from reports import output
 from reports.rewrite import Rewritten, rewrite_flagged
-from reports.tagging import cached_tagger, tag_pending, untagged
+from reports.tagging import cached_tagger, forget_taggers, tag_pending, untagged
 from reports.topics import EmbeddingTagger
 from reports.writing import write_report, write_weekly
 from scheduler.context import Context
@@ -46,6 +47,11 @@ CRAWL_MODULE = "crawlers.run"  # run as a child process per crawl
 def crawl(context: Context, brand: str, source: str) -> int:
     """One source's crawl (the scheduled job); returns its process's exit status, -1 if killed at its timeout."""
     return crawl_source(context, brand, source).status
+
+
+def crawl_new(context: Context, brand: str, source: str) -> int:
+    """The worker's crawl job: how many new mentions it stored (the worker hands them to classification)."""
+    return crawl_source(context, brand, source).run.items_new or 0
 
 
 @dataclass(frozen=True)
@@ -231,8 +237,33 @@ def tag_topics(context: Context, limit: int = 5000) -> int:
     with context.sessions() as session:
         if not untagged(session, EmbeddingTagger.version_for(topics), 1):
             return 0  # every mention tagged by the encoder's tagger: it is not loaded for nothing
-    tagger = cached_tagger(topics, settings.path(settings.classifier.cache_dir))
+    tagger = context.tagger(lambda: cached_tagger(topics, settings.path(settings.classifier.cache_dir)))
     return tag_pending(context.sessions, tagger, limit=limit)
+
+
+def release_models(context: Context) -> list[str]:
+    """The models unused for [classifier] idle_unload_minutes, dropped and their memory given back to the system
+    (1.6 GB for both): an idle worker holds only its code. Loading again takes a few seconds."""
+    minutes = context.settings.classifier.idle_unload_minutes
+    dropped = context.release_idle(minutes * 60) if minutes else []
+    if "tagger" in dropped:
+        forget_taggers()
+    if dropped:
+        gc.collect()  # the models' tensors sit in reference cycles (modules and their hooks)
+        _give_back_freed_memory()
+    return dropped
+
+
+def _give_back_freed_memory() -> None:
+    # glibc keeps freed heap pages for reuse; malloc_trim returns them to the system (where there is glibc).
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is not None:
+        libc = ctypes.CDLL(name)
+        if hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)
 
 
 def send_webhooks(context: Context) -> WebhookResult:

@@ -1,4 +1,5 @@
-"""The long-running worker: APScheduler runs each job on its interval from settings.
+"""The long-running worker: APScheduler runs each job on its interval from settings, and a job that did
+something starts the next stage at once (scheduler/handover.py), so a crawled review reaches Slack in seconds.
 
 `max_instances=1` and `coalesce=True` on every job: a slow crawl is never run twice at once, and missed
 runs (the machine slept) collapse into one. SIGINT (Ctrl-C) or SIGTERM (systemd, docker stop) stops it cleanly:
@@ -19,23 +20,29 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler import jobs
 from scheduler.context import Context
+from scheduler.handover import Handover
 
 log = logging.getLogger("veilleur.scheduler")
 
 
-def _safe(name: str, function, *args):  # type: ignore[no-untyped-def]
+def _safe(name: str, handover: Handover, function, *args):  # type: ignore[no-untyped-def]
     # A failing job is logged and retried at its next run; it never stops the other jobs. A job that did
-    # something says what, in one line; an idle run says nothing.
+    # something says what, in one line, and hands over to the next stage; an idle run says nothing.
     def run() -> None:
         started = time.monotonic()
+        handover.started(name)
+        said = ""
         try:
             result = function(*args)
         except Exception:
             log.exception("job %s failed; it runs again at its next interval", name)
             return
-        said = _what_it_did(result)
-        if said:
-            log.info("%s: %s (%.1f s)", name, said, time.monotonic() - started)
+        else:
+            said = _what_it_did(result)
+            if said:
+                log.info("%s: %s (%.1f s)", name, said, time.monotonic() - started)
+        finally:
+            handover.finished(name, bool(said))
 
     run.__name__ = name
     return run
@@ -87,10 +94,13 @@ def run(context: Context) -> None:
 def build_scheduler(context: Context) -> BlockingScheduler:
     settings = context.settings
     scheduler = BlockingScheduler(timezone="UTC")
+    names: list[str] = []
+    handover = Handover(lambda name, now: scheduler.modify_job(name, next_run_time=now), names)
 
     def every(name: str, function, *args, **interval) -> None:  # type: ignore[no-untyped-def]
+        names.append(name)
         scheduler.add_job(
-            _safe(name, function, *args),
+            _safe(name, handover, function, *args),
             "interval",
             id=name,
             name=name,
@@ -103,7 +113,7 @@ def build_scheduler(context: Context) -> BlockingScheduler:
     for brand in settings.brands:
         for source in brand.sources:
             name = f"crawl:{brand.slug}/{source.name}"
-            every(name, jobs.crawl, context, brand.slug, source.name, minutes=source.interval_minutes)
+            every(name, jobs.crawl_new, context, brand.slug, source.name, minutes=source.interval_minutes)
     intervals = settings.scheduler
     every("classify", jobs.classify, context, minutes=intervals.classify_minutes)
     every("route", jobs.route, context, minutes=intervals.route_minutes)
@@ -118,6 +128,8 @@ def build_scheduler(context: Context) -> BlockingScheduler:
     every("topics", jobs.tag_topics, context, minutes=intervals.classify_minutes)
     every("report", jobs.weekly_report, context, hours=1)
     every("report-rewrite", jobs.rewrite_reports, context, minutes=intervals.send_minutes)
+    if settings.classifier.idle_unload_minutes:
+        every("release-models", jobs.release_models, context, minutes=1)
     return scheduler
 
 

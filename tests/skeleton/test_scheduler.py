@@ -47,6 +47,7 @@ def test_every_job_is_scheduled_with_one_instance_and_coalescing(tmp_path, datab
             "topics",
             "report",
             "report-rewrite",
+            "release-models",
         }
         assert all(job.max_instances == 1 and job.coalesce for job in scheduled.values())
         assert scheduled["classify"].trigger.interval.total_seconds() == 120
@@ -220,5 +221,58 @@ def test_the_topics_job_loads_no_encoder_while_every_mention_is_tagged(tmp_path,
             session.add(Mention(source_id=source.id, external_id="1", kind=MentionKind.POST, text="colis perdu"))
         with pytest.raises(AssertionError, match="encoder was loaded"):
             jobs.tag_topics(context)  # one untagged mention: now it loads
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_idle_models_are_released_and_loaded_again_when_there_is_work(tmp_path, database_url, monkeypatch):
+    """[classifier] idle_unload_minutes: the worker drops a model unused that long (the clock is driven here by
+    moving its last use back) and loads it again for the next work."""
+    from reports import output
+    from reports.topics import LexicalTagger
+
+    loads: list[str] = []
+    path = write_settings(tmp_path, database_url, brand_body("http://127.0.0.1:9"))
+    settings = load_settings(path)
+    assert settings.classifier.idle_unload_minutes == 10
+
+    def load(*args, **kwargs):  # type: ignore[no-untyped-def]
+        loads.append("tagger")
+        return LexicalTagger(output.options_from(settings.reports).topics)
+
+    monkeypatch.setattr(jobs, "cached_tagger", load)
+    context = jobs.Context(settings, path)
+    try:
+        with context.sessions.begin() as session:
+            source = session.scalars(select(Source)).first()
+            session.add(Mention(source_id=source.id, external_id="1", kind=MentionKind.POST, text="colis perdu"))
+        assert jobs.tag_topics(context) == 1
+        context._classifier = object()  # type: ignore[assignment]
+        assert jobs.release_models(context) == []  # both used just now
+        context._used["tagger"] -= 9 * 60
+        assert jobs.release_models(context) == []  # 9 minutes: still kept
+        context._used["tagger"] -= 60
+        context._used["classifier"] -= 10 * 60
+        assert jobs.release_models(context) == ["classifier", "tagger"]
+        assert context._classifier is None and context._tagger is None
+        with context.sessions.begin() as session:
+            session.add(Mention(source_id=source.id, external_id="2", kind=MentionKind.POST, text="livraison"))
+        assert jobs.tag_topics(context) == 1
+        assert loads == ["tagger", "tagger"]  # loaded again for the new mention
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_idle_unload_minutes_zero_keeps_the_models_and_schedules_no_release(tmp_path, database_url):
+    path = write_settings(tmp_path, database_url, brand_body("http://127.0.0.1:9"))
+    path.write_text(path.read_text().replace("[classifier]\n", "[classifier]\nidle_unload_minutes = 0\n"))
+    context = jobs.Context(load_settings(path), path)
+    try:
+        assert "release-models" not in {job.id for job in build_scheduler(context).get_jobs()}
+        context._classifier = object()  # type: ignore[assignment]
+        context._used["classifier"] -= 24 * 3600
+        assert jobs.release_models(context) == [] and context._classifier is not None
     finally:
         context.close()
