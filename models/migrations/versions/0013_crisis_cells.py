@@ -1,7 +1,7 @@
 """crisis cells: a Slack channel per crisis, its timeline, and the outbox of its Slack steps
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02 09:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.schema
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
