@@ -184,12 +184,14 @@ def add_examples(
         (q for q in _quotes(session, query) if (q.mention_id, q.topic) in wanted),
         key=lambda q: (-(q.score or 0.0), q.mention_id),
     )
+    # The clearest tags first, whatever their topic: a review stands under the topic it speaks of most clearly.
+    by_name = {t.name: t for t in figures}
     used: set[int] = set()
-    for polarity in ("negative", "positive"):  # irritants first: they are what a reader acts on
-        for topic in figures:
-            target = topic.irritant_examples if polarity == "negative" else topic.praise_examples
-            for q in quotes:
-                if len(target) < per_topic and q.topic == topic.name and q.sentiment == polarity:
-                    if q.mention_id not in used:
-                        target.append(q)
-                        used.add(q.mention_id)
+    for q in quotes:
+        topic = by_name[q.topic] if q.topic in by_name else None
+        if topic is None or q.mention_id in used:
+            continue
+        target = topic.irritant_examples if q.sentiment == "negative" else topic.praise_examples
+        if len(target) < per_topic:
+            target.append(q)
+            used.add(q.mention_id)

@@ -180,7 +180,9 @@ def _term_quotes(session: Session, term: str, examples: list[tuple[int, str]]) -
         .where(Mention.id.in_(list(said)))
         .order_by(Mention.id)
     )
-    return [
+    quotes = [
         Quote(i, _quote_text(said[i]), source, when, url, None if rating is None else 1 + 4 * rating, sentiment)
         for i, url, rating, when, source, sentiment in session.execute(query)
     ]
+    order = list(said)  # the newest first, as read
+    return sorted(quotes, key=lambda q: order.index(q.mention_id))
