@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from config.brand_query import BrandQuery, Term, parse_near
+from config.industries import INDUSTRIES, NONE
 from config.sources import KINDS
 
 ENV_PREFIX = "VEILLEUR__"
@@ -270,10 +271,23 @@ class ReportSettings(_Section):
     # "Products rated 3 or less over their last N reviews".
     product_last_reviews: int = Field(default=10, ge=1)
     product_max_rating: float = Field(default=3.0, ge=1, le=5)
-    # Weak signals: a topic is rare under this share of the period's tagged mentions.
+    # Weak signals (reports/weak_signals.py): a new term or a topic counts from this many mentions this period; a
+    # topic's share of tagged mentions, or of its negative mentions, is rising from this rise (0.10: 10 points).
+    signal_min_mentions: int = Field(default=3, ge=1)
+    signal_rise: float = Field(default=0.10, gt=0, le=1)
+    # No longer read (weak signals are no longer "rare topics"): accepted so older settings files still load.
     rare_topic_share: float = Field(default=0.05, ge=0, le=1)
-    # Empty: the built-in list (reports/topic_list.py). Changing the list re-tags mentions (a new tagger version).
+    # The shipped topic list (reports/topic_lists/INDUSTRY.toml), or "none" for `topics` alone.
+    industry: str = "retail"
+    # Extends the industry's list; a topic named as a shipped one replaces it. Changing either re-tags mentions.
     topics: list[TopicSettings] = Field(default_factory=list)
+
+    @field_validator("industry")
+    @classmethod
+    def _known_industry(cls, industry: str) -> str:
+        if industry not in (*INDUSTRIES, NONE):
+            raise ValueError(f"unknown industry {industry!r}: one of {', '.join(INDUSTRIES)}, or {NONE!r}")
+        return industry
 
     @model_validator(mode="after")
     def _unique_topics(self) -> ReportSettings:
@@ -281,6 +295,8 @@ class ReportSettings(_Section):
         duplicates = sorted({name for name in names if names.count(name) > 1 or name == "other"})
         if duplicates:
             raise ValueError(f"topic names must be unique and not 'other': {', '.join(duplicates)}")
+        if self.industry == NONE and not self.topics:
+            raise ValueError(f"industry {NONE!r} needs [[reports.topics]]: no topic would be tagged")
         return self
 
 

@@ -342,6 +342,11 @@ class MentionTopic(Base):
     score: Mapped[float]
     method: Mapped[str] = mapped_column(String(40))  # "embeddings" (e5-small) or "lexical" (the fallback)
     version: Mapped[str] = mapped_column(String(100))  # method, model and a hash of the topic settings
+    # Aspect-level sentiment: the sentence(s) that speak of this topic and their sentiment (the shipped classifier
+    # on those sentences, not the whole review). None on tags made before, or without a sentiment model.
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    sentiment_score: Mapped[float | None]
+    sentence: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

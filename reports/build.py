@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Brand, Source
-from reports import topic_figures, watchlist
+from reports import topic_figures, watchlist, weak_signals
 from reports.collect import Collector
 from reports.crisis_cells import crisis_cells
 from reports.figures import Report
-from reports.topics import Topic
+from reports.topics import Topic, describe_version
 
 Progress = Callable[[str], None]
 
@@ -24,7 +24,8 @@ class Options:
     topics: list[Topic]
     product_last_reviews: int = 10
     product_max_rating: float = 3.0
-    rare_topic_share: float = 0.05
+    signal_min_mentions: int = 3
+    signal_rise: float = 0.10
 
 
 def build_report(
@@ -65,14 +66,15 @@ def build_report(
         step("topics")
         version = topic_figures.tagger_version(session, ids, start, end)
         report.topic_version = version
+        report.topic_model, report.topic_lists = describe_version(version)
         report.untagged = topic_figures.untagged_count(session, version, rows)
         if version is not None:
             report.topics = topic_figures.topic_figures(session, options.topics, version, rows)
             step("examples")
             shown = {t.name for t in report.praise + report.irritants}
             topic_figures.add_examples(session, [t for t in report.topics if t.name in shown], version, rows)
-            report.weak_signals = topic_figures.weak_signals(
-                session, report.topics, version, rows, options.rare_topic_share
+            report.weak_signals = weak_signals.weak_signals(
+                session, report.topics, version, rows, options.signal_min_mentions, options.signal_rise
             )
     step("watchlist")
     report.low_products = watchlist.low_products(

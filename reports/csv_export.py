@@ -69,7 +69,7 @@ def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
         + group_rows("product", report.products)
         + group_rows("location", report.locations)
     )
-    quotes = quote_rows("weak_signal", report.weak_signals)
+    quotes = [row for signal in report.weak_signals for row in quote_rows("weak_signal", signal.quotes)]
     for topic in report.topics:
         quotes += quote_rows("praise", topic.praise_examples) + quote_rows("irritant", topic.irritant_examples)
     trend = report.trend
@@ -91,6 +91,10 @@ def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
             ],
         ),
         "quotes": (["kind", "topic", "mention_id", "source", "when", "rating", "sentiment", "text"], quotes),
+        "weak_signals": (
+            ["kind", "subject", "why", "now", "now_total", "before", "before_total"],
+            [[s.kind, s.subject, s.why, s.now, s.now_total, s.before, s.before_total] for s in report.weak_signals],
+        ),
         "moderation": (
             ["what", "name", "mentions"],
             [["status", s, n] for s, n in sorted(report.moderation.statuses.items())]

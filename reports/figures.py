@@ -151,6 +151,43 @@ class TopicFigures:
         return sum(self.previous.values())
 
 
+# Why a weak signal is one: its kind and how a report says it.
+SIGNAL_KINDS = {
+    "new_term": "new term: in {now} mentions this period, none in the previous one",
+    "rising_share": "rising share: {now} of {now_total} tagged mentions ({now_share}), up from {before} of "
+    "{before_total} ({before_share})",
+    "rising_negative": "rising negative share: {now} of {now_total} mentions negative ({now_share}), up from "
+    "{before} of {before_total} ({before_share})",
+}
+
+
+@dataclass
+class WeakSignal:
+    """Something small that changed, from relevant mentions only, with why it is a signal and its evidence."""
+
+    kind: str  # a key of SIGNAL_KINDS
+    subject: str  # the term, or the topic's label
+    now: int  # mentions this period (for rising_negative: negative ones)
+    now_total: int  # what `now` is a share of (tagged mentions, or the topic's mentions)
+    before: int
+    before_total: int
+    quotes: list[Quote] = field(default_factory=list)  # up to two examples
+
+    @property
+    def why(self) -> str:
+        def share(n: int, total: int) -> str:
+            return f"{100 * n / total:.0f}%" if total else "-"
+
+        return SIGNAL_KINDS[self.kind].format(
+            now=self.now,
+            now_total=self.now_total,
+            before=self.before,
+            before_total=self.before_total,
+            now_share=share(self.now, self.now_total),
+            before_share=share(self.before, self.before_total),
+        )
+
+
 @dataclass
 class ProductRating:
     product: str
@@ -196,7 +233,9 @@ class Report:
     topics: list[TopicFigures] = field(default_factory=list)
     topic_version: str | None = None
     untagged: int = 0  # mentions of the period the topic tagger has not seen yet
-    weak_signals: list[Quote] = field(default_factory=list)
+    topic_lists: str | None = None  # the topic lists and versions that tagged them ("restaurant.v1+custom")
+    topic_model: str | None = None  # the tagger's method and model, and the sentence-sentiment model
+    weak_signals: list[WeakSignal] = field(default_factory=list)
     low_products: list[ProductRating] = field(default_factory=list)
     late_replies: list[LateReply] = field(default_factory=list)
     late_by_assignee: Counter[str] = field(default_factory=Counter)
@@ -204,7 +243,8 @@ class Report:
     def quoted(self) -> list[int]:
         """The mentions whose text the report shows (quotes, weak signals, late replies): an erasure of their
         author writes the report again (moderation/privacy.py)."""
-        quotes = self.weak_signals + [q for t in self.topics for q in t.praise_examples + t.irritant_examples]
+        quotes = [q for s in self.weak_signals for q in s.quotes]
+        quotes += [q for t in self.topics for q in t.praise_examples + t.irritant_examples]
         return sorted({q.mention_id for q in quotes} | {late.mention_id for late in self.late_replies})
 
     @property

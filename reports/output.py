@@ -22,10 +22,11 @@ Format = Literal["html", "pdf", "csv"]
 def options_from(reports_settings: Any) -> Options:
     """Build options from the `[reports]` settings section."""
     return Options(
-        topics=topics_from(reports_settings.topics),
+        topics=topics_from(reports_settings.topics, reports_settings.industry),
         product_last_reviews=reports_settings.product_last_reviews,
         product_max_rating=reports_settings.product_max_rating,
-        rare_topic_share=reports_settings.rare_topic_share,
+        signal_min_mentions=reports_settings.signal_min_mentions,
+        signal_rise=reports_settings.signal_rise,
     )
 
 

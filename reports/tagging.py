@@ -1,5 +1,6 @@
 """Tag the topics of mentions that have none for the current tagger version, in batches, once per mention: each
-batch claims its mentions (models/claims.py), so on PostgreSQL any number of workers can tag at once."""
+batch claims its mentions (models/claims.py), so on PostgreSQL any number of workers can tag at once. Each tag
+keeps the sentence(s) that speak of its topic and their sentiment (aspect-level sentiment, reports/topics.py)."""
 
 from __future__ import annotations
 
@@ -74,13 +75,16 @@ def tag_pending(
             rows = [
                 {
                     "mention_id": mention_id,
-                    "topic": topic,
-                    "score": round(score, 4),
+                    "topic": aspect.topic,
+                    "score": round(aspect.score, 4),
                     "method": tagger.method,
                     "version": tagger.version,
+                    "sentiment": aspect.sentiment,
+                    "sentiment_score": aspect.sentiment_score,
+                    "sentence": aspect.sentence or None,
                 }
-                for (mention_id, _), topics in zip(batch, tagger.tag([text for _, text in batch]), strict=True)
-                for topic, score in topics
+                for (mention_id, _), aspects in zip(batch, tagger.aspects([text for _, text in batch]), strict=True)
+                for aspect in aspects
             ]
             # The last guard (SQLite ignores the claim): topics another worker stored stay, these are skipped.
             insert_once(session, MentionTopic, rows)

@@ -1,5 +1,6 @@
-"""Topic figures from the stored tags (mention_topic): volume and sentiment per topic for both periods, quoted
-examples of praise and irritants, and weak signals. Counting happens in SQL: tags are never recomputed here."""
+"""Topic figures from the stored tags (mention_topic): volume and sentiment per topic for both periods (the
+sentiment of the sentences about each topic), and quoted examples of praise and irritants. Counting happens in
+SQL: tags are never recomputed here."""
 
 from __future__ import annotations
 
@@ -14,13 +15,12 @@ from models import Classification, Mention, MentionStatus, MentionTopic, Source
 from models.relevance import on_topic
 from reports.collect import PREVIOUS, latest_classification, when_column
 from reports.figures import Quote, TopicFigures
-from reports.topics import OTHER, Topic
+from reports.topics import Topic
 
 QUOTE_CHARS = 280
 NOT_QUOTED = (MentionStatus.REJECTED, MentionStatus.WITHDRAWN)
-# Weak signals: strongly felt (1 or 5 stars, given or estimated) and about something the known topics miss.
-EXTREME_LOW, EXTREME_HIGH = 1.5, 4.5
-WEAK_SIGNALS_MAX = 8
+# Ratings (1-5) from which a review counts as five stars, or one star (stars() rounds half up).
+FIVE_STARS, ONE_STAR = 4.5, 1.5
 
 
 def _in_period(source_ids: Sequence[int], start: datetime, end: datetime) -> Any:
@@ -51,11 +51,11 @@ def untagged_count(session: Session, version: str | None, rows: Any) -> int:
     tagged = select(MentionTopic.id).where(
         MentionTopic.mention_id == rows.c.mention_id, MentionTopic.version == version
     )
-    query = select(func.count()).select_from(rows).where(_current(rows), ~tagged.exists())
+    query = select(func.count()).select_from(rows).where(current(rows), ~tagged.exists())
     return int(session.scalar(query) or 0)
 
 
-def _current(rows: Any) -> Any:
+def current(rows: Any) -> Any:
     return rows.c.bucket != literal_column(str(PREVIOUS))
 
 
@@ -69,18 +69,22 @@ def _tagged(rows: Any, version: str) -> Any:
     )
 
 
+def _sentiment(rows: Any) -> Any:
+    """A tag's own sentiment (its sentences'); the whole mention's for tags made before aspect-level sentiment."""
+    return func.coalesce(MentionTopic.sentiment, rows.c.sentiment)
+
+
 def topic_figures(session: Session, topics: Sequence[Topic], version: str, rows: Any) -> list[TopicFigures]:
-    """Mentions per topic, period and sentiment, counted over the period's rows (both periods)."""
+    """Mentions per topic, period and sentiment (of the sentences about the topic), over both periods' rows."""
     figures = {t.name: TopicFigures(t.name, t.label) for t in topics}
-    current = case((_current(rows), 1), else_=0).label("current")
-    counted = _tagged(rows, version).add_columns(MentionTopic.topic, current, rows.c.sentiment, func.count())
-    for topic, is_current, sentiment, n in session.execute(
-        counted.group_by(MentionTopic.topic, current, rows.c.sentiment)
-    ):
+    now = case((current(rows), 1), else_=0).label("current")
+    sentiment = _sentiment(rows).label("sentiment")
+    counted = _tagged(rows, version).add_columns(MentionTopic.topic, now, sentiment, func.count())
+    for topic, is_current, label, n in session.execute(counted.group_by(MentionTopic.topic, now, sentiment)):
         if topic not in figures:  # "other", or a topic since removed from settings
             continue
         counts = figures[topic].current if is_current else figures[topic].previous
-        counts[sentiment or "unclassified"] += n
+        counts[label or "unclassified"] += n
     return list(figures.values())
 
 
@@ -109,17 +113,18 @@ def _quotes(session: Session, query: Any) -> list[Quote]:
     ]
 
 
-def _quote_query(version: str, ids: Any) -> Any:
-    """The quotes' texts, for the few mentions chosen."""
+def quote_query(version: str, ids: Any) -> Any:
+    """The quotes of the few mentions chosen, one per topic tag: the sentences that speak of the topic and their
+    sentiment (the whole text and the mention's sentiment for tags made before aspect-level sentiment)."""
     return (
         select(
             Mention.id,
-            Mention.text,
+            func.coalesce(MentionTopic.sentence, Mention.text).label("text"),
             Mention.url,
             Mention.rating_normalised,
             when_column().label("when"),
             Source.name.label("source"),
-            Classification.sentiment,
+            func.coalesce(MentionTopic.sentiment, Classification.sentiment).label("sentiment"),
             MentionTopic.topic,
             MentionTopic.score,
         )
@@ -130,66 +135,63 @@ def _quote_query(version: str, ids: Any) -> Any:
     )
 
 
-def _quotable(rows: Any) -> Any:
+def shown(rows: Any) -> Any:
     # Rejected and withdrawn mentions (abuse, personal data, an erasure...) are never quoted in a report meant
     # to be forwarded.
-    return and_(_current(rows), rows.c.status.not_in([status.value for status in NOT_QUOTED]))
+    return rows.c.status.not_in([status.value for status in NOT_QUOTED])
+
+
+def quotable(rows: Any) -> Any:
+    return and_(current(rows), shown(rows))
+
+
+def _illustrates(rows: Any) -> Any:
+    """A tag can illustrate its own sentences' polarity only, and never against the author's own stars: a
+    five-star review is no irritant, a one-star review no praise, whatever the sentence model says."""
+    negative = and_(MentionTopic.sentiment == "negative", or_(rows.c.rating.is_(None), rows.c.rating < FIVE_STARS))
+    positive = and_(MentionTopic.sentiment == "positive", or_(rows.c.rating.is_(None), rows.c.rating > ONE_STAR))
+    return or_(negative, positive)
 
 
 def add_examples(
     session: Session, figures: Sequence[TopicFigures], version: str, rows: Any, per_topic: int = 2
 ) -> None:
-    """Two quotes per topic and polarity: the mentions the tagger found most clearly about the topic.
+    """Up to two quotes per topic and polarity: the sentences the tagger found most clearly about the topic,
+    whose own sentiment is that polarity. A mention is quoted once in the whole section (one quote, one topic).
 
-    One pass ranks every shown topic's mentions (ROW_NUMBER per topic and sentiment) over the period's rows,
-    then the few chosen are read with their text."""
+    One pass ranks every shown topic's tags (ROW_NUMBER per topic and sentiment) over the period's rows, then
+    the few candidates are read with their sentences."""
     names = [t.name for t in figures]
     if not names:
         return
     rank = func.row_number().over(
-        partition_by=(MentionTopic.topic, rows.c.sentiment),
+        partition_by=(MentionTopic.topic, MentionTopic.sentiment),
         order_by=(MentionTopic.score.desc(), rows.c.mention_id),
     )
     ranked = (
         _tagged(rows, version)
         .add_columns(rows.c.mention_id.label("id"), MentionTopic.topic, rank.label("n"))
-        .where(MentionTopic.topic.in_(names), rows.c.sentiment.in_(("positive", "negative")), _quotable(rows))
+        .where(MentionTopic.topic.in_(names), _illustrates(rows), quotable(rows))
         .subquery()
     )
-    chosen = session.execute(select(ranked.c.id, ranked.c.topic).where(ranked.c.n <= per_topic)).all()
+    # More candidates than shown: a mention already quoted under another topic gives its place to the next.
+    chosen = session.execute(select(ranked.c.id, ranked.c.topic).where(ranked.c.n <= 3 * per_topic)).all()
     if not chosen:
         return
-    query = _quote_query(version, {row.id for row in chosen}).where(MentionTopic.topic.in_(names))
+    query = quote_query(version, {row.id for row in chosen}).where(MentionTopic.topic.in_(names))
     wanted = {(row.id, row.topic) for row in chosen}
     quotes = sorted(
         (q for q in _quotes(session, query) if (q.mention_id, q.topic) in wanted),
         key=lambda q: (-(q.score or 0.0), q.mention_id),
     )
-    for topic in figures:
-        for sentiment, target in (("positive", topic.praise_examples), ("negative", topic.irritant_examples)):
-            target.extend(q for q in quotes if q.topic == topic.name and q.sentiment == sentiment)
-
-
-def weak_signals(
-    session: Session, figures: Sequence[TopicFigures], version: str, rows: Any, rare_share: float
-) -> list[Quote]:
-    """Strongly felt mentions (1 or 5 stars, given or estimated) that no known topic covers, or whose topic is
-    rare this period: listed whatever their volume, the least like the known topics first."""
-    tagged = sum(t.volume for t in figures)
-    rare = [t.name for t in figures if 0 < t.volume <= rare_share * tagged]
-    strength = func.coalesce(rows.c.rating, rows.c.estimated_stars)
-    chosen = session.execute(
-        _tagged(rows, version)
-        .add_columns(rows.c.mention_id, MentionTopic.topic)
-        .where(
-            _quotable(rows),
-            or_(MentionTopic.topic == OTHER, MentionTopic.topic.in_(rare)),
-            or_(strength <= EXTREME_LOW, strength >= EXTREME_HIGH),
-        )
-        .order_by(MentionTopic.score, rows.c.mention_id)
-        .limit(WEAK_SIGNALS_MAX)
-    ).all()
-    order = {(row.mention_id, row.topic): n for n, row in enumerate(chosen)}
-    query = _quote_query(version, [row.mention_id for row in chosen])
-    return sorted((q for q in _quotes(session, query) if (q.mention_id, q.topic) in order),
-                  key=lambda q: order[(q.mention_id, q.topic)])  # fmt: skip
+    # The clearest tags first, whatever their topic: a review stands under the topic it speaks of most clearly.
+    by_name = {t.name: t for t in figures}
+    used: set[int] = set()
+    for q in quotes:
+        topic = by_name[q.topic] if q.topic in by_name else None
+        if topic is None or q.mention_id in used:
+            continue
+        target = topic.irritant_examples if q.sentiment == "negative" else topic.praise_examples
+        if len(target) < per_topic:
+            target.append(q)
+            used.add(q.mention_id)

@@ -1,154 +1,38 @@
-"""The built-in topics of the customer journey, used when `[reports] topics` is empty in settings.
+"""The shipped topic lists, one per industry (reports/topic_lists/INDUSTRY.toml), chosen by `[reports] industry`.
 
-settings.toml carries the same list so a brand can adapt it (a test keeps the two equal). Each topic has short
-example phrases in French and English; the tagger compares each sentence of a mention with them.
+Each file has a `version` (raise it whenever a topic or an example changes: reports name the list and version
+that tagged them) and topics with short example phrases in French and English; the tagger compares each sentence
+of a mention with them. `[[reports.topics]]` in settings extends a list or overrides its topics by name.
 """
 
 from __future__ import annotations
 
-DEFAULT_TOPICS: list[dict[str, str | list[str]]] = [
-    {
-        "name": "presale_advice",
-        "label": "Pre-sale advice",
-        "examples": [
-            "le vendeur m'a bien conseillé avant l'achat",
-            "des conseils clairs pour choisir le bon modèle",
-            "personne n'a su répondre à mes questions avant d'acheter",
-            "the advisor helped me choose the right model",
-            "good advice before buying",
-            "nobody could answer my questions before I bought it",
-            "on m'a aidé à comparer les offres avant de me décider",
-            "the staff recommended the right product for my needs",
-            "conseil personnalisé avant la souscription",
-            "I was pushed to buy something I did not need",
-        ],
-    },
-    {
-        "name": "website",
-        "label": "Website and app",
-        "examples": [
-            "le site internet est facile à utiliser",
-            "l'application plante sans arrêt",
-            "impossible de me connecter à mon compte sur le site",
-            "the website is easy to navigate",
-            "the app keeps crashing",
-            "I could not log in to my account on the site",
-            "le site est lent et plein de bugs",
-            "la page de mon compte affiche une erreur",
-            "the website is slow and full of bugs",
-            "the mobile app is well designed",
-        ],
-    },
-    {
-        "name": "ordering_payment",
-        "label": "Ordering and payment",
-        "examples": [
-            "la commande en ligne a été simple et rapide",
-            "le paiement par carte a été refusé",
-            "j'ai été débité deux fois pour la même commande",
-            "placing the order was quick and simple",
-            "my card payment was declined at checkout",
-            "I was charged twice for the same order",
-            "le panier a bugué au moment de valider la commande",
-            "paiement en plusieurs fois accepté",
-            "the checkout page would not take my card",
-            "my order was confirmed straight away",
-        ],
-    },
-    {
-        "name": "delivery",
-        "label": "Delivery",
-        "examples": [
-            "livraison rapide, colis reçu en deux jours",
-            "le colis est arrivé en retard et abîmé",
-            "le livreur a été très aimable",
-            "fast delivery, the parcel arrived in two days",
-            "the package was late and damaged",
-            "the delivery driver was very friendly",
-            "mon colis n'a jamais été livré",
-            "le transporteur a laissé le paquet devant la porte",
-            "my parcel never arrived",
-            "shipping took far too long",
-        ],
-    },
-    {
-        "name": "product_quality",
-        "label": "First use and product quality",
-        "examples": [
-            "le produit est de très bonne qualité",
-            "l'appareil est tombé en panne au bout d'une semaine",
-            "facile à installer et à utiliser dès le premier jour",
-            "the product is very good quality",
-            "it stopped working after a week",
-            "easy to set up and use from day one",
-            "l'article s'est abîmé après quelques utilisations",
-            "le produit est solide et bien fini",
-            "the item fell apart after a few uses",
-            "it works exactly as described",
-        ],
-    },
-    {
-        "name": "customer_service",
-        "label": "Customer service contact",
-        "examples": [
-            "le service client a été réactif et a résolu mon problème",
-            "impossible de joindre le service client au téléphone",
-            "aucune réponse à mes mails depuis deux semaines",
-            "customer service solved my problem quickly",
-            "I could never reach customer support on the phone",
-            "no reply to my emails for two weeks",
-            "le SAV ne rappelle jamais",
-            "j'ai attendu une heure au téléphone avant d'avoir quelqu'un",
-            "the support agent on the chat was helpful",
-            "I was kept on hold for an hour",
-        ],
-    },
-    {
-        "name": "invoice_price",
-        "label": "Invoice and price",
-        "examples": [
-            "les prix sont raisonnables",
-            "la facture ne correspond pas au devis",
-            "trop cher pour ce que c'est",
-            "the prices are fair",
-            "the invoice did not match the quote",
-            "far too expensive for what it is",
-            "des frais cachés apparaissent sur la facture",
-            "bon rapport qualité-prix",
-            "there were hidden fees on the bill",
-            "good value for money",
-        ],
-    },
-    {
-        "name": "renewal_contract",
-        "label": "Renewal and contract change",
-        "examples": [
-            "le renouvellement de mon abonnement s'est fait sans souci",
-            "impossible de résilier mon contrat",
-            "changement d'offre facile",
-            "renewing my subscription was painless",
-            "I could not cancel my contract",
-            "switching to another plan was easy",
-            "la résiliation de l'abonnement a pris des mois",
-            "mon abonnement a été reconduit sans prévenir",
-            "my subscription renewed automatically without warning",
-            "ending the contract took months",
-        ],
-    },
-    {
-        "name": "store_staff",
-        "label": "Staff in store",
-        "examples": [
-            "le personnel du magasin est accueillant",
-            "la vendeuse en boutique était désagréable",
-            "l'équipe en magasin est souriante et serviable",
-            "the staff in the shop were welcoming",
-            "the sales assistant in store was rude",
-            "the store team was friendly and helpful",
-            "le caissier a été très désagréable",
-            "accueil chaleureux en boutique",
-            "the cashier at the till was rude",
-            "the shop staff were polite and smiling",
-        ],
-    },
-]
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from config.industries import INDUSTRIES, NONE
+
+FOLDER = Path(__file__).resolve().parent / "topic_lists"
+CUSTOM = "custom"  # the origin of topics written in settings
+
+
+@lru_cache(maxsize=len(INDUSTRIES))
+def _load(industry: str) -> tuple[dict[str, Any], ...]:
+    data = tomllib.loads((FOLDER / f"{industry}.toml").read_text(encoding="utf-8"))
+    return tuple(data["topics"]), f"{industry}.v{data['version']}"  # type: ignore[return-value]
+
+
+def industry_topics(industry: str) -> tuple[list[dict[str, Any]], str]:
+    """The industry's topics (name, label, examples) and the list's name and version ("hotel.v1")."""
+    if industry == NONE:
+        return [], CUSTOM
+    if industry not in INDUSTRIES:
+        raise ValueError(f"unknown industry {industry!r}: one of {', '.join(INDUSTRIES)} or {NONE!r}")
+    topics, origin = _load(industry)
+    return [dict(t) for t in topics], str(origin)
+
+
+# The retail / e-commerce list: the built-in list of earlier versions, kept by name for tests and benchmarks.
+DEFAULT_TOPICS: list[dict[str, Any]] = industry_topics("retail")[0]

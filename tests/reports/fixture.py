@@ -327,6 +327,12 @@ def _mention(
                     spam=0.0,
                 )
             )
+    # The tags' sentences say what the whole mention says (aspect-level sentiment has its own tests).
+    said = None if sentiment == "skip" else sentiment
     for topic, score in topics:
-        session.add(MentionTopic(mention_id=mention.id, topic=topic, score=score, method="test", version=VERSION))
+        session.add(
+            MentionTopic(
+                mention_id=mention.id, topic=topic, score=score, method="test", version=VERSION, sentiment=said
+            )
+        )
     return mention.id

@@ -35,7 +35,8 @@ def test_html_is_self_contained_with_charts_sections_and_escaped_quotes(report: 
         assert f'<section id="{section}">' in text
     assert not re.search(r"""(src|href)=["']https?://(?!example)""", text.split("<footer>")[0].split("<h1>")[0])
     assert "<script" not in text and "cdn" not in text.lower()
-    assert "The installer even vacuumed after assembling the wardrobe!" in text  # the weak signal, quoted
+    # A lone five-star mention about no topic is no weak signal any more (issue 18): too few mentions to compare.
+    assert "None this period." in text.split('<section id="weak-signals">')[1].split("</section>")[0]
     assert "idiots" not in text  # a rejected review is never quoted
     assert "Three weeks waiting for my parcel." in text
     assert "NPS-like" in text and "-29" in text and "+21" in text  # -28.6 now, +21.4 against -50 before
@@ -55,7 +56,8 @@ def test_html_escapes_review_text(loaded: tuple[sessionmaker[Session], dict[int,
 
     sessions, ids = loaded
     with sessions.begin() as session:
-        session.execute(update(Mention).where(Mention.id == ids[6]).values(text="<script>alert(1)</script> génial"))
+        # #3, a quoted irritant (#6, quoted as a weak signal before issue 18, no longer is).
+        session.execute(update(Mention).where(Mention.id == ids[3]).values(text="<script>alert(1)</script> génial"))
     text = html.render(make_report(sessions), "test")
     assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)&lt;/script&gt; génial" in text
 
@@ -95,7 +97,7 @@ def test_pdf_has_pages_and_the_report_headings(report: Report, tmp_path: Path) -
         "Moderation",
     ):
         assert heading in text
-    assert "vacuumed" in text
+    assert "Three weeks waiting" in text  # a quoted irritant (the weak signal quoted before issue 18 is gone)
 
 
 @SQLITE

@@ -64,15 +64,16 @@ def test_a_mention_gets_the_topics_of_its_sentences_or_other() -> None:
     assert sentences("Un. Deux !\nTrois") == ["Un.", "Deux !", "Trois"]
 
 
-def test_settings_toml_topics_match_the_built_in_list() -> None:
+def test_settings_toml_chooses_a_shipped_list_and_the_retail_list_is_the_former_built_in_one() -> None:
     settings = tomllib.loads((ROOT / "settings.toml").read_text(encoding="utf-8"))
-    assert settings["reports"]["topics"] == DEFAULT_TOPICS
+    assert settings["reports"]["industry"] == "restaurant" and "topics" not in settings["reports"]
+    assert [t["name"] for t in DEFAULT_TOPICS][:3] == ["presale_advice", "website", "ordering_payment"]
 
 
 def test_the_version_changes_with_the_topic_list() -> None:
     base = LexicalTagger(topics_from([]))
     more = LexicalTagger([*topics_from([]), Topic("parking", "Parking", ("pas de place pour se garer", "no parking"))])
-    assert base.version != more.version and base.version.startswith("lexical-tfidf-char-")
+    assert base.version != more.version and base.version.startswith("lexical-tfidf-char|")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)

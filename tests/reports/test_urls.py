@@ -23,7 +23,8 @@ def stored_before_the_check(loaded: tuple[sessionmaker[Session], dict[int, int]]
     sessions, ids = loaded
     with sessions.begin() as session:
         session.execute(update(Mention).values(url="JaVaScRiPt:alert(document.cookie)"))
-        session.execute(update(Mention).where(Mention.id == ids[6]).values(url=GOOD))
+        # #3: a quoted irritant (#6 was quoted as a weak signal before issue 18).
+        session.execute(update(Mention).where(Mention.id == ids[3]).values(url=GOOD))
     return html.render(make_report(sessions), "test")
 
 

@@ -31,14 +31,14 @@ def _tag_period(context, brand: str, start: datetime, end: datetime, progress: P
     from sqlalchemy import func, select
 
     from models import Brand, Mention, Source
+    from reports.output import options_from
     from reports.tagging import cached_tagger, tag_pending, untagged_count
-    from reports.topics import topics_from
 
     settings = context.settings
     when = func.coalesce(Mention.published_at, Mention.collected_at)
     sources = select(Source.id).join(Brand).where(Brand.slug == brand)
     scope = [Mention.source_id.in_(sources), when >= start - (end - start), when < end]
-    tagger = cached_tagger(topics_from(settings.reports.topics), settings.path(settings.classifier.cache_dir))
+    tagger = cached_tagger(options_from(settings.reports).topics, settings.path(settings.classifier.cache_dir))
     with context.sessions.begin() as session:
         waiting = untagged_count(session, tagger.version, scope)
     if not waiting:
