@@ -86,6 +86,7 @@ STORED: dict[AlertKind, dict] = {
 }
 STORED[AlertKind.NEGATIVE_MENTION] = {**STORED[AlertKind.REVIEW_TO_ANSWER], "reach": 12300, "source_kind": "mastodon"}
 STORED[AlertKind.ABUSE] = STORED[AlertKind.NEGATIVE_MENTION]
+STORED[AlertKind.THREAT] = STORED[AlertKind.REVIEW_TO_ANSWER]
 
 
 def hostile(kind: AlertKind) -> dict:
