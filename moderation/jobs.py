@@ -102,6 +102,7 @@ def route_classified(
     sessions: sessionmaker[Session], thresholds: Thresholds, channel: str, rules: Rules | None = None
 ) -> int:
     """Route every CLASSIFIED mention by the policy, with an audit event and, if due, an outbox alert."""
+    rules = rules or Rules()
     routed = 0
     while True:
         with sessions.begin() as session:
@@ -120,25 +121,32 @@ def route_classified(
             author = author_activity(session, mention, utcnow())
             facts, prediction = _facts(mention, source, author), _prediction(classification)
             decision = decide(facts, prediction, thresholds)
+            history = history_reason(session, mention, rules.backfill)
+            danger = find_danger(_model_text(mention))
             # Where it would wait without the abuse and spam scores: an undone automatic rejection goes back there.
             unflagged = replace(prediction, toxic=0.0, spam=0.0)
             fallback = decide(facts, unflagged, thresholds) if decision.rejection else None
-            rules = rules or Rules()
-            route = Route(
-                decision,
-                fallback,
-                history_reason(session, mention, rules.backfill),
-                find_danger(_model_text(mention)),
-            )
+            route = Route(_safety_net(decision, history, danger), fallback, history, danger)
             _apply(session, mention, source, classification, route, channel, author, rules)
         routed += 1
+
+
+def _safety_net(decision: Decision, history: str | None, danger: Danger | None) -> Decision:
+    """The policy's decision with what the router knows besides. A threat or hate reaches a human even from history
+    or rejected, in its own kind that nothing holds back (models/alert_kinds.py), in place of the policy's alert
+    rather than beside it. History raises nothing else: it is in its queue and in the reports, not news."""
+    if danger is not None:
+        return replace(decision, alert=AlertKind.THREAT, reason=f"{danger.reason}; {decision.reason}")
+    if history is not None:
+        return replace(decision, alert=None)
+    return decision
 
 
 @dataclass(frozen=True)
 class Route:
     """What the router decided, and what it knows besides the policy's decision."""
 
-    decision: Decision
+    decision: Decision  # the policy's, through the safety net
     fallback: Decision | None  # for an automatic rejection: where the mention waits if a moderator undoes it
     history: str | None  # why it is history, not news (no alert, no reply deadline), or None
     danger: Danger | None  # a threat or hate: always alerted
@@ -224,12 +232,8 @@ def _apply(
             details=details,
         )
     )
-    # A threat or hate reaches a human even from history or rejected, in its own kind that nothing holds back
-    # (models/alert_kinds.py); it replaces the policy's alert on the same mention rather than doubling it.
-    # History raises nothing else: it is in its queue and in the reports, not news.
-    kind = AlertKind.THREAT if danger is not None else None if history is not None else decision.alert
+    kind = decision.alert  # the safety net's (_safety_net): a threat always, history never
     if kind is not None:
-        why = {**details, "reason": f"{danger.reason}; {decision.reason}" if danger else decision.reason}
         session.add(
             Alert(
                 brand_id=source.brand_id,
@@ -250,7 +254,7 @@ def _apply(
                     rating_best=mention.rating_best,
                     reach=mention.reach,
                     language=classification.language,
-                    why=Why.model_validate(why),
+                    why=Why.model_validate({**details, "reason": decision.reason}),
                     author=_author_view(mention, author),
                 ).to_json(),
             )
