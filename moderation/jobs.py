@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -202,7 +203,7 @@ def _apply(
     ).rowcount  # type: ignore[attr-defined]
     if not changed:
         return
-    details = {
+    details: dict[str, Any] = {
         "rule": decision.rule,
         "score": decision.score,
         "threshold": decision.threshold,

@@ -192,7 +192,7 @@ def mark_handled(session: Session, mention_id: int, actor: str) -> Mention:
     if mention.status == S.WATCH:
         return dismiss(session, mention_id, actor, "handled outside Veilleur")
     undo = {"reply_due_at": _iso(mention.reply_due_at)}
-    before = mention.status
+    before: MentionStatus = mention.status
     if mention.status == S.TO_REPLY:
         mention, before = _move(session, mention_id, (S.TO_REPLY,), S.REPLIED, "handled")
     elif mention.reply_due_at is None:
@@ -234,6 +234,7 @@ def undo(session: Session, mention_id: int, actor: str, window: timedelta, now: 
         .order_by(ModerationEvent.id.desc())
         .limit(1)
     ).first()
+    restore: Callable[[Session, Mention, ModerationEvent], None]
     if last is not None and _held_rejection(last):
         # An automatic rejection is held for a moderator ([moderation] hold_auto_reject_hours), not undo_minutes.
         if now >= datetime.fromisoformat(last.details["held_until"]):
