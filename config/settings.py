@@ -203,6 +203,12 @@ class ModerationSettings(_Section):
     # Product reviews rated this or less (on 5) go to the product's owner (an e-mail address), by product ref.
     low_rating: float = Field(default=3.0, ge=1, le=5)
     product_owners: dict[str, str] = Field(default_factory=dict)
+    # History is not news: a mention collected by its source's first crawl, or already older than this many days,
+    # is queued and counted but raises no alert and gets no reply deadline. 0: only the first-crawl rule.
+    backfill_days: int = Field(default=14, ge=0)
+    # An automatic rejection (abuse or spam model) is held this long before it is final and its author is told;
+    # until then `queue undo` (or the console) puts the review back in its queue. 0: final at once.
+    hold_auto_reject_hours: float = Field(default=24.0, ge=0)
     # Reply templates: language -> template name -> text; {name} is the author's display name.
     reply_templates: dict[str, dict[str, str]] = Field(default_factory=dict)
     smtp: SmtpSettings = SmtpSettings()

@@ -38,6 +38,7 @@ class AlertKind(enum.StrEnum):
     DIGEST = "digest"
     REDACTION = "redaction"  # a message already posted, rewritten without a person's data after an erasure
     REPORT = "report"  # the weekly report's files, uploaded with their summary
+    THREAT = "threat"  # a threat or hate (moderation/threats.py): always reaches a human, rejected or not
 
 
 class Button(enum.StrEnum):
@@ -116,6 +117,14 @@ ALERT_KINDS: dict[AlertKind, KindEntry] = {
         fatigue=FatigueClass.GROUPED,
         payload=MentionPayload,
         queue="flagged",
+    ),
+    # Never held: a threat at 3 a.m. is for the person on call now, not for the morning digest, and it is rare.
+    AlertKind.THREAT: KindEntry(
+        title=":sos: Threat or hate",
+        plural="threats or hate",
+        buttons=_MENTION_BUTTONS,
+        fatigue=FatigueClass.NEVER_HELD,
+        payload=MentionPayload,
     ),
     AlertKind.REVIEW_TO_ANSWER: KindEntry(
         title=":speech_balloon: Negative review to answer",

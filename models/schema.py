@@ -70,6 +70,9 @@ class MentionStatus(enum.StrEnum):
     PUBLISHED = "published"
     REPLIED = "replied"
     WITHDRAWN = "withdrawn"
+    # A watched mention a moderator has seen and closed (`queue dismiss`, `handled`): nothing more to do. The
+    # column is a plain string (no CHECK constraint): a new member needs no migration.
+    DISMISSED = "dismissed"
 
 
 class Brand(Base):
@@ -188,6 +191,10 @@ class Mention(Base):
     assignee: Mapped[str | None] = mapped_column(String(200))
     # The publishing workflow: when automatic approval may publish it (None: a moderator must approve).
     publish_after: Mapped[datetime | None]
+    # History, not news (moderation/backlog.py): collected by its source's first crawl or already older than
+    # `[moderation] backfill_days`. Queued and counted like any other, but it raised no alert and its reply has
+    # no deadline (one missed on arrival would only make noise).
+    backlog: Mapped[bool] = mapped_column(default=False, server_default=false())
     source: Mapped[Source] = relationship()
     author: Mapped[Author | None] = relationship(back_populates="mentions")
     classifications: Mapped[list[Classification]] = relationship(back_populates="mention")

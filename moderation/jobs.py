@@ -6,20 +6,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Alert, Classification, Mention, MentionStatus, ModerationEvent, Source, utcnow
+from models import Alert, AlertKind, Classification, Mention, MentionStatus, ModerationEvent, Source, utcnow
 from models.alert_payloads import AuthorView, MentionPayload, RecentPost, Why
 from models.claims import claim, insert_once
 from moderation import notify
+from moderation.backlog import history_reason
 from moderation.classifier.base import Classifier, Prediction
 from moderation.language import detect_language
 from moderation.policy import Decision, MentionFacts, Thresholds, decide
 from moderation.relevance.judge import Relevance
+from moderation.threats import Danger, find_danger
 from moderation.trolls import AuthorSignals, author_activity
 
 Progress = Callable[[int], None]
@@ -36,6 +39,10 @@ class Rules:
     low_rating: float = 3.0  # on 5
     product_owners: dict[str, str] = field(default_factory=dict)
     console_url: str = ""  # `[serve] public_url`: alerts link to the review in the console
+    # History is not news (moderation/backlog.py): older than this when collected (None: only the first crawl).
+    backfill: timedelta | None = None
+    # An automatic rejection waits this long for a moderator's undo before it is final and the author is told.
+    hold_auto_reject: timedelta = timedelta(0)
 
     def console_link(self, mention_id: int) -> str | None:
         return f"{self.console_url.rstrip('/')}/console/review/{mention_id}" if self.console_url else None
@@ -104,6 +111,7 @@ def route_classified(
     sessions: sessionmaker[Session], thresholds: Thresholds, channel: str, rules: Rules | None = None
 ) -> int:
     """Route every CLASSIFIED mention by the policy, with an audit event and, if due, an outbox alert."""
+    rules = rules or Rules()
     routed = 0
     while True:
         with sessions.begin() as session:
@@ -120,12 +128,42 @@ def route_classified(
             ).one()
             source = session.get_one(Source, mention.source_id)
             author = author_activity(session, mention, utcnow())
-            decision = decide(_facts(mention, source, author), _prediction(classification), thresholds)
+            facts, prediction = _facts(mention, source, author), _prediction(classification)
+            decision = decide(facts, prediction, thresholds)
+            danger = find_danger(_model_text(mention))
             if mention.off_topic:
-                # Kept and shown apart (moderation/relevance), never alerted, answered or sent to an owner.
+                # Kept and shown apart (moderation/relevance), never alerted, answered or sent to an owner: a
+                # threat in a post about something else is not addressed to the brand either.
                 decision = Decision(MentionStatus.WATCH, "off_topic", mention.relevance_reason or "off-topic")
-            _apply(session, mention, source, classification, decision, channel, author, rules or Rules())
+                danger = None
+            history = history_reason(session, mention, rules.backfill)
+            # Where it would wait without the abuse and spam scores: an undone automatic rejection goes back there.
+            unflagged = replace(prediction, toxic=0.0, spam=0.0)
+            fallback = decide(facts, unflagged, thresholds) if decision.rejection else None
+            route = Route(_safety_net(decision, history, danger), fallback, history, danger)
+            _apply(session, mention, source, classification, route, channel, author, rules)
         routed += 1
+
+
+def _safety_net(decision: Decision, history: str | None, danger: Danger | None) -> Decision:
+    """The policy's decision with what the router knows besides. A threat or hate reaches a human even from history
+    or rejected, in its own kind that nothing holds back (models/alert_kinds.py), in place of the policy's alert
+    rather than beside it. History raises nothing else: it is in its queue and in the reports, not news."""
+    if danger is not None:
+        return replace(decision, alert=AlertKind.THREAT, reason=f"{danger.reason}; {decision.reason}")
+    if history is not None:
+        return replace(decision, alert=None)
+    return decision
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the router decided, and what it knows besides the policy's decision."""
+
+    decision: Decision  # the policy's, through the safety net
+    fallback: Decision | None  # for an automatic rejection: where the mention waits if a moderator undoes it
+    history: str | None  # why it is history, not news (no alert, no reply deadline), or None
+    danger: Danger | None  # a threat or hate: always alerted
 
 
 def _facts(mention: Mention, source: Source, author: AuthorSignals) -> MentionFacts:
@@ -137,21 +175,31 @@ def _prediction(classification: Classification) -> Prediction:
     return Prediction(dict(sentiment), classification.stars, classification.toxic, classification.spam)
 
 
+def _reply_due(mention: Mention, decision: Decision, history: str | None, rules: Rules) -> datetime | None:
+    """Within the SLA from when the review was written (or collected); history has none (moderation/backlog.py)."""
+    if not decision.needs_reply or history is not None:
+        return None
+    return (mention.published_at or mention.collected_at) + rules.reply_sla
+
+
 def _apply(
     session: Session,
     mention: Mention,
     source: Source,
     classification: Classification,
-    decision: Decision,
+    route: Route,
     channel: str,
     author: AuthorSignals,
     rules: Rules,
 ) -> None:
     now = utcnow()
-    # The reply is due within the SLA from when the review was written (or collected).
-    reply_due = (mention.published_at or mention.collected_at) + rules.reply_sla if decision.needs_reply else None
+    decision, history, danger = route.decision, route.history, route.danger
+    reply_due = _reply_due(mention, decision, history, rules)
     publish_after = rules.publish_after(mention.id, now) if decision.status == MentionStatus.TO_PUBLISH else None
+    if danger is not None:
+        publish_after = None  # a threat under the abuse threshold is never published without a moderator
     owner = None if mention.off_topic else _product_owner(mention, rules)
+    held_until = now + rules.hold_auto_reject if decision.rejection and rules.hold_auto_reject else None
     # Conditional update: if another worker routed this mention first, we change nothing.
     changed = session.execute(
         update(Mention)
@@ -162,12 +210,13 @@ def _apply(
             reply_due_at=reply_due,
             publish_after=publish_after,
             assignee=owner or mention.assignee,
+            backlog=history is not None,
         )
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if not changed:
         return
-    details = {
+    details: dict[str, Any] = {
         "rule": decision.rule,
         "score": decision.score,
         "threshold": decision.threshold,
@@ -175,7 +224,16 @@ def _apply(
         "publish_after": publish_after.isoformat() if publish_after else None,
         "held_for_moderator": decision.status == MentionStatus.TO_PUBLISH and publish_after is None,
         "product_owner": owner,
+        "history": history,
+        "danger": danger.reason if danger else None,
     }
+    if held_until is not None and route.fallback is not None:
+        # Until then a moderator can undo the automatic rejection (moderation/workflow.py): back to this queue.
+        details["held_until"] = held_until.isoformat()
+        details["undo"] = {
+            "status": route.fallback.status.value,
+            "reply_due_at": _iso(_reply_due(mention, route.fallback, history, rules)),
+        }
     session.add(
         ModerationEvent(
             mention_id=mention.id,
@@ -188,13 +246,14 @@ def _apply(
             details=details,
         )
     )
-    if decision.alert is not None:
+    kind = decision.alert  # the safety net's (_safety_net): a threat always, history never
+    if kind is not None:
         session.add(
             Alert(
                 brand_id=source.brand_id,
                 mention_id=mention.id,
-                kind=decision.alert,
-                dedupe_key=f"{decision.alert.value}:mention:{mention.id}",
+                kind=kind,
+                dedupe_key=f"{kind.value}:mention:{mention.id}",
                 channel=channel,
                 payload=MentionPayload(
                     mention_id=mention.id,
@@ -217,10 +276,15 @@ def _apply(
 
     if owner is not None or decision.rejection is not None:
         session.refresh(mention)
-    if owner is not None:
+    if owner is not None and history is None:  # assigned either way; an e-mail about an old review is not news
         notify.queue_owner_notice(session, mention, owner)
     if decision.rejection is not None:
-        notify.queue_rejection_notice(session, mention, decision.rejection)  # DESIGN.md rule 2
+        # DESIGN.md rule 2; held automatic rejections are told once the hold is over (and not at all if undone).
+        notify.queue_rejection_notice(session, mention, decision.rejection, not_before=held_until)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _product_owner(mention: Mention, rules: Rules) -> str | None:

@@ -50,8 +50,11 @@ def _language(mention: Mention) -> str:
     return "fr" if (mention.language or "fr").startswith("fr") else "en"
 
 
-def queue_rejection_notice(session: Session, mention: Mention, reason: RejectionReason) -> Notification | None:
-    """Queue the author's notice, if we know how to reach them. One per mention and reason."""
+def queue_rejection_notice(
+    session: Session, mention: Mention, reason: RejectionReason, not_before: datetime | None = None
+) -> Notification | None:
+    """Queue the author's notice, if we know how to reach them. One per mention and reason. `not_before`: a held
+    automatic rejection (moderation/jobs.py) is not sent before its hold is over; an undo deletes it first."""
     contact = mention.author.contact if mention.author else None
     if not contact:
         return None
@@ -63,6 +66,7 @@ def queue_rejection_notice(session: Session, mention: Mention, reason: Rejection
         recipient=contact,
         subject=SUBJECT[language],
         body=BODY[language].format(date=date, reason=reason.notice(language)),
+        next_attempt_at=not_before,
     )
     existing = session.scalar(select(Notification).where(Notification.dedupe_key == notification.dedupe_key))
     if existing is not None:

@@ -4,7 +4,8 @@ Each action moves one mention with a conditional UPDATE on its status, so two mo
 once, and writes who did what, when and why to the audit log (DESIGN.md rule 7), with what it changed so
 `undo` can put it back within `[moderation] undo_minutes`. The caller owns the session and its transaction.
 
-States: new -> classified -> to_publish / to_reply / rejected / watch -> published / replied / withdrawn.
+States: new -> classified -> to_publish / to_reply / rejected / watch -> published / replied / withdrawn /
+dismissed (a watched mention seen and closed).
 The reply queue is orthogonal to publication: a negative own review with consent waits in to_publish like any
 other (sentiment never delays publication, DESIGN.md rule 1) and carries `reply_due_at` until it is answered.
 """
@@ -34,7 +35,7 @@ from moderation import notify
 
 S = MentionStatus
 OPEN = (S.CLASSIFIED, S.TO_PUBLISH, S.TO_REPLY, S.WATCH)
-UNDOABLE = {"approve", "reject", "withdraw", "reply", "assign", "handled"}
+UNDOABLE = {"approve", "reject", "withdraw", "reply", "assign", "handled", "dismiss"}
 CORRECTABLE = {
     "sentiment": {"negative", "neutral", "positive"},
     "stars": {"1", "2", "3", "4", "5"},
@@ -185,16 +186,28 @@ def assignee(session: Session, mention_id: int) -> str | None:
 
 
 def mark_handled(session: Session, mention_id: int, actor: str) -> Mention:
-    """The brand answered elsewhere (on the platform, by phone): the reply queue is done with it."""
+    """The brand answered elsewhere (on the platform, by phone): the reply queue is done with it. A watched
+    mention is dismissed: "handled" on the Flagged queue used to answer "done" and leave it there."""
     mention = _get(session, mention_id)
+    if mention.status == S.WATCH:
+        return dismiss(session, mention_id, actor, "handled outside Veilleur")
     undo = {"reply_due_at": _iso(mention.reply_due_at)}
-    before = mention.status
+    before: MentionStatus = mention.status
     if mention.status == S.TO_REPLY:
         mention, before = _move(session, mention_id, (S.TO_REPLY,), S.REPLIED, "handled")
-    elif mention.reply_due_at is None and mention.status != S.WATCH:
+    elif mention.reply_due_at is None:
         raise WorkflowError(f"mention {mention_id} is not waiting for a reply")
     mention.reply_due_at = None
     _audit(session, mention, actor, "handled", "handled outside Veilleur", before, undo=undo)
+    return mention
+
+
+def dismiss(session: Session, mention_id: int, actor: str, reason: str = "seen: nothing to do") -> Mention:
+    """Take a watched (flagged) mention out of its queue: seen, nothing more to do. Kept, and undoable."""
+    current = _get(session, mention_id)
+    undo = {"reply_due_at": _iso(current.reply_due_at)}
+    mention, before = _move(session, mention_id, (S.WATCH,), S.DISMISSED, "dismiss", reply_due_at=None)
+    _audit(session, mention, actor, "dismiss", reason, before, undo=undo)
     return mention
 
 
@@ -221,17 +234,62 @@ def undo(session: Session, mention_id: int, actor: str, window: timedelta, now: 
         .order_by(ModerationEvent.id.desc())
         .limit(1)
     ).first()
-    if last is None or last.action not in UNDOABLE or last.actor == "policy":
+    restore: Callable[[Session, Mention, ModerationEvent], None]
+    if last is not None and _held_rejection(last):
+        # An automatic rejection is held for a moderator ([moderation] hold_auto_reject_hours), not undo_minutes.
+        if now >= datetime.fromisoformat(last.details["held_until"]):
+            raise WorkflowError(f"mention {mention_id}: the automatic rejection's hold is over: it is final")
+        restore = _undo_held_rejection
+    elif last is None or last.action not in UNDOABLE or last.actor == "policy":
         raise WorkflowError(f"mention {mention_id}: nothing to undo")
-    if now - last.at > window:
+    elif now - last.at > window:
         raise WorkflowError(f"mention {mention_id}: the last action ({last.action}) is older than the undo window")
-    restore = _UNDO[last.action]
+    else:
+        restore = _UNDO[last.action]
     before = mention.status
     restore(session, mention, last)
     session.flush()
     session.refresh(mention)
     _audit(session, mention, actor, "undo", f"undid {last.action} #{last.id}", before, undone=last.id)
     return mention
+
+
+def _held_rejection(event: ModerationEvent) -> bool:
+    return (
+        event.actor == "policy"
+        and event.action == "route"
+        and event.to_status == S.REJECTED.value
+        and bool(event.details.get("held_until"))
+    )
+
+
+def held_until(session: Session, mention_id: int, now: datetime | None = None) -> datetime | None:
+    """Until when the automatic rejection of this mention can still be undone; None if it is not one, or final."""
+    last = session.scalars(
+        select(ModerationEvent)
+        .where(ModerationEvent.mention_id == mention_id, ModerationEvent.action != "correct")
+        .order_by(ModerationEvent.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or not _held_rejection(last):
+        return None
+    until = datetime.fromisoformat(last.details["held_until"])
+    return until if (now or utcnow()) < until else None
+
+
+def _undo_held_rejection(session: Session, mention: Mention, event: ModerationEvent) -> None:
+    """Back to the queue the policy would have chosen without the abuse and spam scores; the author never hears."""
+    undo = event.details["undo"]
+    values = {"status": S(undo["status"]), "rejection_reason": None, "reply_due_at": _date(undo.get("reply_due_at"))}
+    changed = session.execute(
+        update(Mention)
+        .where(Mention.id == mention.id, Mention.status == S.REJECTED)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        raise WorkflowError(f"mention {mention.id} is {mention.status.value}: cannot undo its rejection")
+    notify.cancel_rejection_notice(session, mention)
 
 
 def _status_back(session: Session, mention: Mention, event: ModerationEvent, **values: object) -> None:
@@ -284,6 +342,7 @@ _UNDO: dict[str, Callable[[Session, Mention, ModerationEvent], None]] = {
     "reply": _undo_reply,
     "assign": _undo_assign,
     "handled": _undo_handled,
+    "dismiss": _undo_handled,  # the same: the status back, and the deadline it had
 }
 
 

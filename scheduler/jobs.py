@@ -133,6 +133,8 @@ def rules(context: Context) -> Rules:
         m.low_rating,
         dict(m.product_owners),
         context.settings.serve.public_url,
+        backfill=timedelta(days=m.backfill_days) if m.backfill_days else None,
+        hold_auto_reject=timedelta(hours=m.hold_auto_reject_hours),
     )
 
 

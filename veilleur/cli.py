@@ -53,7 +53,9 @@ def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-d
         said = Text("failed", "red") if status else Text("unhealthy", "red") if reason else Text("ok")
         console.print(Text(f"crawl {source}: ") + said + Text(f": {reason}" if reason else ""))
     console.print(
-        f"classified {result.classified}, routed {result.routed}, alerts sent {result.sent}"
+        f"classified {result.classified}, routed {result.routed}"
+        + (f" ({result.history} as history: queued without alert or deadline)" if result.history else "")
+        + f", alerts sent {result.sent}"
         f" (failed {result.send_failed}), published automatically {result.published},"
         f" reply reminders {result.reminders}, notices sent {result.notified}"
     )

@@ -19,6 +19,7 @@ class CycleResult:
     unhealthy: dict[str, str] = field(default_factory=dict)  # source -> why, for each left unhealthy
     classified: int = 0
     routed: int = 0
+    history: int = 0  # of the routed, collected as history (a first crawl, an old review): queued, not alerted
     published: int = 0  # automatic approvals whose delay had passed
     reminders: int = 0  # reply SLA reminders queued
     notified: int = 0  # notices sent (authors, product owners)
@@ -54,7 +55,9 @@ def run_cycle(context: Context, console: Console, min_interval: float = 1.0) -> 
         result.classified = jobs.classify(context)
         progress.update(task, total=result.classified, completed=result.classified)
         task = progress.add_task("routing", total=None)
+        before = _history(context)
         result.routed = jobs.route(context)
+        result.history = _history(context) - before
         progress.update(task, total=result.routed, completed=result.routed)
         result.published = jobs.publish_due(context)
         result.reminders = jobs.remind_replies(context)
@@ -69,6 +72,15 @@ def run_cycle(context: Context, console: Console, min_interval: float = 1.0) -> 
         start = _first_day(context, declared.slug) or today
         result.reports.append(jobs.report(context, declared.slug, start, today + timedelta(days=1)))
     return result
+
+
+def _history(context: Context) -> int:
+    from sqlalchemy import func, select
+
+    from models import Mention
+
+    with context.sessions() as session:
+        return session.scalar(select(func.count(Mention.id)).where(Mention.backlog)) or 0
 
 
 def _first_day(context: Context, slug: str) -> datetime | None:

@@ -96,6 +96,7 @@ STORED[AlertKind.SPIKE] = {
     "negative_share_before": 0.1,
     "top_mentions": [{"text": "colis", "url": "https://x.example/1", "rating": None, "reach": 90000}],
 }
+STORED[AlertKind.THREAT] = STORED[AlertKind.REVIEW_TO_ANSWER]
 
 
 def hostile(kind: AlertKind) -> dict:

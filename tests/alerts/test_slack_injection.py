@@ -154,6 +154,7 @@ REDACTION = st.builds(RedactionPayload, delivery_ref=TEXT, erased=st.booleans())
 PAYLOADS = {
     AlertKind.NEGATIVE_MENTION: st.one_of(MENTION, ERASED),
     AlertKind.ABUSE: st.one_of(MENTION, ERASED),
+    AlertKind.THREAT: st.one_of(MENTION, ERASED),
     AlertKind.REVIEW_TO_ANSWER: st.one_of(MENTION, ERASED),
     AlertKind.REPLY_DUE: st.one_of(MENTION, ERASED),
     AlertKind.SOURCE_UNHEALTHY: SOURCE,

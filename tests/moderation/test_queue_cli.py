@@ -126,7 +126,7 @@ def test_list_shows_why_each_mention_is_there_and_filters_by_rule(settings):
     code, out = run(path, "list", "flagged", "--rule", "own_review_without_consent")
     assert code == 0 and "Bien, sans plus." in out and "own_review_without_consent" in out and "Parfait" not in out
     code, out = run(path, "list", "flagged", "--rule", "abusive_post")
-    assert code == 0 and "Bien, sans plus." not in out and "(0 shown)" in out
+    assert code == 0 and "Bien, sans plus." not in out and "(0 of 0 shown)" in out
     code, out = run(path, "list", "to_publish", "--brand", "acme")
     assert code == 0 and "own_review_with_consent" in out and "Bien, sans plus." not in out
     code, out = run(path, "list", "waiting")
@@ -162,3 +162,76 @@ def test_text_from_outside_is_printed_as_written_never_read_as_markup(settings):
     assert "Top [/x] [bold]" in out and "Bien [red]vu[/red]." in out and "author: Eve [." in out
     code, out = run(path, "list", "to_publish")
     assert code == 0 and "Bien [red]vu[/red]." in out, out
+
+
+POSTS = ["Recette testée, cinq étoiles !", "Super recette.", "Merci !"]
+
+
+def _posts(context) -> list[int]:  # type: ignore[no-untyped-def]
+    from models import Brand, MentionKind
+
+    with context.sessions.begin() as session:
+        brand = session.scalars(select(Brand)).one()
+        social = Source(brand_id=brand.id, name="mastodon", kind="mastodon")
+        session.add(social)
+        session.flush()
+        for n, text in enumerate(POSTS):
+            session.add(Mention(source_id=social.id, external_id=f"p{n}", kind=MentionKind.POST, text=text))
+    classify_pending(context.sessions, RatingClassifier())
+    route_classified(context.sessions, Thresholds(0.5, 0.5, 0.5), "#alerts")
+    with context.sessions() as session:
+        return list(session.scalars(select(Mention.id).where(Mention.kind == MentionKind.POST).order_by(Mention.id)))
+
+
+def test_list_without_a_queue_gives_every_total_and_a_queue_says_of_how_many(settings):
+    path, context = settings
+    _posts(context)
+    code, out = run(path, "list")
+    assert code == 0
+    totals = {line.split()[1]: line.split()[3] for line in out.splitlines() if line.startswith("│ ")}
+    assert totals == {"to_publish": "2", "to_reply": "1", "flagged": "3", "rejected": "0", "published": "0"}
+    code, out = run(path, "list", "flagged", "--limit", "2")
+    assert code == 0 and "flagged (2 of 3 shown)" in out
+    code, out = run(path, "list", "to_publish")
+    assert code == 0 and "to_publish (2 of 2 shown)" in out
+
+
+def test_handled_and_dismiss_empty_the_flagged_queue_one_by_one_and_all_at_once(settings):
+    path, context = settings
+    first, *others = _posts(context)
+    code, out = run(path, "handled", str(first), "--as", "alice")
+    assert code == 0 and f"#{first}: done" in out
+    code, out = run(path, "list", "flagged")
+    assert "flagged (2 of 2 shown)" in out
+    code, out = run(path, "dismiss")
+    assert code == 2 and "give mention ids, or --all" in out
+    code, out = run(path, "dismiss", "--all", "--rule", "post", "--as", "alice")
+    assert code == 0 and all(f"#{i}: done" in out for i in others)
+    code, out = run(path, "list", "flagged")
+    assert "flagged (0 of 0 shown)" in out
+    code, out = run(path, "dismiss", str(first))
+    assert code == 1 and "is dismissed: cannot dismiss it" in out
+    with context.sessions() as session:
+        statuses = set(session.scalars(select(Mention.status).where(Mention.id.in_([first, *others]))))
+        assert statuses == {MentionStatus.DISMISSED}
+
+
+def test_rejecting_a_published_review_asks_for_confirmation(settings):
+    from models import Publication, WebhookDelivery
+
+    path, context = settings
+    assert run(path, "approve", "1", "--as", "alice")[0] == 0
+    # Not a terminal (CliRunner's stdin): refused, saying what would happen; nothing done.
+    code, out = run(path, "reject", "1", "2", "--reason", "off_topic", "--as", "bob")
+    assert code == 2
+    assert "#1 is published: rejecting withdraws it from the brand's site" in " ".join(out.split())
+    assert "--yes" in out
+    with context.sessions() as session:
+        assert session.get_one(Mention, 1).status == MentionStatus.PUBLISHED
+        assert session.get_one(Mention, 2).status == MentionStatus.TO_PUBLISH
+        assert session.scalars(select(Publication.withdrawn_at)).one() is None
+    code, out = run(path, "reject", "1", "2", "--reason", "off_topic", "--yes", "--as", "bob")
+    assert code == 0 and "#1: done" in out and "#2: done" in out
+    with context.sessions() as session:
+        assert session.get_one(Mention, 1).status == MentionStatus.WITHDRAWN
+        assert session.scalars(select(WebhookDelivery.event).order_by(WebhookDelivery.id)).all()[-1] == "withdrawn"

@@ -11,7 +11,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from config.settings import load_settings
-from models import Alert, CrawlRun, Mention, MentionStatus, ModerationEvent, Source
+from models import Alert, CrawlRun, Mention, MentionStatus, ModerationEvent, Source, utcnow
 from models.identity import minimised_name
 from moderation.classifier.base import Prediction
 from scheduler import jobs
@@ -105,6 +105,15 @@ def expected(page: str) -> dict:
 def test_crawl_classify_route_alert_report(tmp_path, database_url, pages_server, fake_slack):
     context = make_context(tmp_path, database_url, pages_server.base_url, fake_slack.base_url)
     context._classifier = WordClassifier()
+    # News, not history (moderation/backlog.py): the sources were crawled before (each page's reviews are new
+    # to this cycle as if just written), and every review is announced whatever its age (backfill_days = 0).
+    path = context.settings_path
+    path.write_text(path.read_text() + "\n[moderation]\nbackfill_days = 0\n")
+    context = open_context(path)
+    context._classifier = WordClassifier()
+    with context.sessions.begin() as session:
+        for source in session.scalars(select(Source)):
+            session.add(CrawlRun(source_id=source.id, outcome="ok", items_seen=0, finished_at=utcnow()))
 
     result = run_cycle(context, Console(quiet=True), min_interval=0)
 

@@ -1,4 +1,4 @@
-"""`veilleur queue list|show|approve|reject|reply|assign|handled|correct|undo|corrections`: moderation from the
+"""`veilleur queue list|show|approve|reject|reply|assign|handled|dismiss|correct|undo|corrections`: moderation from the
 terminal. Every action goes through moderation/workflow.py, as Slack buttons and the console do, and is
 audited with `cli:<user>` as the actor."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Classification, Correction, Mention, ModerationEvent, RejectionReason
+from models import Classification, Correction, Mention, MentionStatus, ModerationEvent, RejectionReason
 from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
 
 if TYPE_CHECKING:
@@ -48,16 +49,22 @@ def _actor(name: str | None) -> str:
 
 @app.command("list")
 def list_queue(
-    queue: Annotated[str, typer.Argument(help="to_publish, to_reply, flagged, rejected or published")] = "to_publish",
+    queue: Annotated[
+        str | None, typer.Argument(help="to_publish, to_reply, flagged, rejected or published (none: every queue)")
+    ] = None,
     brand: Annotated[str | None, typer.Option(help="brand slug")] = None,
     rule: Annotated[str | None, typer.Option(help="only mentions routed by this rule (e.g. abusive, troll)")] = None,
     limit: Annotated[int, typer.Option(help="rows shown")] = 50,
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
-    """The queue, most urgent first: id, source, rating, language, SLA, assignee, why it is there, first words."""
+    """The queue, most urgent first: id, source, rating, language, SLA, assignee, why it is there, first words.
+    Without a queue: every queue and how many it holds."""
     from moderation.deadlines import sla_state
     from moderation.queues import queue_query
 
+    if queue is None:
+        _list_queues(settings, brand, rule)
+        return
     with _context(settings) as context:
         try:
             query = queue_query(queue, brand, rule)
@@ -68,9 +75,12 @@ def list_queue(
         near = timedelta(hours=context.settings.moderation.reply_reminder_hours)
         with context.sessions() as session:
             rows = session.execute(query.limit(limit)).all()
+            total = _count(session, query) if len(rows) == limit else len(rows)
             lines, styles = [], []
             for mention, routed_by in rows:
+                # History (a first crawl, an old review) has no deadline: "backlog" says why.
                 due = mention.reply_due_at.strftime("%d/%m %H:%M") if mention.reply_due_at else ""
+                due = due or ("backlog" if mention.backlog and queue == "to_reply" else "")
                 state = sla_state(mention, now, near)
                 lines.append(
                     (
@@ -96,7 +106,7 @@ def list_queue(
                 continue
             shown.remove(names.index(dropped))
         room = console.width - sum(widths[i] + 3 for i in shown if names[i] != "text") - 4
-        title = f"{queue} ({len(rows)} shown)"
+        title = f"{queue} ({len(rows)} of {total} shown)"
         table = Table(title=title, min_width=len(title))
         for i in shown:
             width = min(widths[i], max(room, 12)) if names[i] == "text" else widths[i]
@@ -104,6 +114,25 @@ def list_queue(
         for line, style in zip(lines, styles, strict=True):
             table.add_row(*[line[i] for i in shown], style=style)
         console.print(table)
+
+
+def _count(session: Session, query) -> int:  # type: ignore[no-untyped-def]
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def _list_queues(settings: Path, brand: str | None, rule: str | None) -> None:
+    """Every queue with its total, so none is forgotten because another was shown by default."""
+    from moderation.queues import QUEUES, queue_query
+
+    with _context(settings) as context, context.sessions() as session:
+        totals = {name: _count(session, queue_query(name, brand, rule)) for name in QUEUES}
+    table = Table(title="queues")
+    for name in ("queue", "total", "what it holds"):
+        table.add_column(name, no_wrap=name != "what it holds", justify="right" if name == "total" else "left")
+    for name, what in QUEUES.items():
+        table.add_row(name, str(totals[name]), what)
+    console.print(table)
+    console.print("veilleur queue list QUEUE shows one; `queue dismiss` / `queue handled` empty the flagged queue.")
 
 
 @app.command()
@@ -185,10 +214,12 @@ def reject(
     ids: IdsArgument,
     reason: Annotated[str, typer.Option(help=", ".join(r.value for r in RejectionReason))],
     note: Annotated[str, typer.Option(help="a note for the audit log")] = "",
+    yes: Annotated[bool, typer.Option("--yes", help="withdraw published reviews without asking")] = False,
     who: ActorOption = None,
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
-    """Reject (or withdraw, if published) with one reason from the fixed list; the author is told."""
+    """Reject (or withdraw, if published) with one reason from the fixed list; the author is told. Withdrawing a
+    published review asks for confirmation (--yes, or a question on a terminal)."""
     from moderation.workflow import reject as reject_one
 
     try:
@@ -196,7 +227,28 @@ def reject(
     except ValueError:
         print_error(console, f"unknown reason {reason!r}: one of {', '.join(r.value for r in RejectionReason)}")
         raise typer.Exit(2) from None
+    published = _published(settings, ids)
+    if published and not yes:
+        # Taking a review off the brand's site is seen by the public and the author: never by a slip of an id.
+        listed = ", ".join(f"#{i}" for i in published)
+        what = (
+            f"{listed} {'is' if len(published) == 1 else 'are'} published: rejecting withdraws "
+            f"{'it' if len(published) == 1 else 'them'} from the brand's site (the site is told), "
+            f"and the author is told why ({chosen.value})."
+        )
+        if not sys.stdin.isatty():
+            print_error(console, f"{what} Nothing done: run again with --yes to withdraw.")
+            raise typer.Exit(2)
+        if not typer.confirm(f"{what} Withdraw?", default=False):
+            console.print("nothing done")
+            raise typer.Exit(1)
     _act(settings, ids, lambda session, mention_id: reject_one(session, mention_id, _actor(who), chosen, note))
+
+
+def _published(settings: Path, ids: list[int]) -> list[int]:
+    with _context(settings) as context, context.sessions() as session:
+        published = select(Mention.id).where(Mention.id.in_(ids), Mention.status == MentionStatus.PUBLISHED)
+        return list(session.scalars(published.order_by(Mention.id)))
 
 
 @app.command()
@@ -259,6 +311,33 @@ def handled(ids: IdsArgument, who: ActorOption = None, settings: SettingsOption 
     from moderation.workflow import mark_handled
 
     _act(settings, ids, lambda session, mention_id: mark_handled(session, mention_id, _actor(who)))
+
+
+@app.command()
+def dismiss(
+    ids: Annotated[list[int] | None, typer.Argument(help="mention ids in the flagged queue")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="every flagged mention (narrowed by --rule and --brand)")
+    ] = False,
+    rule: Annotated[str | None, typer.Option(help="with --all: only those routed by this rule (e.g. post)")] = None,
+    brand: Annotated[str | None, typer.Option(help="with --all: only this brand's")] = None,
+    who: ActorOption = None,
+    settings: SettingsOption = Path("settings.toml"),
+) -> None:
+    """Seen, nothing to do: take these watched mentions out of the flagged queue (undo puts one back)."""
+    from moderation.queues import queue_query
+    from moderation.workflow import dismiss as dismiss_one
+
+    if bool(ids) == every:
+        print_error(console, "give mention ids, or --all (with --rule / --brand to narrow it)")
+        raise typer.Exit(2)
+    if every:
+        with _context(settings) as context, context.sessions() as session:
+            ids = [mention.id for mention, _ in session.execute(queue_query("flagged", brand, rule))]
+        if not ids:
+            console.print("nothing to dismiss")
+            return
+    _act(settings, ids or [], lambda session, mention_id: dismiss_one(session, mention_id, _actor(who)))
 
 
 @app.command()

@@ -65,7 +65,9 @@
     document.body.setAttribute("data-busy", "1");
     var headers = {};
     headers[PARTIAL] = "1";
-    fetch(form.action, {
+    // A button with its own formaction (e.g. Dismiss on the Flagged queue) posts there, as without JS.
+    var target = submitter && submitter.getAttribute("formaction") ? submitter.formAction : form.action;
+    fetch(target, {
       method: "POST", body: new URLSearchParams(data), headers: headers, credentials: "same-origin"
     }).then(function (answer) {
       return answer.text().then(function (text) { return { answer: answer, text: text }; });
