@@ -26,6 +26,7 @@ from models.schema import (
     WebhookDelivery,
     utcnow,
 )
+from models.surveys import SurveyAnswer, SurveyMessage, SurveyOptOut, SurveyOrder
 
 __all__ = [
     "Alert",
@@ -50,6 +51,10 @@ __all__ = [
     "ReportFile",
     "SlackSignature",
     "Source",
+    "SurveyAnswer",
+    "SurveyMessage",
+    "SurveyOptOut",
+    "SurveyOrder",
     "WebhookDelivery",
     "utcnow",
 ]
