@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
 
-console = Console(markup=False, highlight=False)
+console = Console(markup=False, highlight=False, soft_wrap=True)  # a line per result: greppable
 orders = typer.Typer(help="The brand's orders, whose customers are invited to the survey.", no_args_is_help=True)
 BrandOption = Annotated[str, typer.Option("--brand")]
 
