@@ -65,7 +65,9 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
         controller.stop()
 
 
-def survey_context(folder: Path, database_url: str, smtp_port: int = 0, public_url: str = "", **surveys: Any) -> Context:
+def survey_context(
+    folder: Path, database_url: str, smtp_port: int = 0, public_url: str = "", **surveys: Any
+) -> Context:
     """A context on a test database: brand acme, its survey source, SMTP at `smtp_port` (0: the mail sink)."""
     extra = "\n".join(f"{key} = {value!r}".replace("'", '"') for key, value in surveys.items())
     sections = {
@@ -88,3 +90,26 @@ def orders_csv(rows: list[dict[str, str]]) -> bytes:
         values = {"ordered_at": "2026-11-20", "language": "fr", "first_name": "Camille", **row}
         lines.append(",".join(values.get(column, "") for column in columns))
     return ("\n".join(lines) + "\n").encode()
+
+
+@contextmanager
+def serve_on(app: Any, port: int) -> Iterator[str]:
+    """The app on a given port (the links' public_url must be known before the app is made)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the survey server did not start")
+        time.sleep(0.02)  # polling a start flag with a deadline, not waiting for a guess
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

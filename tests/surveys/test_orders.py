@@ -26,13 +26,18 @@ def context(tmp_path, database_url):
 def _import(context, tmp_path, body: bytes, name: str = "orders.csv"):
     path = tmp_path / name
     path.write_bytes(body)
-    return CliRunner().invoke(app, ["survey", "orders", "import", str(path), "--brand", "acme",
-                                    "--settings", str(context.settings_path)])
+    return CliRunner().invoke(
+        app, ["survey", "orders", "import", str(path), "--brand", "acme", "--settings", str(context.settings_path)]
+    )
 
 
 def test_a_file_is_imported_and_a_later_delivery_recorded(context, tmp_path):
-    placed = orders_csv([{"order_ref": "A-1", "email": "Camille@Example.com", "products": "P1|P2"},
-                         {"order_ref": "A-2", "email": "jo@example.com", "language": "en", "campaign": "box"}])
+    placed = orders_csv(
+        [
+            {"order_ref": "A-1", "email": "Camille@Example.com", "products": "P1|P2"},
+            {"order_ref": "A-2", "email": "jo@example.com", "language": "en", "campaign": "box"},
+        ]
+    )
     result = _import(context, tmp_path, placed)
     assert result.exit_code == 0, result.output
     assert "2 orders, 2 new" in result.output
@@ -47,13 +52,15 @@ def test_a_file_is_imported_and_a_later_delivery_recorded(context, tmp_path):
 
 
 def test_one_bad_row_imports_nothing_and_each_problem_names_its_line_and_field(context, tmp_path):
-    body = orders_csv([
-        {"order_ref": "B-1", "email": "ok@example.com"},
-        {"order_ref": "B-2", "email": "not-an-address"},
-        {"order_ref": "B-3", "email": "x@example.com", "language": "de"},
-        {"order_ref": "B-4", "email": "y@example.com", "delivered_at": "2026-11-01"},  # before ordered_at
-        {"order_ref": "B-1", "email": "z@example.com"},
-    ])
+    body = orders_csv(
+        [
+            {"order_ref": "B-1", "email": "ok@example.com"},
+            {"order_ref": "B-2", "email": "not-an-address"},
+            {"order_ref": "B-3", "email": "x@example.com", "language": "de"},
+            {"order_ref": "B-4", "email": "y@example.com", "delivered_at": "2026-11-01"},  # before ordered_at
+            {"order_ref": "B-1", "email": "z@example.com"},
+        ]
+    )
     result = _import(context, tmp_path, body)
     assert result.exit_code == 1
     assert "4 problem(s), nothing imported" in result.output
@@ -66,10 +73,14 @@ def test_one_bad_row_imports_nothing_and_each_problem_names_its_line_and_field(c
 
 
 def test_the_endpoint_wants_the_token_and_checks_the_whole_body(context):
-    good = [{"order_ref": "C-1", "ordered_at": "2026-11-20", "email": "a@example.com", "language": "fr",
-             "products": ["P1"]}]
-    bad = [*good, {"order_ref": "C-2", "ordered_at": "yesterday", "email": "b@example.com", "language": "fr"},
-           {"order_ref": "C-3", "email": "c@example.com", "language": "en", "colour": "blue"}]
+    good = [
+        {"order_ref": "C-1", "ordered_at": "2026-11-20", "email": "a@example.com", "language": "fr", "products": ["P1"]}
+    ]
+    bad = [
+        *good,
+        {"order_ref": "C-2", "ordered_at": "yesterday", "email": "b@example.com", "language": "fr"},
+        {"order_ref": "C-3", "email": "c@example.com", "language": "en", "colour": "blue"},
+    ]
     with serve(create_app(context)) as url:
         post = f"{url}/intake/orders/acme"
         json_type = {"Content-Type": "application/json"}
