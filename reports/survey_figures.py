@@ -82,13 +82,14 @@ def survey_figures(session: Session, brand_id: int, start: datetime, end: dateti
         campaign.answered += answer is not None
     figures.campaigns = sorted(campaigns.values(), key=lambda c: c.name)
     figures.invited = len(invited)
-    outs = dict(
-        session.execute(
+    outs: dict[str, int] = {
+        reason: count
+        for reason, count in session.execute(
             select(SurveyOptOut.reason, func.count())
             .where(SurveyOptOut.brand_id == brand_id, SurveyOptOut.at >= start, SurveyOptOut.at < end)
             .group_by(SurveyOptOut.reason)
-        ).tuples()
-    )
+        )
+    }
     if figures.invited:
         figures.unsubscribe_rate = outs.get("unsubscribe", 0) / figures.invited
         figures.bounce_rate = (outs.get("bounce", 0) + outs.get("complaint", 0)) / figures.invited

@@ -113,7 +113,7 @@ def due_for_filing(session: Session, edit: timedelta, now: datetime) -> list[tup
         .where(SurveyAnswer.filed_at.is_(None), SurveyAnswer.created_at <= now - edit)
         .order_by(SurveyAnswer.id)
     )
-    return [(answer, order) for answer, order in rows.tuples()]
+    return [(answer, order) for answer, order in rows]
 
 
 def export_row(answer: SurveyAnswer, order: SurveyOrder) -> dict[str, Any]:
