@@ -17,15 +17,15 @@ from surveys.mail import transport_for
 log = logging.getLogger("scheduler.surveys")
 
 
-def invite(context: Context, now: datetime | None = None) -> tuple[Queued, int, int]:
-    """Returns (what was queued, sent, failed)."""
+def invite(context: Context, now: datetime | None = None) -> Queued:
     now = now or utcnow()
     settings = context.settings
     with context.sessions.begin() as session:
         queued = queue_due(session, settings, now)
     smtp = settings.moderation.smtp
-    sent, failed = send_due(context.sessions, settings, transport_for(smtp, settings.path(smtp.sink_path)), now)
-    return queued, sent, failed
+    transport = transport_for(smtp, settings.path(smtp.sink_path))
+    queued.sent, queued.failed = send_due(context.sessions, settings, transport, now)
+    return queued
 
 
 def file_answers(context: Context, now: datetime | None = None) -> int:

@@ -35,11 +35,15 @@ RETRY = timedelta(minutes=2), timedelta(minutes=30)  # as the notices: the serve
 
 @dataclass
 class Queued:
+    """One run of the invitations: what was queued, what was not and why, what was sent."""
+
     invitations: int = 0
     reminders: int = 0
     capped: int = 0
     opted_out: int = 0
     stale: int = 0
+    sent: int = 0
+    failed: int = 0
 
 
 def queue_due(session: Session, settings: Settings, now: datetime) -> Queued:

@@ -46,6 +46,8 @@ def test_every_job_is_scheduled_with_one_instance_and_coalescing(tmp_path, datab
             "topics",
             "report",
             "report-rewrite",
+            "survey-invite",
+            "survey-file",
         }
         assert all(job.max_instances == 1 and job.coalesce for job in scheduled.values())
         assert scheduled["classify"].trigger.interval.total_seconds() == 120

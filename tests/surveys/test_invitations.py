@@ -40,10 +40,10 @@ def add_orders(context, rows):
 def test_the_invitation_leaves_after_the_delay_in_both_parts_with_the_list_headers(world):
     context, mailbox, url = world
     add_orders(context, [{"order_ref": "A-1", "email": "camille@example.com", "delivered_at": "2026-11-28"}])
-    queued, sent, _ = invite(context, NOW)  # delivered 2 days ago, the delay is 3
-    assert (queued.invitations, sent, len(mailbox.messages)) == (0, 0, 0)
-    queued, sent, failed = invite(context, NOW + timedelta(days=1))
-    assert (queued.invitations, sent, failed) == (1, 1, 0)
+    queued = invite(context, NOW)  # delivered 2 days ago, the delay is 3
+    assert (queued.invitations, queued.sent, len(mailbox.messages)) == (0, 0, 0)
+    queued = invite(context, NOW + timedelta(days=1))
+    assert (queued.invitations, queued.sent, queued.failed) == (1, 1, 0)
     [message] = mailbox.messages
     assert message["To"] == "camille@example.com"
     assert message["Subject"] == "Acme : votre avis sur la commande A-1"
@@ -60,7 +60,7 @@ def test_the_invitation_leaves_after_the_delay_in_both_parts_with_the_list_heade
     link = next(line for line in text.splitlines() if line.startswith(f"{url}/survey/"))
     assert f'href="{link}"' in page
     assert httpx.get(link).status_code == 200  # the link opens the form
-    assert invite(context, NOW + timedelta(days=2))[1] == 0  # sent once
+    assert invite(context, NOW + timedelta(days=2)).sent == 0  # sent once
 
 
 def test_one_reminder_at_most_and_none_after_an_answer(world):
@@ -80,11 +80,11 @@ def test_one_reminder_at_most_and_none_after_an_answer(world):
         session.add(
             SurveyAnswer(order_id=order.id, stars=5, experienced_at=NOW, language="fr", created_at=NOW, updated_at=NOW)
         )
-    assert invite(context, NOW + timedelta(days=3))[0].reminders == 0  # too early
-    queued, sent, _ = invite(context, NOW + timedelta(days=4))
-    assert (queued.reminders, sent) == (1, 1)
+    assert invite(context, NOW + timedelta(days=3)).reminders == 0  # too early
+    queued = invite(context, NOW + timedelta(days=4))
+    assert (queued.reminders, queued.sent) == (1, 1)
     assert mailbox.messages[-1]["Subject"] == "Rappel : votre avis sur la commande R-1"
-    assert invite(context, NOW + timedelta(days=9))[0].reminders == 0
+    assert invite(context, NOW + timedelta(days=9)).reminders == 0
     assert [m["To"] for m in mailbox.messages] == ["a@example.com", "b@example.com", "a@example.com"]
 
 
@@ -97,8 +97,8 @@ def test_the_cap_holds_across_two_campaigns(world):
             {"order_ref": "C-2", "email": "Camille@example.com", "delivered_at": "2026-11-21", "campaign": "box"},
         ],
     )
-    queued, sent, _ = invite(context, NOW)
-    assert (queued.invitations, queued.capped, sent) == (1, 1, 1)
+    queued = invite(context, NOW)
+    assert (queued.invitations, queued.capped, queued.sent) == (1, 1, 1)
     # A third order two months later, another campaign: still within cap_days (90), so not asked either.
     add_orders(
         context,
@@ -112,7 +112,7 @@ def test_the_cap_holds_across_two_campaigns(world):
             }
         ],
     )
-    assert invite(context, NOW + timedelta(days=55))[0].capped == 1
+    assert invite(context, NOW + timedelta(days=55)).capped == 1
     # After the cap's window, a new order is asked about again.
     add_orders(
         context,
@@ -126,7 +126,7 @@ def test_the_cap_holds_across_two_campaigns(world):
             }
         ],
     )
-    assert invite(context, NOW + timedelta(days=94))[0].invitations == 1
+    assert invite(context, NOW + timedelta(days=94)).invitations == 1
     assert [m["Subject"].rsplit(" ", 1)[-1] for m in mailbox.messages] == ["C-1", "C-4"]
     with context.sessions() as session:
         skipped = {o.order_ref: o.skipped for o in session.query(SurveyOrder)}
@@ -152,8 +152,8 @@ def test_unsubscribe_by_the_header_is_honoured_at_once_and_kept(world):
         context,
         [{"order_ref": "U-2", "email": "u@example.com", "delivered_at": "2027-03-20", "ordered_at": "2027-03-18"}],
     )
-    queued, sent, _ = invite(context, NOW + timedelta(days=115))  # past the cap: only the opt-out stops it
-    assert (queued.reminders, queued.invitations, queued.opted_out, sent) == (0, 0, 1, 0)
+    queued = invite(context, NOW + timedelta(days=115))  # past the cap: only the opt-out stops it
+    assert (queued.reminders, queued.invitations, queued.opted_out, queued.sent) == (0, 0, 1, 0)
     assert len(mailbox.messages) == 1
     with context.sessions() as session:
         assert [(o.email, o.reason) for o in session.query(SurveyOptOut)] == [("u@example.com", "unsubscribe")]
@@ -187,7 +187,7 @@ def test_a_bounce_is_recorded_and_drops_what_is_queued(world):
         app, ["survey", "bounce", "Gone@example.com", "--brand", "acme", "--settings", str(context.settings_path)]
     )
     assert result.exit_code == 0 and "bounce recorded" in result.output
-    assert invite(context, NOW + timedelta(days=5))[1] == 0
+    assert invite(context, NOW + timedelta(days=5)).sent == 0
     assert len(mailbox.messages) == 1
     with context.sessions() as session:
         reminder = session.query(SurveyMessage).filter_by(kind="reminder").one()

@@ -56,12 +56,12 @@ def send(settings: SettingsOption = Path("settings.toml")) -> None:
 
     config = settings_or_exit(settings)
     context = open_context(settings, config)
-    queued, sent, failed = invite(context)
+    queued = invite(context)
     filed = file_answers(context)
     console.print(
         f"queued {queued.invitations} invitations and {queued.reminders} reminders"
         f" (not invited: {queued.capped} by the cap, {queued.opted_out} opted out, {queued.stale} too old);"
-        f" sent {sent}, failed {failed}; answers filed as reviews {filed}"
+        f" sent {queued.sent}, failed {queued.failed}; answers filed as reviews {filed}"
     )
     if not config.moderation.smtp.host:
         console.print(f"mail sink (no SMTP host set): {config.path(config.moderation.smtp.sink_path)}")
@@ -160,10 +160,10 @@ def demo(context, config) -> None:  # type: ignore[no-untyped-def]
     with context.sessions.begin() as session:
         brand = session.scalar(select(Brand).where(Brand.slug == slug))
         stored = store_orders(session, brand.id, moved, config.surveys.campaign)
-    queued, sent, _failed = invite(context)
+    queued = invite(context)
     console.print(
         f"survey: {stored.new} demo orders imported, {queued.invitations} invitations queued"
-        f" ({queued.capped} held back by the cap), {sent} sent"
+        f" ({queued.capped} held back by the cap), {queued.sent} sent"
     )
     with context.sessions.begin() as session:
         invited = session.execute(
