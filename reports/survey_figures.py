@@ -76,10 +76,10 @@ def survey_figures(session: Session, brand_id: int, start: datetime, end: dateti
         )
     ).all()
     campaigns: dict[str, Campaign] = {}
-    for name, _order, answer in invited:
+    for name, _order, answer_id in invited:
         campaign = campaigns.setdefault(name, Campaign(name))
         campaign.invited += 1
-        campaign.answered += answer is not None
+        campaign.answered += answer_id is not None
     figures.campaigns = sorted(campaigns.values(), key=lambda c: c.name)
     figures.invited = len(invited)
     outs: dict[str, int] = {

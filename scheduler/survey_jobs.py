@@ -7,6 +7,8 @@ import json
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from crawlers.survey_import import SurveyFileError, import_survey_body
 from models import Brand, Mention, Source, utcnow
 from scheduler.context import Context
@@ -43,7 +45,9 @@ def file_answers(context: Context, now: datetime | None = None) -> int:
                 continue  # filed meanwhile by another worker
             answer, order = found[0]
             brand = session.get_one(Brand, order.brand_id)
-            source = session.query(Source).filter_by(brand_id=brand.id, name=settings.surveys.source).one_or_none()
+            source = session.scalar(
+                select(Source).where(Source.brand_id == brand.id, Source.name == settings.surveys.source)
+            )
             if source is None or source.kind != "survey":
                 log.warning(
                     "survey answer %s not filed: brand %s has no survey source %r ([surveys] source)",
@@ -65,10 +69,10 @@ def file_answers(context: Context, now: datetime | None = None) -> int:
             except SurveyFileError as error:
                 log.warning("survey answer %s not filed: %s", answer.id, error)
                 continue
-            answer.mention_id = (
-                session.query(Mention.id)
-                .filter_by(source_id=source.id, external_id=f"order:{order.order_ref}")
-                .scalar()
+            answer.mention_id = session.scalar(
+                select(Mention.id).where(
+                    Mention.source_id == source.id, Mention.external_id == f"order:{order.order_ref}"
+                )
             )
             answer.filed_at = now
             filed += 1

@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -106,7 +107,7 @@ def survey_routes(context: Context) -> list[Route]:
 
     def do_orders(brand_slug: str, body: bytes, name: str) -> JSONResponse:
         with sessions.begin() as session:
-            brand = session.query(Brand).filter_by(slug=brand_slug).one_or_none()
+            brand = session.scalar(select(Brand).where(Brand.slug == brand_slug))
             if brand is None:
                 return JSONResponse({"error": f"no brand {brand_slug!r} in settings"}, status_code=404)
             try:

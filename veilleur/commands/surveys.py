@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,9 +14,23 @@ from sqlalchemy import select
 
 from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
 
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from scheduler.context import Context
+
 console = Console(markup=False, highlight=False, soft_wrap=True)  # a line per result: greppable
 orders = typer.Typer(help="The brand's orders, whose customers are invited to the survey.", no_args_is_help=True)
 BrandOption = Annotated[str, typer.Option("--brand")]
+
+
+@contextmanager
+def _opened(path: Path, config: Settings) -> Iterator[Context]:
+    """The database for one command, closed however the command ends."""
+    context = open_context(path, config)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 @orders.command("import")
@@ -33,21 +49,21 @@ def orders_import(
     except OSError as error:
         print_error(console, f"{path}: cannot read the file: {error.strerror}")
         raise typer.Exit(2) from None
-    context = open_context(settings, config)
-    with context.sessions.begin() as session:
-        row = session.scalar(select(Brand).where(Brand.slug == brand))
-        assert row is not None  # settings_or_exit checked the brand; the context mirrored it
-        try:
-            result = store_orders(session, row.id, read_orders(body, path.name), config.surveys.campaign)
-        except OrdersFileError as error:
-            print_error(console, f"{path}: {len(error.problems)} problem(s), nothing imported")
-            for problem in error.problems:
-                console.print(f"  {problem}")
-            raise typer.Exit(1) from None
-    console.print(
-        f"{path}: {result.rows} orders, {result.new} new, {result.delivered} newly delivered,"
-        f" {result.unchanged} unchanged"
-    )
+    with _opened(settings, config) as context:
+        with context.sessions.begin() as session:
+            row = session.scalar(select(Brand).where(Brand.slug == brand))
+            assert row is not None  # settings_or_exit checked the brand; the context mirrored it
+            try:
+                result = store_orders(session, row.id, read_orders(body, path.name), config.surveys.campaign)
+            except OrdersFileError as error:
+                print_error(console, f"{path}: {len(error.problems)} problem(s), nothing imported")
+                for problem in error.problems:
+                    console.print(f"  {problem}")
+                raise typer.Exit(1) from None
+        console.print(
+            f"{path}: {result.rows} orders, {result.new} new, {result.delivered} newly delivered,"
+            f" {result.unchanged} unchanged"
+        )
 
 
 def send(settings: SettingsOption = Path("settings.toml")) -> None:
@@ -55,16 +71,16 @@ def send(settings: SettingsOption = Path("settings.toml")) -> None:
     from scheduler.survey_jobs import file_answers, invite
 
     config = settings_or_exit(settings)
-    context = open_context(settings, config)
-    queued = invite(context)
-    filed = file_answers(context)
-    console.print(
-        f"queued {queued.invitations} invitations and {queued.reminders} reminders"
-        f" (not invited: {queued.capped} by the cap, {queued.opted_out} opted out, {queued.stale} too old);"
-        f" sent {queued.sent}, failed {queued.failed}; answers filed as reviews {filed}"
-    )
-    if not config.moderation.smtp.host:
-        console.print(f"mail sink (no SMTP host set): {config.path(config.moderation.smtp.sink_path)}")
+    with _opened(settings, config) as context:
+        queued = invite(context)
+        filed = file_answers(context)
+        console.print(
+            f"queued {queued.invitations} invitations and {queued.reminders} reminders"
+            f" (not invited: {queued.capped} by the cap, {queued.opted_out} opted out, {queued.stale} too old);"
+            f" sent {queued.sent}, failed {queued.failed}; answers filed as reviews {filed}"
+        )
+        if not config.moderation.smtp.host:
+            console.print(f"mail sink (no SMTP host set): {config.path(config.moderation.smtp.sink_path)}")
 
 
 def bounce(
@@ -78,13 +94,13 @@ def bounce(
     from surveys.optouts import opt_out
 
     config = settings_or_exit(settings, brand)
-    context = open_context(settings, config)
-    reason = "complaint" if complaint else "bounce"
-    with context.sessions.begin() as session:
-        row = session.scalar(select(Brand).where(Brand.slug == brand))
-        assert row is not None
-        new = opt_out(session, row.id, email, reason, utcnow())
-    console.print(f"{email}: {reason} recorded" if new else f"{email}: already opted out (kept as it was)")
+    with _opened(settings, config) as context:
+        reason = "complaint" if complaint else "bounce"
+        with context.sessions.begin() as session:
+            row = session.scalar(select(Brand).where(Brand.slug == brand))
+            assert row is not None
+            new = opt_out(session, row.id, email, reason, utcnow())
+        console.print(f"{email}: {reason} recorded" if new else f"{email}: already opted out (kept as it was)")
 
 
 def link(
@@ -97,15 +113,15 @@ def link(
     from surveys.invitations import form_link
 
     config = settings_or_exit(settings, brand)
-    context = open_context(settings, config)
-    with context.sessions.begin() as session:
-        order = session.scalar(
-            select(SurveyOrder).join(Brand).where(Brand.slug == brand, SurveyOrder.order_ref == order_ref)
-        )
-        if order is None:
-            print_error(console, f"no order {order_ref!r} for brand {brand!r}")
-            raise typer.Exit(1)
-        console.print(form_link(session, config, order, utcnow()))
+    with _opened(settings, config) as context:
+        with context.sessions.begin() as session:
+            order = session.scalar(
+                select(SurveyOrder).join(Brand).where(Brand.slug == brand, SurveyOrder.order_ref == order_ref)
+            )
+            if order is None:
+                print_error(console, f"no order {order_ref!r} for brand {brand!r}")
+                raise typer.Exit(1)
+            console.print(form_link(session, config, order, utcnow()))
 
 
 def figures(
@@ -118,13 +134,13 @@ def figures(
     from reports.survey_figures import figure_lines, survey_figures
 
     config = settings_or_exit(settings, brand)
-    context = open_context(settings, config)
-    end = datetime.now(UTC)
-    with context.sessions.begin() as session:
-        row = session.scalar(select(Brand).where(Brand.slug == brand))
-        assert row is not None
-        for line in figure_lines(survey_figures(session, row.id, end - timedelta(days=days), end)):
-            console.print(line)
+    with _opened(settings, config) as context:
+        end = datetime.now(UTC)
+        with context.sessions.begin() as session:
+            row = session.scalar(select(Brand).where(Brand.slug == brand))
+            assert row is not None
+            for line in figure_lines(survey_figures(session, row.id, end - timedelta(days=days), end)):
+                console.print(line)
 
 
 def mount(survey: typer.Typer) -> None:
