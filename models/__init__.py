@@ -27,6 +27,7 @@ from models.schema import (
     WebhookDelivery,
     utcnow,
 )
+from models.surveys import SurveyAnswer, SurveyMessage, SurveyOptOut, SurveyOrder
 
 __all__ = [
     "Alert",
@@ -54,6 +55,10 @@ __all__ = [
     "ReportFile",
     "SlackSignature",
     "Source",
+    "SurveyAnswer",
+    "SurveyMessage",
+    "SurveyOptOut",
+    "SurveyOrder",
     "WebhookDelivery",
     "utcnow",
 ]

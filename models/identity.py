@@ -60,6 +60,15 @@ def outbox_instance(session: Session) -> str:
     return stored
 
 
+def link_key(session: Session) -> str:
+    """The key that signs the links sent to customers (survey form, unsubscribe): generated for this database and
+    kept in it, so a link cannot be forged by anyone who has only the code, and survives a restart."""
+    stored = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == "links"))
+    if stored is None:
+        stored, _ = _generate(session, "links", secrets.token_urlsafe(32))
+    return stored
+
+
 def _generate(session: Session, name: str, value: str) -> tuple[str, bool]:
     """Store `value` under `name` unless another process stored one first: (the stored value, whether ours)."""
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

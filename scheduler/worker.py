@@ -18,7 +18,7 @@ from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from scheduler import jobs
+from scheduler import jobs, survey_jobs
 from scheduler.context import Context
 from scheduler.handover import Handover
 
@@ -124,6 +124,8 @@ def build_scheduler(context: Context) -> BlockingScheduler:
     every("send", jobs.send, context, minutes=intervals.send_minutes)
     every("notify", jobs.notify, context, minutes=intervals.send_minutes)
     every("webhook", jobs.send_webhooks, context, minutes=settings.publishing.send_minutes)
+    every("survey-invite", survey_jobs.invite, context, minutes=settings.surveys.send_minutes)
+    every("survey-file", survey_jobs.file_answers, context, minutes=intervals.route_minutes)
     every("retention", jobs.retention, context, hours=settings.privacy.retention_hours)
     every("topics", jobs.tag_topics, context, minutes=intervals.classify_minutes)
     every("report", jobs.weekly_report, context, hours=1)

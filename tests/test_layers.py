@@ -17,6 +17,7 @@ FLOORS = {
     "models": 1,
     "crawlers": 2,
     "moderation": 2,
+    "surveys": 2,
     "alerts": 3,
     "reports": 3,
     "scheduler": 4,

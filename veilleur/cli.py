@@ -27,6 +27,7 @@ def _context(path: Path):  # type: ignore[no-untyped-def]
 @app.command()
 def demo(settings: SettingsOption = Path("settings.toml")) -> None:
     """Serve the demo pages locally, run one full cycle, and print where the report and Slack sink are."""
+    from veilleur.commands.surveys import demo as survey_demo
     from veilleur.cycle import run_cycle
     from veilleur.pages_server import PagesServer
 
@@ -35,6 +36,7 @@ def demo(settings: SettingsOption = Path("settings.toml")) -> None:
     with PagesServer(config.path(config.demo.pages_dir), config.demo.host, config.demo.port):
         result = run_cycle(context, console)
     _print_cycle(result, config)
+    survey_demo(context, config)
 
 
 @app.command()
@@ -138,7 +140,9 @@ def serve(settings: SettingsOption = Path("settings.toml")) -> None:
     uvicorn.run(create_app(_context(settings)), host=config.serve.host, port=config.serve.port)
 
 
-survey = typer.Typer(help="The brand's own post-purchase reviews (survey exports).", no_args_is_help=True)
+survey = typer.Typer(
+    help="The brand's own post-purchase reviews: survey exports, orders, invitations.", no_args_is_help=True
+)
 
 
 @survey.command("import")
@@ -183,12 +187,14 @@ def _mount() -> None:
     from veilleur.commands.queue import app as queue
     from veilleur.commands.report import report
     from veilleur.commands.signals import app as signals
+    from veilleur.commands.surveys import mount as mount_surveys
 
     app.add_typer(queue, name="queue")
     app.add_typer(alerts, name="alerts")
     app.add_typer(signals, name="signals")
     app.add_typer(crisis, name="crisis")
     app.add_typer(model, name="model")
+    mount_surveys(survey)
     app.add_typer(survey, name="survey")
     app.add_typer(publish, name="publish")
     app.add_typer(privacy, name="privacy")

@@ -1,4 +1,5 @@
-"""The HTTP app served by `veilleur serve`: Slack's interactivity endpoint, the survey intake, the console."""
+"""The HTTP app served by `veilleur serve`: Slack's interactivity endpoint, the survey intake, the survey form and
+its orders endpoint, the console."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from web.feed import publishing_routes
 from web.intake import intake_routes
 from web.limits import BodyLimit
 from web.slack import slack_routes
+from web.survey import survey_routes
 
 
 def create_app(context: Context) -> Starlette:
@@ -37,6 +39,7 @@ def create_app(context: Context) -> Starlette:
     routes += slack_routes(context.sessions, slack.signing_secret, set(slack.moderators), handlers, replies=replies)
     routes += intake_routes(context.sessions, settings.intake.token, settings.crawl.pseudonym_secret)
     routes += publishing_routes(context.sessions, settings)
+    routes += survey_routes(context)
     limits = [("/intake/", settings.intake.max_body_bytes)]
     middleware = [Middleware(BodyLimit, default=settings.serve.max_body_bytes, limits=limits)]
     return Starlette(routes=[*routes, console_mount(context)], middleware=middleware)

@@ -48,6 +48,8 @@ def test_every_job_is_scheduled_with_one_instance_and_coalescing(tmp_path, datab
             "report",
             "report-rewrite",
             "release-models",
+            "survey-invite",
+            "survey-file",
         }
         assert all(job.max_instances == 1 and job.coalesce for job in scheduled.values())
         assert scheduled["classify"].trigger.interval.total_seconds() == 120

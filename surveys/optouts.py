@@ -1,0 +1,39 @@
+"""Addresses never written to again: unsubscribed (one click, RFC 8058), bounced, complained. Honoured at once:
+what is queued for the address and not yet sent is given up in the same transaction. Kept for good."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import SurveyMessage, SurveyOptOut, SurveyOrder
+
+REASONS = ("unsubscribe", "bounce", "complaint")
+
+
+def opt_out(session: Session, brand_id: int, email: str, reason: str, now: datetime) -> bool:
+    """Record it; False when the address was already out (its first reason is kept)."""
+    if reason not in REASONS:
+        raise ValueError(f"reason {reason!r}: one of {', '.join(REASONS)}")
+    email = email.strip().casefold()
+    orders = select(SurveyOrder.id).where(SurveyOrder.brand_id == brand_id, SurveyOrder.email == email)
+    session.execute(
+        update(SurveyMessage)
+        .where(SurveyMessage.order_id.in_(orders), SurveyMessage.sent_at.is_(None), SurveyMessage.failed_at.is_(None))
+        .values(failed_at=now, last_error=f"not sent: the address is out ({reason})")
+        .execution_options(synchronize_session=False)
+    )
+    if is_out(session, brand_id, email):
+        return False
+    session.add(SurveyOptOut(brand_id=brand_id, email=email, reason=reason, at=now))
+    session.flush()
+    return True
+
+
+def is_out(session: Session, brand_id: int, email: str) -> bool:
+    found = session.scalar(
+        select(SurveyOptOut.id).where(SurveyOptOut.brand_id == brand_id, SurveyOptOut.email == email.casefold())
+    )
+    return found is not None
