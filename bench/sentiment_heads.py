@@ -104,10 +104,10 @@ def main() -> None:
         gold = [realdata.polarity(s) for _, s, _ in train_reviews]
         fitted[name] = fit_thresholds(expected(train_texts, head), gold)
         french = [e for e in data.read_hand(data.HAND_TRAIN) if e.source == "hand:review" and e.language == "fr"]
+        missing = [e.text for e in french if e.text not in vectors]
+        vectors.update(zip(missing, encoder.vectors(missing), strict=True))
         fitted[name + "fr"] = fit_thresholds(expected([e.text for e in french], head),
                                              [SENTIMENTS[e.sentiment] for e in french])  # type: ignore[index]  # fmt: skip
-        for e in french:
-            vectors.setdefault(e.text, encoder.vectors([e.text])[0])
     print("thresholds (low, high) on the expected stars:", {k or "shipped": v for k, v in fitted.items()})
 
     def decide(variant: str, rows: list[str], language: str) -> list[str]:
