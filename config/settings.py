@@ -169,6 +169,12 @@ class ClassifierSettings(_Section):
     batch_size: int = Field(default=32, ge=1)
     # The worker drops the classifier and the topic encoder after this many minutes unused (0: kept for good).
     idle_unload_minutes: int = Field(default=10, ge=0)
+    # Versions learnt from moderators' corrections, their record (versions.json) and which one runs.
+    versions_dir: str = "var/classifier"
+    # A new version replaces the current one only if it loses at most this much (macro-F1, F1) on every fixed set.
+    promotion_margin: float = Field(default=0.01, ge=0, le=1)
+    # The share of stored corrections held out to compare the new version with the current one.
+    corrections_held_out: float = Field(default=0.25, gt=0, lt=1)
     thresholds: Thresholds = Thresholds()
 
 

@@ -68,3 +68,31 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
         return path.open(encoding="utf-8", errors="replace", newline="")
     except FileNotFoundError:
         raise CorpusError(f"labelled corpus file not found: {path} (setting [classifier] labelled_dir)") from None
+
+
+def _review_key(text: str) -> bytes:
+    import re
+    import unicodedata
+
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).lower()).strip().encode("utf-8")
+
+
+def reviews_stars(folder: Path) -> list[tuple[str, int, str, str, str]]:
+    """Real reviews with their author's stars: (text, stars, language, file stem, "train" | "dev").
+
+    The split is the one the folder's README fixes (sha1 of the normalised text, modulo 5): by text, so it does
+    not move if the files are regenerated or re-ordered."""
+    import hashlib
+    import json
+
+    paths = sorted(folder.glob("*.jsonl"))
+    if not paths:
+        raise CorpusError(f"no reviews found in {folder} (setting [classifier] labelled_dir)")
+    out = []
+    for path in paths:
+        for line in _lines(path):
+            if line.strip():
+                row = json.loads(line)
+                dev = int(hashlib.sha1(_review_key(row["text"])).hexdigest(), 16) % 5 == 0
+                out.append((row["text"], int(row["stars"]), row["lang"], path.stem, "dev" if dev else "train"))
+    return out

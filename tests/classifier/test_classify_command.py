@@ -63,13 +63,35 @@ def test_malformed_lines_are_reported_and_skipped(tmp_path: Path, monkeypatch: p
     assert [row["id"] for row in rows] == [1, 3, 7, 8]
     first = rows[0]
     assert first["text"] == "Service nul, colis jamais reçu."
-    assert first["language"] == "fr"
-    assert first["sentiment"] == "negative"
-    assert first["stars"] == 1.5
-    assert first["abuse"] == "none"
-    assert first["scores"]["sentiment"]["negative"] == 0.8
-    assert first["model"] == "fake@1"
-    assert [row["abuse"] for row in rows] == ["none", "none", "toxic", "spam"]
+    assert first["veilleur_language"] == "fr"
+    assert first["veilleur_sentiment"] == "negative"
+    assert first["veilleur_stars"] == 1.5
+    assert first["veilleur_abuse"] == "none"
+    assert first["veilleur_scores"]["sentiment"]["negative"] == 0.8
+    assert first["veilleur_model"] == "fake@1"
+    assert [row["veilleur_abuse"] for row in rows] == ["none", "none", "toxic", "spam"]
+
+
+def test_the_input_fields_are_kept_beside_the_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 19: an input `stars` (the author's rating) was overwritten by the model's estimate.
+    source = tmp_path / "in.jsonl"
+    row = {"id": "r1", "text": "Service nul, colis jamais reçu.", "stars": 2, "sentiment": "mine", "model": "x"}
+    source.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    monkeypatch.setattr("moderation.classifier.load.load_classifier", lambda settings: FakeClassifier())
+    app = typer.Typer()
+    app.command()(command.classify)
+    target = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app, ["--input", str(source), "--output", str(target), "--settings", str(ROOT / "settings.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(target.read_text(encoding="utf-8"))
+    assert {name: out[name] for name in row} == row
+    assert out["veilleur_stars"] == 1.5
+    assert out["veilleur_sentiment"] == "negative"
+    assert out["veilleur_model"] == "fake@1"
+    assert set(out) - set(row) == {f"veilleur_{name}" for name in
+                                   ("language", "sentiment", "stars", "abuse", "scores", "model")}  # fmt: skip
 
 
 def test_abuse_follows_thresholds_from_settings() -> None:

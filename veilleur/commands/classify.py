@@ -37,8 +37,13 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
                 yield number, row, ""
 
 
+# The outputs carry a name of their own: an input often has a `stars` or `sentiment` of its own (the author's
+# rating), and overwriting it with the model's estimate loses the very thing one wants to compare against.
+OUTPUT_PREFIX = "veilleur_"
+
+
 def labels(prediction: Prediction, settings: Settings) -> dict[str, Any]:
-    """The output fields for one prediction; abuse uses the thresholds from settings (toxic first)."""
+    """The model's labels for one prediction (unprefixed); abuse uses the thresholds from settings (toxic first)."""
     thresholds = settings.classifier.thresholds
     abuse = (
         "toxic" if prediction.toxic >= thresholds.toxic else "spam" if prediction.spam >= thresholds.spam else "none"
@@ -69,12 +74,8 @@ def classify_file(source: Path, target: Path, classifier: Classifier, settings: 
             chunk = rows[start : start + batch]
             predictions = classifier.predict([row["text"] for _, row in chunk])
             for (_, row), prediction in zip(chunk, predictions, strict=True):
-                result = {
-                    **row,
-                    "language": detect_language(row["text"]),
-                    **labels(prediction, settings),
-                    "model": model,
-                }
+                outputs = {"language": detect_language(row["text"]), **labels(prediction, settings), "model": model}
+                result = {**row, **{OUTPUT_PREFIX + name: value for name, value in outputs.items()}}
                 out.write(json.dumps(result, ensure_ascii=False) + "\n")
             progress.advance(task, len(chunk))
     return len(rows), skipped
@@ -85,7 +86,7 @@ def classify(
     output: Annotated[Path, typer.Option("--output", help="JSONL file to write")],
     settings: Annotated[Path, typer.Option("--settings", help="settings file")] = Path("settings.toml"),
 ) -> None:
-    """Classify each line's text: language, sentiment, stars, abuse (none|toxic|spam), scores, model."""
+    """Keep each line's fields and add veilleur_language, _sentiment, _stars, _abuse, _scores and _model."""
     config = settings_or_exit(settings, need_brand=False)  # the classifier's settings only
     if not input.is_file():
         print_error(err, f"input file not found: {input}" + (" (it is a folder)" if input.is_dir() else ""))

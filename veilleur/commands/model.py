@@ -59,7 +59,10 @@ def train(
 
         rows = read_stored(settings)
         console.print(f"{len(rows)} stored corrections from the database")
-        extra = (extra or []) + from_corrections(rows)
+        # Moderators' corrections make a new version only through the gate (learn.py): it must beat the
+        # current one on held-out corrections and not lose on the fixed sets, and it can be rolled back.
+        learn_version(config, (extra or []) + from_corrections(rows))
+        return
     target = output or mm.WEIGHTS_FILE
     metadata = run_training(
         config.path(config.classifier.cache_dir),
@@ -69,6 +72,83 @@ def train(
         extra_examples=extra,
     )
     console.print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB) in {metadata['train_seconds']} s")
+
+
+def learn_version(config, corrections: list) -> dict:  # type: ignore[no-untyped-def]
+    """Fit new heads from `corrections`, compare with the active version, record it, promote it if it wins."""
+    from moderation.classifier import versions
+    from moderation.classifier.transformer import evaluate as ev
+    from moderation.classifier.transformer import heads, learn
+    from moderation.classifier.transformer import model as mm
+    from moderation.classifier.transformer.features import PooledEncoder
+    from moderation.classifier.transformer.rebuild import ensure_encoder
+
+    folder = config.path(config.classifier.versions_dir)
+    cache = config.path(config.classifier.cache_dir)
+    current = versions.active_weights(folder, mm.WEIGHTS_FILE)
+    encoder = PooledEncoder(ensure_encoder(cache), current, cache)
+    # The fixed sets: held-out splits and hand-written tests (never the sets marked EVAL_ONLY, never real reviews).
+    fixed = [s for s in ev.eval_sets(config.path(config.classifier.labelled_dir))
+             if s.name in FIXED_SETS and s.task in ("sentiment", "toxic", "spam", "flagged")]  # fmt: skip
+    outcome = learn.learn(corrections, encoder.vectors, heads.read_heads(current), fixed,
+                          config.classifier.promotion_margin, config.classifier.corrections_held_out)  # fmt: skip
+    table = Table(title=f"candidate against {mm.weights_version(current)}: {outcome.why}")
+    for column in ("set", "task", "lang", "n", "current", "candidate"):
+        table.add_column(column)
+    for row in outcome.rows:
+        table.add_row(row["set"], row["task"], row["language"], str(row["n"]), _cell(row["current"]),
+                      _cell(row["candidate"]))  # fmt: skip
+    console.print(table)
+    staged = folder / "candidate.safetensors"
+    heads.write_with_heads(
+        current,
+        staged,
+        outcome.candidate,
+        {"learnt_from": f"{outcome.trained_on} corrections", "parent": mm.weights_version(current)},
+    )
+    version = mm.weights_version(staged)
+    staged.replace(folder / f"{version}.safetensors")
+    entry = {"version": version, "parent_version": mm.weights_version(current), "why": outcome.why,
+             "corrections_trained": outcome.trained_on, "corrections_held_out": outcome.held_out,
+             "margin": config.classifier.promotion_margin, "comparison": outcome.rows}  # fmt: skip
+    entry = versions.record(folder, entry, outcome.promote)
+    said = "promoted: it classifies from now on" if outcome.promote else "kept aside, not promoted"
+    console.print(f"version {version}: {said} ({outcome.why}); recorded in {folder / versions.REGISTRY}")
+    return entry
+
+
+# Sets a new version must not lose on: held-out splits of the training corpora and the hand-written tests.
+FIXED_SETS = ("umsab_fr", "umsab_en", "uci_en", "mlma_fr", "mlma_en", "youtube_spam", "hand_test",
+              "hand_test reviews", "hand_test coarse complaints", "reviews_stars dev")  # fmt: skip
+
+
+@app.command()
+def rollback(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Make the previous version active again (the shipped weights when there is none)."""
+    from moderation.classifier import versions
+
+    config = settings_or_exit(settings, need_brand=False)
+    try:
+        left, now = versions.rollback(config.path(config.classifier.versions_dir))
+    except ValueError as error:
+        console.print(str(error))
+        raise typer.Exit(1) from None
+    console.print(f"rolled back {left}: {now or 'the shipped weights'} classifies from now on")
+
+
+@app.command("versions")
+def list_versions(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Every version learnt here: promoted or not, why, and which one is active."""
+    from moderation.classifier import versions
+
+    config = settings_or_exit(settings, need_brand=False)
+    registry = versions.read(config.path(config.classifier.versions_dir))
+    console.print(f"active: {registry['active'] or 'the shipped weights'}")
+    for entry in registry["versions"]:
+        state = "rolled back" if entry.get("rolled_back_at") else "promoted" if entry["promoted"] else "not promoted"
+        console.print(
+            f"{entry['version']} ({state}, from {entry['parent_version']}, {entry['recorded_at']}): {entry['why']}"
+        )
 
 
 @app.command()

@@ -20,6 +20,8 @@ TASKS = ("sentiment", "stars", "toxic", "spam")
 HAND_DIR = Path(__file__).resolve().parents[1] / "data"
 HAND_TRAIN = HAND_DIR / "hand_train.jsonl"
 HAND_TEST = HAND_DIR / "hand_test.jsonl"  # held out: never read by training
+# Hand-written short posts (questions, news, sarcasm; EN and FR), an evaluation set only: never trained on.
+SHORT_POSTS = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "short_posts.jsonl"
 SEED = 0
 
 
@@ -56,6 +58,16 @@ def read_hand(path: Path) -> list[Example]:
                     row.get("language") or "")
         )  # fmt: skip
     return examples
+
+
+def read_posts(path: Path = SHORT_POSTS) -> list[dict]:
+    """{"text", "language", "kind", "sentiment"} per post."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def reviews_stars(labelled: Path) -> list[tuple[str, int, str, str, str]]:
+    """(text, stars, language, file, "train" | "dev") from labelled/reviews_stars (see corpora.reviews_stars)."""
+    return corpora.reviews_stars(labelled / "reviews_stars")
 
 
 def from_corrections(corrections: Iterable[tuple[str, str, object]]) -> list[Example]:

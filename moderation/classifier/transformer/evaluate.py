@@ -54,6 +54,16 @@ def eval_sets(labelled: Path, real_dir: Path = realdata.DEFAULT_DIR, sms_sample:
         polarities = [SENTIMENTS[e.sentiment] for e in written if e.sentiment is not None]
         sets.append(EvalSet("hand_test reviews", "sentiment", lang, texts, polarities))
         sets.append(EvalSet("hand_test reviews", "stars", lang, texts, [e.stars for e in written]))
+    for lang in ("fr", "en"):
+        dev = [(t, s) for t, s, language, _, part in data.reviews_stars(labelled) if part == "dev" and language == lang]
+        texts, stars = [t for t, _ in dev], [s for _, s in dev]
+        sets.append(EvalSet("reviews_stars dev", "sentiment", lang, texts, [realdata.polarity(s) for s in stars]))
+        sets.append(EvalSet("reviews_stars dev", "stars", lang, texts, stars))
+    for lang in ("fr", "en"):
+        posts = [row for row in data.read_posts() if row["language"] == lang]
+        sets.append(
+            EvalSet("short posts", "sentiment", lang, [r["text"] for r in posts], [r["sentiment"] for r in posts])
+        )
     reviews = realdata.real_reviews(real_dir)
     for lang in ("fr", "en"):
         found = [(t, s) for _, t, s in reviews if detect_language(t) == lang]
