@@ -28,7 +28,7 @@ from crawlers import runs
 from models import Brand, CrawlRun, Mention, MentionStatus, Source
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
-from moderation.privacy import apply_retention, purge_removed
+from moderation.privacy import apply_retention, forget_survey_orders, purge_removed
 from moderation.publishing.webhook import WebhookResult
 from moderation.publishing.webhook import send_due as send_webhook_due
 from moderation.relevance.judge import Relevance
@@ -289,3 +289,15 @@ def retention(context: Context) -> tuple[int, int]:
             apply_retention(session, now, privacy.pseudonymise_after_months),
             purge_removed(session, now, privacy.keep_removed_days),
         )
+
+
+def survey_retention(context: Context) -> int:
+    """Survey orders older than [privacy] pseudonymise_after_months stripped of their customer (how many)."""
+    with context.sessions.begin() as session:
+        return forget_survey_orders(session, datetime.now(UTC), context.settings.privacy.pseudonymise_after_months)
+
+
+def all_retention(context: Context) -> tuple[int, int, int]:
+    """The worker's daily `retention` job: reviews and authors, then survey orders (what `veilleur privacy retention`
+    does)."""
+    return (*retention(context), survey_retention(context))
