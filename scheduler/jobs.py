@@ -154,23 +154,20 @@ def remind_replies(context: Context) -> int:
 
 def erase_from_mail_sink(context: Context, needles: list[str]) -> int:
     """After an erasure: messages about the person in the local mail sink (no SMTP host set) are replaced."""
-    from moderation.notify import SinkNotifier
+    from models.mailer import SinkMailer
     from moderation.privacy import REDACTED
 
     smtp = context.settings.moderation.smtp
-    return 0 if smtp.host else SinkNotifier(context.settings.path(smtp.sink_path)).erase(needles, REDACTED)
+    return 0 if smtp.host else SinkMailer(context.settings.path(smtp.sink_path)).erase(needles, REDACTED)
 
 
 def notify(context: Context) -> tuple[int, int]:
     """Send queued notices (authors told of a rejection, product owners of a low rating)."""
-    from moderation.notify import SinkNotifier, SmtpNotifier, send_due
+    from models.mailer import mailer_for
+    from moderation.notify import MailNotifier, send_due
 
     smtp = context.settings.moderation.smtp
-    notifier = (
-        SmtpNotifier(smtp.host, smtp.port, smtp.sender, smtp.user, smtp.password, smtp.starttls)
-        if smtp.host
-        else SinkNotifier(context.settings.path(smtp.sink_path))
-    )
+    notifier = MailNotifier(mailer_for(smtp, context.settings.path(smtp.sink_path)), smtp.sender)
     return send_due(context.sessions, notifier, smtp.max_attempts)
 
 

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings
 from models import Brand, SurveyAnswer, SurveyMessage, SurveyOrder, utcnow
 from models.identity import address_key, link_key, outbox_instance
+from models.mailer import Mailer
 from models.outbox import Outbox, Retry
 from surveys.links import FORM, UNSUBSCRIBE, make_token
-from surveys.mail import Invitation, Transport, compose
+from surveys.mail import Invitation, compose
 from surveys.optouts import is_out
 
 INVITATION, REMINDER = "invitation", "reminder"
@@ -140,7 +141,7 @@ def refused(error: Exception) -> bool:
 
 
 def send_due(
-    sessions: sessionmaker[Session], settings: Settings, transport: Transport, now: datetime | None = None
+    sessions: sessionmaker[Session], settings: Settings, transport: Mailer, now: datetime | None = None
 ) -> tuple[int, int]:
     """Send every queued invitation and reminder. Returns (sent, failed this round)."""
     now = now or utcnow()
