@@ -16,6 +16,7 @@ from models.schema import InstanceSecret
 
 log = logging.getLogger("veilleur.identity")
 LEGACY_PSEUDONYM_KEY = "veilleur-default-pseudonym-key"  # public: in the code of every version before 0010
+ADDRESS_KEY = "key:"  # the prefix of an address_key (hex follows, never an @): not an address
 _warned: set[str] = set()
 
 
@@ -69,6 +70,18 @@ def link_key(session: Session) -> str:
     return stored
 
 
+def address_key(session: Session, email: str) -> str:
+    """What is kept of an e-mail address once the person is erased (or the retention period is over) but must still
+    be recognised: a keyed hash, so that an opt-out still refuses a later import of the same address and the
+    solicitation cap still counts an invitation sent to it, while the address cannot be read back, nor found by
+    hashing a list of addresses without this database's key (table instance_secret, generated once)."""
+    stored = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == "addresses"))
+    if stored is None:
+        stored, _ = _generate(session, "addresses", secrets.token_urlsafe(32))
+    digest = hmac.new(stored.encode(), email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+    return f"{ADDRESS_KEY}{digest[:48]}"
+
+
 def _generate(session: Session, name: str, value: str) -> tuple[str, bool]:
     """Store `value` under `name` unless another process stored one first: (the stored value, whether ours)."""
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -91,6 +104,6 @@ def minimised_name(name: str | None) -> str | None:
 
 def erased_external_id(source_id: int, external_id: str) -> str:
     """What an erased review's id becomes: the same for the same review (a re-crawl finds it and stores nothing),
-    and not the order reference."""
+    and not the order reference. An erased survey order's reference too, keyed by its brand (surveys/orders.py)."""
     message = f"{source_id}\x1f{external_id}".encode()
     return "erased:" + hashlib.sha256(message).hexdigest()[:40]

@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.schema import Base, utcnow
 
+# What an order keeps of its customer's address once the person is erased or the retention period is over
+# (moderation/privacy_surveys.py): its links open nothing and it is never written to again.
+FORGOTTEN = "[effacé / erased]"
+ERASED = "erased"  # SurveyOrder.skipped of an order whose customer was erased before it was asked
+
 
 class SurveyOrder(Base):
     """An order of the brand's, imported (file or signed endpoint) so that its customer can be asked about it."""
@@ -23,13 +28,13 @@ class SurveyOrder(Base):
     campaign: Mapped[str] = mapped_column(String(100))
     ordered_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]  # None until the brand says it arrived: nobody is asked before that
-    # Personal data, kept for the invitation only; compared case-folded (stored so).
+    # Personal data, kept for the invitation only; compared case-folded (stored so). FORGOTTEN once erased.
     email: Mapped[str] = mapped_column(String(320))
     first_name: Mapped[str | None] = mapped_column(String(100))
     language: Mapped[str] = mapped_column(String(2))  # "fr" or "en": the invitation's and the form's
     products: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Why this order will never get an invitation ("cap", "opted out", "stale"): counted by the reports.
+    # Why this order will never get an invitation ("cap", "opted out", "stale", ERASED): counted by the reports.
     skipped: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -42,6 +47,7 @@ class SurveyMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("survey_order.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # "invitation" or "reminder"
+    # The address; once sent and the person erased, its keyed hash (models/identity.py address_key): the cap counts it.
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
@@ -82,6 +88,7 @@ class SurveyOptOut(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
-    email: Mapped[str] = mapped_column(String(320))  # case-folded
+    # Case-folded; after the person's erasure or the retention period, its keyed hash (identity.address_key).
+    email: Mapped[str] = mapped_column(String(320))
     reason: Mapped[str] = mapped_column(String(20))  # "unsubscribe", "bounce" or "complaint"
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,7 @@
 """Messages to people outside the team: an author told why their review was rejected (DESIGN.md rule 2), a
 product owner told of a low rating. Written to the `notification` outbox in the moderator's transaction, sent
-later by a notifier (e-mail over SMTP, or a local JSONL sink when no SMTP host is set).
+later by a notifier (e-mail over SMTP, or a local JSONL sink when no SMTP host is set: models/mailer.py, shared
+with the survey invitations).
 
 At least once, never lost: a notifier that dies after sending but before recording it leaves the notice claimed;
 after the claim's lease it is sent again. The sink is read back first (written once); an SMTP server cannot be
@@ -9,12 +10,8 @@ Transient failures (the server down, a 4xx) are retried for two days; a refusal 
 
 from __future__ import annotations
 
-import json
-import os
 import smtplib
-import ssl
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Mention, Notification, RejectionReason, utcnow
 from models.identity import outbox_instance
+from models.mailer import Mailer, SinkMailer, SmtpMailer, mail, message_id
 from models.outbox import Outbox, Retry
 
 # The frame of the author's notice, per language (French first); the reason's words are in models/reasons.py.
@@ -106,82 +104,38 @@ def queue_owner_notice(session: Session, mention: Mention, owner: str) -> Notifi
     return notification
 
 
-class SmtpNotifier:
+class MailNotifier:
+    """A notice as an e-mail, sent by the one mailer of models/mailer.py (SMTP or the local sink)."""
+
+    def __init__(self, mailer: Mailer, sender: str = "") -> None:
+        self.mailer, self.sender = mailer, sender
+
+    def send(self, recipient: str, subject: str, body: str, key: str = "") -> str:
+        return self.mailer.send(mail(self.sender, recipient, subject, body, key=key))
+
+    def already_sent(self, key: str) -> bool:
+        return bool(key) and self.mailer.already_sent(message_id(key, self.sender))
+
+
+class SmtpNotifier(MailNotifier):
     """E-mail over SMTP (STARTTLS when asked, login when a user is set)."""
 
     def __init__(
         self, host: str, port: int, sender: str, user: str = "", password: str = "", starttls: bool = False
     ) -> None:
-        self.host, self.port, self.sender = host, port, sender
-        self.user, self.password, self.starttls = user, password, starttls
-
-    def send(self, recipient: str, subject: str, body: str, key: str = "") -> str:
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = self.sender, recipient, subject
-        if key:  # stable across attempts: a copy sent again after a crash is recognisably the same message
-            message["Message-ID"] = f"<{key}@{self.sender.rpartition('@')[2] or 'veilleur.invalid'}>"
-        message.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
-            if self.starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if self.user:
-                smtp.login(self.user, self.password)
-            smtp.send_message(message)
-        return f"smtp:{self.host}:{self.port}"
-
-    def already_sent(self, key: str) -> bool:
-        return False  # SMTP cannot be asked: send again under the same Message-ID
+        super().__init__(SmtpMailer(host, port, user, password, starttls), sender)
 
 
-class SinkNotifier:
+class SinkNotifier(MailNotifier):
     """No SMTP host set: messages go to a local JSONL file, so the demo runs offline and shows what would leave."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def send(self, recipient: str, subject: str, body: str, key: str = "") -> str:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = {"to": recipient, "subject": subject, "body": body, "message_id": key}
-        with self.path.open("a", encoding="utf-8") as sink:
-            sink.write(json.dumps(line, ensure_ascii=False) + "\n")
-            sink.flush()
-            os.fsync(sink.fileno())
-        return f"sink:{self.path}"
-
-    def already_sent(self, key: str) -> bool:
-        if not key or not self.path.exists():
-            return False
-        with self.path.open(encoding="utf-8") as sink:
-            for line in sink:
-                try:
-                    if line.strip() and json.loads(line).get("message_id") == key:
-                        return True
-                except json.JSONDecodeError:  # a line cut short by a crash: that message was not written
-                    continue
-        return False
+        self.sink, self.path = SinkMailer(path), path
+        super().__init__(self.sink)
 
     def erase(self, needles: list[str], marker: str) -> int:
-        """Replace every message that holds one of `needles` (any case) with `marker`, after an erasure
-        (moderation/privacy.py): the sink stands for mail that left, but it is a copy on this machine. A line a
-        crash cut short is judged on its raw text. Written beside it and renamed over it."""
-        if not self.path.exists() or not needles:
-            return 0
-        lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
-        erased = 0
-        for n, line in enumerate(lines):
-            try:
-                sent = json.loads(line) if line.strip() else {}
-                held = " ".join(str(sent.get(key, "")) for key in ("to", "subject", "body")).casefold()
-            except json.JSONDecodeError:
-                held = line.casefold()
-            if any(needle in held for needle in needles):
-                lines[n] = json.dumps({"to": marker, "subject": marker, "body": marker}, ensure_ascii=False) + "\n"
-                erased += 1
-        if erased:
-            rewritten = self.path.with_name(self.path.name + ".rewrite")
-            rewritten.write_text("".join(lines), encoding="utf-8")
-            rewritten.replace(self.path)
-        return erased
+        """After an erasure (moderation/privacy.py): see models/mailer.py SinkMailer.erase."""
+        return self.sink.erase(needles, marker)
 
 
 NOTIFICATIONS = Outbox(

@@ -4,7 +4,9 @@ retention period, and drop the text of removed reviews once they have been kept 
 An erasure keeps the rows (a removed review and its reason stay, for the audit, at least `keep_removed_days`)
 but nothing in them that leads back to the person: name, contact, display name, the handle (a keyed hash of
 the name), the text, title, URL, order reference and the brand's reply (which may name them), the copies of
-all this in alert payloads, notices and audit details. A published review is withdrawn and the site told;
+all this in alert payloads, notices and audit details; their survey orders, invitations, answers and opt-outs
+(moderation/privacy_surveys.py: a person may be found by the address a survey was sent to, with no review at
+all). A published review is withdrawn and the site told;
 report files quoting the person are flagged to be written again. The caller owns the session and its
 transaction.
 """
@@ -30,11 +32,13 @@ from models import (
     Publication,
     RejectionReason,
     ReportFile,
+    SurveyOptOut,
     WebhookDelivery,
     utcnow,
 )
 from models.alert_payloads import RedactionPayload, erased_mention
 from models.identity import erased_external_id
+from moderation import privacy_surveys
 from moderation.workflow import queue_webhook
 
 S = MentionStatus
@@ -58,6 +62,7 @@ class Erasure:
     notices_deleted: int = 0
     notices_scrubbed: int = 0
     reports_to_rewrite: int = 0  # report files quoting them, flagged to be written again (scheduler/jobs.py)
+    surveys: privacy_surveys.Forgotten = field(default_factory=privacy_surveys.Forgotten)
     # What identified them (names, contact, texts, casefolded), for the copies outside the database (the mail
     # sink) the caller scrubs once the transaction is committed. Held in memory only.
     needles: list[str] = field(default_factory=list, repr=False)
@@ -69,6 +74,8 @@ def find_authors(
     """Authors by handle (or its first 12 characters, as Slack shows it), exact name or e-mail (any case)."""
     if not (handle or name or contact):
         raise PrivacyError("name someone: --author HANDLE, --name NAME or --contact E-MAIL")
+    if contact is not None and not contact.strip():
+        raise PrivacyError("--contact is empty")
     conditions = []
     if handle:
         conditions.append(Author.handle == handle if len(handle) != 12 else Author.handle.startswith(handle))
@@ -91,18 +98,30 @@ def erase_author(
     """Remove a person from every table, with one audit event per review (who asked, when; no personal data)."""
     now = now or utcnow()
     authors = find_authors(session, handle=handle, name=name, contact=contact)
-    if not authors:
-        raise PrivacyError("no author matches: nothing erased")
     mentions = list(session.scalars(select(Mention).where(Mention.author_id.in_([a.id for a in authors]))))
+    emails = {value.strip().casefold() for value in [contact, *(a.contact for a in authors)] if value}
+    orders = privacy_surveys.orders_of(session, emails, {mention.id for mention in mentions})
+    if not (authors or orders):
+        raise PrivacyError("no author or survey order matches: nothing erased")
+    # A survey answer filed as a review is the person's review even when its author row was found by nothing else.
+    known = {mention.id for mention in mentions}
+    for mention_id in sorted(privacy_surveys.review_ids(session, orders) - known):
+        mention = session.get_one(Mention, mention_id)
+        mentions.append(mention)
+        if mention.author is not None and mention.author not in authors:
+            authors.append(mention.author)
+    emails |= {order.email for order in orders} | {a.contact.strip().casefold() for a in authors if a.contact}
     ids = {mention.id for mention in mentions}
-    needles = _needles(authors, mentions)
+    needles = _needles(authors, mentions, [*emails, *privacy_surveys.personal_values(session, orders)])
     result = Erasure(authors=len(authors), mentions=len(mentions), needles=needles)
     for mention in mentions:
         result.withdrawn += _erase_mention(session, mention, actor, now, needles)
     result.alerts, result.messages_rewritten = _scrub_alerts(session, mentions, ids, needles, now)
-    contacts = [author.contact for author in authors if author.contact]
+    contacts = sorted(emails)
     result.notices_deleted, result.notices_scrubbed = _scrub_notices(session, ids, contacts)
     result.reports_to_rewrite = _flag_reports(session, ids, now)
+    result.surveys = privacy_surveys.forget_orders(session, orders, erased=True)
+    result.surveys.opt_outs = privacy_surveys.hash_opt_outs(session, func.lower(SurveyOptOut.email).in_(sorted(emails)))
     for author in authors:
         author.name = author.contact = author.display_name = None
         # The handle is a keyed hash of the name: anyone with the key could link it back.
@@ -112,8 +131,8 @@ def erase_author(
     return result
 
 
-def _needles(authors: list[Author], mentions: list[Mention]) -> list[str]:
-    values: list[str | None] = []
+def _needles(authors: list[Author], mentions: list[Mention], more: list[str | None]) -> list[str]:
+    values: list[str | None] = list(more)
     for author in authors:
         values += [author.name, author.contact, author.display_name, author.handle, author.handle[:12]]
         words = (author.name or "").split()
@@ -285,6 +304,17 @@ def apply_retention(session: Session, now: datetime, months: int) -> int:
         author.pseudonymised_at = now
     session.flush()
     return len(authors)
+
+
+def forget_survey_orders(session: Session, now: datetime, months: int) -> int:
+    """Survey orders older than `months` (imported, placed, delivered, last answered) lose their customer as an
+    erasure would take it, and opt-outs older than that keep only the keyed hash of the address. Returns how many
+    orders."""
+    cutoff = months_before(now, months)
+    orders = privacy_surveys.expired_orders(session, cutoff)
+    privacy_surveys.forget_orders(session, orders, erased=False)
+    privacy_surveys.expire_opt_outs(session, cutoff)
+    return len(orders)
 
 
 def purge_removed(session: Session, now: datetime, keep_days: int) -> int:

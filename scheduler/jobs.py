@@ -28,7 +28,7 @@ from crawlers import runs
 from models import Brand, CrawlRun, Mention, MentionStatus, Source
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
-from moderation.privacy import apply_retention, purge_removed
+from moderation.privacy import apply_retention, forget_survey_orders, purge_removed
 from moderation.publishing.webhook import WebhookResult
 from moderation.publishing.webhook import send_due as send_webhook_due
 from moderation.relevance.judge import Relevance
@@ -154,23 +154,20 @@ def remind_replies(context: Context) -> int:
 
 def erase_from_mail_sink(context: Context, needles: list[str]) -> int:
     """After an erasure: messages about the person in the local mail sink (no SMTP host set) are replaced."""
-    from moderation.notify import SinkNotifier
+    from models.mailer import SinkMailer
     from moderation.privacy import REDACTED
 
     smtp = context.settings.moderation.smtp
-    return 0 if smtp.host else SinkNotifier(context.settings.path(smtp.sink_path)).erase(needles, REDACTED)
+    return 0 if smtp.host else SinkMailer(context.settings.path(smtp.sink_path)).erase(needles, REDACTED)
 
 
 def notify(context: Context) -> tuple[int, int]:
     """Send queued notices (authors told of a rejection, product owners of a low rating)."""
-    from moderation.notify import SinkNotifier, SmtpNotifier, send_due
+    from models.mailer import mailer_for
+    from moderation.notify import MailNotifier, send_due
 
     smtp = context.settings.moderation.smtp
-    notifier = (
-        SmtpNotifier(smtp.host, smtp.port, smtp.sender, smtp.user, smtp.password, smtp.starttls)
-        if smtp.host
-        else SinkNotifier(context.settings.path(smtp.sink_path))
-    )
+    notifier = MailNotifier(mailer_for(smtp, context.settings.path(smtp.sink_path)), smtp.sender)
     return send_due(context.sessions, notifier, smtp.max_attempts)
 
 
@@ -289,3 +286,15 @@ def retention(context: Context) -> tuple[int, int]:
             apply_retention(session, now, privacy.pseudonymise_after_months),
             purge_removed(session, now, privacy.keep_removed_days),
         )
+
+
+def survey_retention(context: Context) -> int:
+    """Survey orders older than [privacy] pseudonymise_after_months stripped of their customer (how many)."""
+    with context.sessions.begin() as session:
+        return forget_survey_orders(session, datetime.now(UTC), context.settings.privacy.pseudonymise_after_months)
+
+
+def all_retention(context: Context) -> tuple[int, int, int]:
+    """The worker's daily `retention` job: reviews and authors, then survey orders (what `veilleur privacy retention`
+    does)."""
+    return (*retention(context), survey_retention(context))

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from crawlers.survey_import import SurveyFileError, import_survey_body
 from models import Brand, Mention, Source, utcnow
+from models.mailer import mailer_for
 from scheduler.context import Context
 from surveys.answers import due_for_filing, export_row
 from surveys.invitations import Queued, base_url, queue_due, send_due
-from surveys.mail import transport_for
 
 log = logging.getLogger("scheduler.surveys")
 
@@ -25,7 +25,7 @@ def invite(context: Context, now: datetime | None = None) -> Queued:
     with context.sessions.begin() as session:
         queued = queue_due(session, settings, now)
     smtp = settings.moderation.smtp
-    transport = transport_for(smtp, settings.path(smtp.sink_path))
+    transport = mailer_for(smtp, settings.path(smtp.sink_path))
     queued.sent, queued.failed = send_due(context.sessions, settings, transport, now)
     return queued
 

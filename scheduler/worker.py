@@ -126,7 +126,7 @@ def build_scheduler(context: Context) -> BlockingScheduler:
     every("webhook", jobs.send_webhooks, context, minutes=settings.publishing.send_minutes)
     every("survey-invite", survey_jobs.invite, context, minutes=settings.surveys.send_minutes)
     every("survey-file", survey_jobs.file_answers, context, minutes=intervals.route_minutes)
-    every("retention", jobs.retention, context, hours=settings.privacy.retention_hours)
+    every("retention", jobs.all_retention, context, hours=settings.privacy.retention_hours)
     every("topics", jobs.tag_topics, context, minutes=intervals.classify_minutes)
     every("report", jobs.weekly_report, context, hours=1)
     every("report-rewrite", jobs.rewrite_reports, context, minutes=intervals.send_minutes)

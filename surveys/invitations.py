@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
 from models import Brand, SurveyAnswer, SurveyMessage, SurveyOrder, utcnow
-from models.identity import link_key, outbox_instance
+from models.identity import address_key, link_key, outbox_instance
+from models.mailer import Mailer
 from models.outbox import Outbox, Retry
 from surveys.links import FORM, UNSUBSCRIBE, make_token
-from surveys.mail import Invitation, Transport, compose
+from surveys.mail import Invitation, compose
 from surveys.optouts import is_out
 
 INVITATION, REMINDER = "invitation", "reminder"
@@ -84,7 +85,8 @@ def _recent_invitations(session: Session, order: SurveyOrder, since: datetime) -
             .join(SurveyOrder, SurveyOrder.id == SurveyMessage.order_id)
             .where(
                 SurveyOrder.brand_id == order.brand_id,
-                SurveyMessage.recipient == order.email,
+                # An invitation to an erased person keeps only the keyed hash of the address: it still counts.
+                SurveyMessage.recipient.in_((order.email, address_key(session, order.email))),
                 SurveyMessage.kind == INVITATION,
                 SurveyMessage.created_at > since,
                 SurveyMessage.failed_at.is_(None),
@@ -110,7 +112,7 @@ def _queue_reminders(session: Session, settings: Settings, now: datetime) -> int
         ):
             continue
         order = session.get_one(SurveyOrder, sent.order_id)
-        if is_out(session, order.brand_id, order.email):
+        if order.skipped or is_out(session, order.brand_id, order.email):  # skipped: "erased" after the invitation
             continue
         session.add(SurveyMessage(order_id=order.id, kind=REMINDER, recipient=order.email, created_at=now))
         count += 1
@@ -139,7 +141,7 @@ def refused(error: Exception) -> bool:
 
 
 def send_due(
-    sessions: sessionmaker[Session], settings: Settings, transport: Transport, now: datetime | None = None
+    sessions: sessionmaker[Session], settings: Settings, transport: Mailer, now: datetime | None = None
 ) -> tuple[int, int]:
     """Send every queued invitation and reminder. Returns (sent, failed this round)."""
     now = now or utcnow()

@@ -1,5 +1,7 @@
 """Addresses never written to again: unsubscribed (one click, RFC 8058), bounced, complained. Honoured at once:
-what is queued for the address and not yet sent is given up in the same transaction. Kept for good."""
+what is queued for the address and not yet sent is given up in the same transaction. Kept for good: after the
+person's erasure (moderation/privacy.py) or the retention period, as the keyed hash of the address
+(models/identity.py address_key), which is what `is_out` also compares."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import SurveyMessage, SurveyOptOut, SurveyOrder
+from models.identity import address_key
 
 REASONS = ("unsubscribe", "bounce", "complaint")
 
@@ -33,7 +36,10 @@ def opt_out(session: Session, brand_id: int, email: str, reason: str, now: datet
 
 
 def is_out(session: Session, brand_id: int, email: str) -> bool:
+    email = email.strip().casefold()
     found = session.scalar(
-        select(SurveyOptOut.id).where(SurveyOptOut.brand_id == brand_id, SurveyOptOut.email == email.casefold())
+        select(SurveyOptOut.id).where(
+            SurveyOptOut.brand_id == brand_id, SurveyOptOut.email.in_((email, address_key(session, email)))
+        )
     )
     return found is not None

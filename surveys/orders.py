@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import SurveyOrder
+from models.identity import erased_external_id
 
 REQUIRED = ("order_ref", "ordered_at", "email", "language")
 KNOWN = {*REQUIRED, "delivered_at", "first_name", "products", "campaign"}
@@ -83,19 +84,25 @@ def read_orders(body: bytes, name: str) -> list[Order]:
 
 
 def store_orders(session: Session, brand_id: int, orders: list[Order], campaign: str) -> OrdersResult:
-    """Insert new orders, record deliveries of known ones. The caller owns the transaction (all or nothing)."""
+    """Insert new orders, record deliveries of known ones. The caller owns the transaction (all or nothing).
+    An order whose customer was erased (moderation/privacy_surveys.py) is known by its erased reference: the
+    brand's next file that still lists it changes nothing."""
+    erased = {erased_external_id(brand_id, o.order_ref): o.order_ref for o in orders}
     existing = {
-        row.order_ref: row
+        erased.get(row.order_ref, row.order_ref): row
         for row in session.scalars(
             select(SurveyOrder).where(
-                SurveyOrder.brand_id == brand_id, SurveyOrder.order_ref.in_([o.order_ref for o in orders])
+                SurveyOrder.brand_id == brand_id,
+                SurveyOrder.order_ref.in_([o.order_ref for o in orders] + sorted(erased)),
             )
         )
     }
     result = OrdersResult(len(orders), 0, 0, 0)
     for order in orders:
         row = existing.get(order.order_ref)
-        if row is None:
+        if row is not None and row.order_ref != order.order_ref:
+            result.unchanged += 1  # erased: not even its delivery is recorded
+        elif row is None:
             session.add(
                 SurveyOrder(
                     brand_id=brand_id,

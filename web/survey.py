@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from models import Brand, SurveyOrder, utcnow
 from models.identity import link_key
+from models.surveys import FORGOTTEN
 from scheduler.context import Context
 from surveys.answers import AnswerClosed, answer_of, check, editable, save
 from surveys.links import FORM, UNSUBSCRIBE, LinkRefused, read_token
@@ -53,6 +54,8 @@ def survey_routes(context: Context) -> list[Route]:
         order = session.get(SurveyOrder, order_id)
         if order is None:
             return "forged"
+        if order.email == FORGOTTEN:  # its customer was erased (or the retention period is over): a dead link
+            return "expired"
         return order, session.get_one(Brand, order.brand_id)
 
     def show_form(token: str, form: dict[str, str] | None) -> HTMLResponse:

@@ -20,7 +20,9 @@ console = Console(highlight=False, markup=False)
 def erase(
     author: Annotated[str | None, typer.Option("--author", help="author handle (or its first 12 characters)")] = None,
     name: Annotated[str | None, typer.Option("--name", help="the author's name, exactly (any case)")] = None,
-    contact: Annotated[str | None, typer.Option("--contact", help="the author's e-mail address")] = None,
+    contact: Annotated[
+        str | None, typer.Option("--contact", help="the person's e-mail address (reviews and survey orders)")
+    ] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="who asks (audit); default cli:USER")] = None,
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
@@ -48,6 +50,14 @@ def erase(
         f" feed), {result.alerts} alert(s) scrubbed, {result.notices_deleted} unsent notice(s) deleted,"
         f" {result.notices_scrubbed} sent notice(s) scrubbed"
     )
+    surveys = result.surveys
+    if surveys.orders or surveys.opt_outs:
+        console.print(
+            f"{surveys.orders} survey order(s) stripped of them: {surveys.messages_deleted} unsent invitation(s)"
+            f" deleted, {surveys.messages_scrubbed} sent one(s) scrubbed, {surveys.answers_deleted} unfiled"
+            f" answer(s) deleted, {surveys.answers_scrubbed} filed one(s) scrubbed; {surveys.opt_outs} opt-out(s)"
+            " kept as a keyed hash of the address (a later import of it is still refused an invitation)"
+        )
     console.print(
         f"{result.messages_rewritten} message(s) already posted to Slack (or the local sink) queued to be rewritten"
         " without them: the worker's alert job sends the edits; one it cannot make shows in `veilleur status`."
@@ -80,6 +90,10 @@ def retention(settings: SettingsOption = Path("settings.toml")) -> None:
     context = open_context(settings, settings_or_exit(settings, need_brand=False))
     try:
         authors, removed = jobs.retention(context)
+        orders = jobs.survey_retention(context)
     finally:
         context.close()
-    console.print(f"pseudonymised {authors} author(s); text dropped from {removed} removed review(s)")
+    console.print(
+        f"pseudonymised {authors} author(s); text dropped from {removed} removed review(s);"
+        f" {orders} survey order(s) stripped of their customer"
+    )
