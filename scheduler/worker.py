@@ -14,8 +14,11 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler import jobs, survey_jobs
@@ -91,11 +94,30 @@ def run(context: Context) -> None:
     log.info("worker stopped")
 
 
+def waker(scheduler: BaseScheduler) -> Callable[[str, datetime], None]:
+    """Move a job's next run to now, from a thread of its own and only while the scheduler runs. APScheduler's
+    shutdown holds its job-store lock while it waits for the running jobs: a job ending then and waking the next
+    stage from its own thread with `modify_job` would wait for that lock forever, and so would the shutdown (a
+    SIGTERM during a hand-over hung the worker)."""
+
+    def modify(name: str, now: datetime) -> None:
+        try:
+            scheduler.modify_job(name, next_run_time=now)
+        except Exception:  # stopped meanwhile (the job is no longer looked up): nothing to wake
+            log.debug("could not wake %s", name, exc_info=True)
+
+    def wake(name: str, now: datetime) -> None:
+        if scheduler.state == STATE_RUNNING:
+            threading.Thread(target=modify, args=(name, now), name=f"wake-{name}", daemon=True).start()
+
+    return wake
+
+
 def build_scheduler(context: Context) -> BlockingScheduler:
     settings = context.settings
     scheduler = BlockingScheduler(timezone="UTC")
     names: list[str] = []
-    handover = Handover(lambda name, now: scheduler.modify_job(name, next_run_time=now), names)
+    handover = Handover(waker(scheduler), names)
 
     def every(name: str, function, *args, **interval) -> None:  # type: ignore[no-untyped-def]
         names.append(name)

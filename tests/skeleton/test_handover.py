@@ -11,13 +11,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from sqlalchemy import select
 
 from config.settings import load_settings
+from models import CrawlRun, Source, utcnow
 from reports import output
 from reports.topics import LexicalTagger
 from scheduler import jobs
 from scheduler.handover import Handover, next_jobs
-from scheduler.worker import build_scheduler
+from scheduler.worker import build_scheduler, waker
 from tests.conftest import FIXTURES, write_settings
 from tests.skeleton.test_end_to_end import WordClassifier
 
@@ -62,12 +64,17 @@ def test_a_crawled_review_reaches_slack_without_waiting_for_the_intervals(tmp_pa
         signals="check_minutes = 60",
         publishing="send_minutes = 60",
         reports=f'out_dir = "{tmp_path / "reports"}"\nweekly_formats = ["html"]',
+        moderation="backfill_days = 0",
     )
     settings = load_settings(path)
     lexical = LexicalTagger(output.options_from(settings.reports).topics)
     monkeypatch.setattr(jobs, "cached_tagger", lambda *args, **kwargs: lexical)
     context = jobs.Context(settings, path)
     context._classifier = WordClassifier()
+    # News, not history (moderation/backlog.py): the shop was crawled before, and the review counts as just written.
+    with context.sessions.begin() as session:
+        for source in session.scalars(select(Source)):
+            session.add(CrawlRun(source_id=source.id, outcome="ok", items_seen=0, finished_at=utcnow()))
     scheduler = build_scheduler(context)
 
     def on_event(event) -> None:  # type: ignore[no-untyped-def]
@@ -119,3 +126,39 @@ def test_an_idle_or_failed_run_wakes_nothing_and_unknown_jobs_are_not_woken():
     assert woken == ["route"]
     assert next_jobs("crawl:other/feed") == ("classify",)
     assert "send" in next_jobs("route") and "send" in next_jobs("crises")
+
+
+def test_a_job_handing_over_while_the_worker_stops_does_not_hang_the_stop() -> None:
+    """APScheduler's shutdown holds its job-store lock while it waits for the running jobs: a hand-over made by a job
+    that ends during the shutdown must not wait for that lock (the worker hung on SIGTERM)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    handover = Handover(waker(scheduler), ["crawl:b/s", "classify"])
+    started, release = threading.Event(), threading.Event()
+
+    def crawl() -> None:
+        handover.started("crawl:b/s")
+        started.set()
+        release.wait(30)
+        handover.finished("crawl:b/s", did_something=True)  # wakes classify, during the shutdown
+
+    scheduler.add_job(crawl, "interval", id="crawl:b/s", hours=1, next_run_time=datetime.now(UTC))
+    scheduler.add_job(lambda: None, "interval", id="classify", hours=1)
+    scheduler.start()
+    assert started.wait(30), "the crawl job never started"
+    stopper = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+    stopper.start()
+    deadline = time.monotonic() + 30
+    while _free(scheduler._jobstores_lock) and time.monotonic() < deadline:  # the shutdown holds it
+        time.sleep(0.01)
+    release.set()
+    stopper.join(30)
+    assert not stopper.is_alive(), "the shutdown hung on a hand-over"
+
+
+def _free(lock) -> bool:  # type: ignore[no-untyped-def]
+    if lock.acquire(blocking=False):
+        lock.release()
+        return True
+    return False
