@@ -39,6 +39,9 @@ def packed_table(source: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
 class PackedEmbedding(nn.Module):
     """An `nn.Embedding` look-up over int8 codes and per-block scales (the rows come out float32)."""
 
+    codes: torch.Tensor
+    scales: torch.Tensor
+
     def __init__(self, codes: np.ndarray, scales: np.ndarray) -> None:
         super().__init__()
         self.register_buffer("codes", torch.from_numpy(np.ascontiguousarray(codes)))
