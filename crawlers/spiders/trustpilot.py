@@ -13,17 +13,20 @@ import scrapy
 from crawlers.items import MentionItem
 from crawlers.parsing.page import NotRecognised, Page, PagedSpider, body_text, dig, with_query
 
-NEXT_DATA = re.compile(r"<script[^>]*\bid=[\"']__NEXT_DATA__[\"'][^>]*>(.*?)</script>", re.S)
+# The opening tag only: its end is found with str.find. A lazy `(.*?)</script>` tried the end at each of the
+# JSON's characters: 5 ms of the 17 ms a real 500 kB page took.
+NEXT_DATA = re.compile(r"<script[^>]*\bid=[\"']__NEXT_DATA__[\"'][^>]*>")
 JSON_LD = re.compile(r"<script[^>]*application/ld\+json[^>]*>(.*?)</script>", re.S)
 
 
 def read(response: scrapy.http.Response) -> Page:
     html = body_text(response)
-    match = NEXT_DATA.search(html)
-    if match is None:
+    tag = NEXT_DATA.search(html)
+    end = html.find("</script>", tag.end()) if tag else -1
+    if tag is None or end == -1:
         return _from_json_ld(html, response.url)
     try:
-        props = json.loads(match.group(1))["props"]["pageProps"]
+        props = json.loads(html[tag.end() : end])["props"]["pageProps"]
     except (ValueError, KeyError, TypeError, RecursionError) as error:
         raise NotRecognised(f"__NEXT_DATA__ without props.pageProps ({type(error).__name__})") from None
     if not isinstance(props.get("reviews"), list):
