@@ -281,6 +281,9 @@ class ReportSettings(_Section):
     # topic's share of tagged mentions, or of its negative mentions, is rising from this rise (0.10: 10 points).
     signal_min_mentions: int = Field(default=3, ge=1)
     signal_rise: float = Field(default=0.10, gt=0, le=1)
+    # A change (rating, NPS-like, shares) between periods is shown only when both rest on this many items or more:
+    # fewer are marked "small sample" and their change reads "too few to compare".
+    min_sample: int = Field(default=30, ge=1)
     # No longer read (weak signals are no longer "rare topics"): accepted so older settings files still load.
     rare_topic_share: float = Field(default=0.05, ge=0, le=1)
     # The shipped topic list (reports/topic_lists/INDUSTRY.toml), or "none" for `topics` alone.

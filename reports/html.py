@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from models.crisis_cells import duration_words
 from models.urls import safe_url
 from reports.charts import charts
-from reports.figures import Report
+from reports.figures import Report, hours_text
 from reports.levels import levels
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -36,6 +36,7 @@ def render(report: Report, version: str, product_max_rating: float = 3.0, produc
         charts=charts(report),
         diff=_diff,
         duration_words=duration_words,
+        hours_text=hours_text,
         version=version,
         product_max_rating=product_max_rating,
         product_last_reviews=product_last_reviews,
