@@ -32,7 +32,7 @@ class Period:
         if self.unit == "week":
             # 52 weeks: the same weekdays, so a Monday-to-Sunday week compares with one
             return Period(self.start - timedelta(weeks=52), self.end - timedelta(weeks=52), "week")
-        return Period(_add_months(self.start, -12), _add_months(self.end, -12), self.unit)
+        return Period(_year_before(self.start), _year_before(self.end), self.unit)
 
     @property
     def last_day(self) -> datetime:
@@ -41,6 +41,13 @@ class Period:
 
 def midnight(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _year_before(value: datetime) -> datetime:
+    try:
+        return value.replace(year=value.year - 1)
+    except ValueError:  # 29 February
+        return value.replace(year=value.year - 1, day=28)
 
 
 def _add_months(value: datetime, months: int) -> datetime:
