@@ -90,6 +90,9 @@ class SourceSettings(_Section):
     max_pages: int = Field(default=5, ge=1)
     # This source's own brand query, instead of the brand's (e.g. a stricter one for a noisy search).
     query: QuerySettings | None = None
+    # A competitor's public page, named by the competitor ("Panier Vert"): crawled and classified like the
+    # brand's own, compared side by side in reports, but never moderated, answered, published or alerted.
+    competitor: str = Field(default="", max_length=200)
 
     @field_validator("kind")
     @classmethod
@@ -101,6 +104,13 @@ class SourceSettings(_Section):
                 "literal_error", "Input should be {expected}", {"expected": f"{', '.join(names[:-1])} or {names[-1]}"}
             )
         return kind
+
+    @model_validator(mode="after")
+    def _competitor_not_own(self) -> SourceSettings:
+        # The brand may publish its own reviews; a competitor's are only compared.
+        if self.competitor and (self.own or self.consent):
+            raise _key_error(("competitor",), self.competitor, "a competitor's source cannot be own or consent")
+        return self
 
     @model_validator(mode="after")
     def _crawlable_urls(self) -> SourceSettings:

@@ -13,6 +13,7 @@ from models import Brand, Source
 from reports import periods, topic_figures, watchlist, weak_signals
 from reports.actions import ActionSettings, recommended_actions
 from reports.collect import Collector, monthly, period_tally
+from reports.competitors import competitors
 from reports.crisis_cells import crisis_cells
 from reports.figures import Report
 from reports.topics import Topic, describe_version
@@ -50,7 +51,8 @@ def build_report(
     as_of = min(end, now or datetime.now(UTC))
     period = periods.span(start, end)
     brand = session.scalars(select(Brand).where(Brand.slug == slug)).one()
-    sources = list(session.scalars(select(Source).where(Source.brand_id == brand.id).order_by(Source.name)))
+    declared = list(session.scalars(select(Source).where(Source.brand_id == brand.id).order_by(Source.name)))
+    sources = [s for s in declared if not s.competitor]  # a competitor's pages are compared, never counted as ours
     ids = [s.id for s in sources]
     step("mentions")
     collector = Collector(sources, start, end, as_of, period.previous.start)
@@ -102,5 +104,9 @@ def build_report(
     report.crises = watchlist.crises(session, brand.id, start, end)
     report.crisis_cells = crisis_cells(session, brand.id, start, end, as_of)
     report.backlog = watchlist.backlog(session, ids, start, as_of)
+    step("competitors")
+    report.competitors = competitors(
+        session, declared, start, end, period.previous.start, as_of, report.topic_version, options.topics
+    )
     report.actions = recommended_actions(report, options.actions)
     return report

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
@@ -47,11 +48,14 @@ def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):
     [written] = report.glob("demo-*.html")
     # Issue 21: not "2019 to today against 2012-2019" any more, but the last full month holding the brand's
     # mentions (the survey's, of last month), compared with the month before, and the command says so.
-    month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).date()
-    assert written.name == f"demo-{month.replace(day=1)}-{month}.html"
-    assert f"report period: demo: {month.replace(day=1)} to {month}, the last full month holding its mentions" in (
-        " ".join(finished.stdout.split())
+    said = re.search(
+        r"report period: demo: (\d{4}-\d\d-01) to (\d{4}-\d\d-\d\d), the last full month holding its mentions",
+        " ".join(finished.stdout.split()),
     )
+    assert said is not None, finished.stdout[-3000:]
+    first, last = date.fromisoformat(said[1]), date.fromisoformat(said[2])
+    assert (last + timedelta(days=1)).day == 1 and last.replace(day=1) == first  # one whole month
+    assert last < datetime.now(UTC).date() and written.name == f"demo-{first}-{last}.html"
     html = written.read_text(encoding="utf-8")
     assert "trustpilot-fr" in html and "clevercarrot" in html
     assert "compared with the month before" in html and 'id="actions"' in html and 'data-chart="monthly"' in html
