@@ -96,13 +96,13 @@ class Change:
     """A change between two periods' figures, or why there is none to show."""
 
     value: float | None
-    why_not: str = ""  # TOO_FEW, or "no figure" when a side has none
+    why_not: str = ""  # TOO_FEW, or "nothing to compare with" when a side has no figure
 
 
 def change(now: float | None, before: float | None, now_n: int, before_n: int, min_sample: int) -> Change:
     """`now - before`, only when both rest on `min_sample` items or more: 18 reviews against 1 is no change."""
     if now is None or before is None:
-        return Change(None, "no figure")
+        return Change(None, "nothing to compare with")
     if now_n < min_sample or before_n < min_sample:
         return Change(None, TOO_FEW)
     return Change(now - before)

@@ -48,7 +48,7 @@ def test_a_change_needs_enough_items_on_both_sides() -> None:
     assert change(-11.1, 100.0, 18, 1, 30).value is None
     assert change(-11.1, 100.0, 18, 1, 30).why_not == TOO_FEW
     assert change(-11.1, 100.0, 40, 30, 30).value == pytest.approx(-111.1)
-    assert change(None, 3.0, 40, 40, 30).why_not == "no figure"
+    assert change(None, 3.0, 40, 40, 30).why_not == "nothing to compare with"
 
 
 @pytest.mark.parametrize(
