@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -85,7 +86,8 @@ def backlog(session: Session, source_ids: Sequence[int], start: datetime, as_of:
     )
     moderating = Mention.status.in_((MentionStatus.NEW, MentionStatus.CLASSIFIED))
     publishing = Mention.status == MentionStatus.TO_PUBLISH
-    one, zero = literal_column("1"), literal_column("0")
+    one: Any = literal_column("1")
+    zero: Any = literal_column("0")
     row = session.execute(
         select(
             *(func.coalesce(func.sum(case((c, one), else_=zero)), 0) for c in (moderating, publishing, replying)),
