@@ -55,7 +55,7 @@ def topic_series(session: Session) -> list[Series]:
     ).all()
     series = []
     for brand_id, topic in rows:
-        sources = select(Source.id).where(Source.brand_id == brand_id)
+        sources = select(Source.id).where(Source.brand_id == brand_id, Source.competitor.is_(None))
         tagged = exists().where(MentionTopic.mention_id == Mention.id, MentionTopic.topic == topic)
         series.append(
             Series(
@@ -236,7 +236,9 @@ def watch_crises(session: Session, settings: Any, channel: str, now: datetime | 
     # A spike first seen up to two hours ago is still news if no check reported it (the worker was down);
     # the cooldown and the dedupe key keep it from being reported twice.
     horizon = max(timedelta(minutes=settings.check_minutes * 2), timedelta(hours=2))
-    watched = [source_series(source) for source in session.scalars(select(Source))] + topic_series(session)
+    # A competitor's crisis is not the brand's: its sources are compared in reports, never watched.
+    own = select(Source).where(Source.competitor.is_(None))
+    watched = [source_series(source) for source in session.scalars(own)] + topic_series(session)
     alerts = []
     for series in watched:
         alerts += check_series(session, series, now, settings, channel, horizon)

@@ -90,6 +90,9 @@ class SourceSettings(_Section):
     max_pages: int = Field(default=5, ge=1)
     # This source's own brand query, instead of the brand's (e.g. a stricter one for a noisy search).
     query: QuerySettings | None = None
+    # A competitor's public page, named by the competitor ("Panier Vert"): crawled and classified like the
+    # brand's own, compared side by side in reports, but never moderated, answered, published or alerted.
+    competitor: str = Field(default="", max_length=200)
 
     @field_validator("kind")
     @classmethod
@@ -101,6 +104,13 @@ class SourceSettings(_Section):
                 "literal_error", "Input should be {expected}", {"expected": f"{', '.join(names[:-1])} or {names[-1]}"}
             )
         return kind
+
+    @model_validator(mode="after")
+    def _competitor_not_own(self) -> SourceSettings:
+        # The brand may publish its own reviews; a competitor's are only compared.
+        if self.competitor and (self.own or self.consent):
+            raise _key_error(("competitor",), self.competitor, "a competitor's source cannot be own or consent")
+        return self
 
     @model_validator(mode="after")
     def _crawlable_urls(self) -> SourceSettings:
@@ -287,6 +297,9 @@ class ReportSettings(_Section):
     # topic's share of tagged mentions, or of its negative mentions, is rising from this rise (0.10: 10 points).
     signal_min_mentions: int = Field(default=3, ge=1)
     signal_rise: float = Field(default=0.10, gt=0, le=1)
+    # A change (rating, NPS-like, shares) between periods is shown only when both rest on this many items or more:
+    # fewer are marked "small sample" and their change reads "too few to compare".
+    min_sample: int = Field(default=30, ge=1)
     # No longer read (weak signals are no longer "rare topics"): accepted so older settings files still load.
     rare_topic_share: float = Field(default=0.05, ge=0, le=1)
     # The shipped topic list (reports/topic_lists/INDUSTRY.toml), or "none" for `topics` alone.

@@ -34,6 +34,7 @@ def sync_brands(session: Session, brands: Iterable[Any]) -> None:
             source.kind = declared_source.kind
             source.own = declared_source.own
             source.consent = declared_source.consent
+            source.competitor = getattr(declared_source, "competitor", "") or None
 
 
 def find_source(session: Session, brand_slug: str, source_name: str) -> Source | None:

@@ -97,6 +97,8 @@ class Source(Base):
     own: Mapped[bool] = mapped_column(default=False)
     # The source's own form collected publication consent (e.g. the brand's review form): applies to all.
     consent: Mapped[bool] = mapped_column(default=False)
+    # A competitor's public page (its name): its mentions are compared in reports, never moderated nor alerted.
+    competitor: Mapped[str | None] = mapped_column(String(200))
     healthy: Mapped[bool] = mapped_column(default=True)
     health_reason: Mapped[str | None] = mapped_column(Text)
     last_crawl_at: Mapped[datetime | None]

@@ -136,6 +136,11 @@ def route_classified(
                 # threat in a post about something else is not addressed to the brand either.
                 decision = Decision(MentionStatus.WATCH, "off_topic", mention.relevance_reason or "off-topic")
                 danger = None
+            if source.competitor:
+                # A competitor's review: compared in the reports, not the brand's to moderate, answer, publish or
+                # alert on (its author never hears from us either). Dismissed: in no queue.
+                decision = Decision(MentionStatus.DISMISSED, "competitor", f"a review of {source.competitor}")
+                danger = None
             history = history_reason(session, mention, rules.backfill)
             # Where it would wait without the abuse and spam scores: an undone automatic rejection goes back there.
             unflagged = replace(prediction, toxic=0.0, spam=0.0)
@@ -198,7 +203,7 @@ def _apply(
     publish_after = rules.publish_after(mention.id, now) if decision.status == MentionStatus.TO_PUBLISH else None
     if danger is not None:
         publish_after = None  # a threat under the abuse threshold is never published without a moderator
-    owner = None if mention.off_topic else _product_owner(mention, rules)
+    owner = None if mention.off_topic or source.competitor else _product_owner(mention, rules)
     held_until = now + rules.hold_auto_reject if decision.rejection and rules.hold_auto_reject else None
     # Conditional update: if another worker routed this mention first, we change nothing.
     changed = session.execute(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Brand, Source
-from reports import topic_figures, watchlist, weak_signals
-from reports.collect import Collector
+from reports import periods, topic_figures, watchlist, weak_signals
+from reports.actions import ActionSettings, recommended_actions
+from reports.collect import Collector, monthly, period_tally
+from reports.competitors import competitors
 from reports.crisis_cells import crisis_cells
 from reports.figures import Report
 from reports.topics import Topic, describe_version
@@ -26,6 +28,11 @@ class Options:
     product_max_rating: float = 3.0
     signal_min_mentions: int = 3
     signal_rise: float = 0.10
+    min_sample: int = 30
+    actions: ActionSettings = field(default_factory=ActionSettings)
+
+
+TREND_MONTHS = 12
 
 
 def build_report(
@@ -37,15 +44,18 @@ def build_report(
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Figures of mentions dated (published, else collected) in [start, end), against [start - length, start).
+    """Figures of mentions dated (published, else collected) in [start, end), against the period before (the
+    month before for a calendar month, else as long a span) and the same period a year earlier when stored.
     Deadlines are judged at the period's end, or now while it runs: a past period's report never changes."""
     step = progress or (lambda _: None)
     as_of = min(end, now or datetime.now(UTC))
+    period = periods.span(start, end)
     brand = session.scalars(select(Brand).where(Brand.slug == slug)).one()
-    sources = list(session.scalars(select(Source).where(Source.brand_id == brand.id).order_by(Source.name)))
+    declared = list(session.scalars(select(Source).where(Source.brand_id == brand.id).order_by(Source.name)))
+    sources = [s for s in declared if not s.competitor]  # a competitor's pages are compared, never counted as ours
     ids = [s.id for s in sources]
     step("mentions")
-    collector = Collector(sources, start, end, as_of)
+    collector = Collector(sources, start, end, as_of, period.previous.start)
     with collector.period_rows(session) as rows:
         collector.run(session, rows)
         report = Report(
@@ -62,7 +72,17 @@ def build_report(
             trend=collector.trend,
             moderation=collector.moderation,
             models=sorted(collector.models),
+            unit=period.unit,
+            min_sample=options.min_sample,
         )
+        year = period.year_earlier
+        earlier = period_tally(session, ids, year.start, year.end, year.end)
+        if earlier.mentions:  # else the database holds nothing of then: no comparison, not a "-100 %"
+            report.year_earlier, report.year_start = earlier, year.start
+        months = [periods.month_of(period.last_day).start]
+        while len(months) < TREND_MONTHS:
+            months.insert(0, periods.month_of(months[0] - timedelta(days=1)).start)
+        report.monthly = monthly(session, {s.id: s.name for s in sources}, months, end, as_of)
         step("topics")
         version = topic_figures.tagger_version(session, ids, start, end)
         report.topic_version = version
@@ -83,4 +103,10 @@ def build_report(
     report.late_replies, report.late_by_assignee = watchlist.late_replies(session, ids, as_of)
     report.crises = watchlist.crises(session, brand.id, start, end)
     report.crisis_cells = crisis_cells(session, brand.id, start, end, as_of)
+    report.backlog = watchlist.backlog(session, ids, start, as_of)
+    step("competitors")
+    report.competitors = competitors(
+        session, declared, start, end, period.previous.start, as_of, report.topic_version, options.topics
+    )
+    report.actions = recommended_actions(report, options.actions)
     return report

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402  (the backend must be chosen first)
 from matplotlib.figure import Figure  # noqa: E402
 
-from reports.figures import SENTIMENTS, Report  # noqa: E402
+from reports.figures import SENTIMENTS, Monthly, Report  # noqa: E402
 
 COLOURS = {"negative": "#d9534f", "neutral": "#9e9e9e", "positive": "#5cb85c"}
 
@@ -106,8 +106,43 @@ def topic_chart(report: Report) -> str:
     return _svg(figure, "topics")
 
 
+def monthly_chart(monthly: Monthly) -> str:
+    """Three panels over the last 12 months, a line per source (and the brand's in black): average rating,
+    volume and negative share. A month without data leaves a gap rather than a zero."""
+    plt.rcParams["svg.hashsalt"] = "veilleur"
+    figure, panels = plt.subplots(3, 1, figsize=(6.5, 5.4), sharex=True)
+    labels = [month.strftime("%m/%y") for month in monthly.months]
+    lines = [("all sources", monthly.total, "#222")] + [(n, t, None) for n, t in monthly.by_source.items()]
+    measures = [
+        ("rating /5", lambda t: t.average_rating),
+        ("mentions", lambda t: t.mentions or None),
+        ("negative %", lambda t: None if t.share("negative") is None else 100 * t.share("negative")),
+    ]
+    for axes, (ylabel, measure) in zip(panels, measures, strict=True):
+        axes.spines[["top", "right"]].set_visible(False)
+        for name, tallies, colour in lines:
+            values = [measure(t) for t in tallies]
+            axes.plot(
+                range(len(labels)),
+                [float("nan") if v is None else v for v in values],
+                marker="o",
+                markersize=3,
+                linewidth=2 if colour else 1.2,
+                color=colour,
+                label=name,
+            )
+        axes.set_ylabel(ylabel, fontsize=8)
+    panels[0].set_ylim(1, 5)
+    panels[2].set_ylim(0, 100)
+    panels[2].set_xticks(range(len(labels)), labels, fontsize=8)
+    panels[0].legend(fontsize=7, frameon=False, ncols=3, loc="lower left")
+    return _svg(figure, "monthly")
+
+
 def charts(report: Report) -> dict[str, str]:
     drawn = {"volume": volume_chart(report), "ratings": rating_chart(report), "sentiment": sentiment_chart(report)}
+    if report.monthly is not None:
+        drawn["monthly"] = monthly_chart(report.monthly)
     if report.topics:
         drawn["topics"] = topic_chart(report)
     return drawn

@@ -33,10 +33,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
-from models import Classification, Mention, MentionKind, Source
+from models import Classification, Mention, MentionKind, MentionStatus, Source
 from models.relevance import on_topic
 from models.schema import UTCDateTime
-from reports.figures import Group, Moderation, Tally, Trend
+from reports.deadlines import answered_late, past_deadline
+from reports.figures import Group, Moderation, Monthly, Tally, Trend
 
 BATCH = 5000
 TOP_GROUPS = 15  # products and locations shown, by volume
@@ -102,13 +103,11 @@ def mentions_rows(
 ) -> Any:
     """One row per mention of both periods, with what the counts need (a subquery)."""
     when = when_column()
-    rating = Mention.rating_normalised
     review = Mention.kind == MentionKind.REVIEW
+    rejected = Mention.status == MentionStatus.REJECTED
+    # A rejected review (spam, abuse, off-policy) says nothing of the brand: out of the ratings, counted apart.
+    rating = case((rejected, None), else_=Mention.rating_normalised)
     replied = or_(Mention.reply_at.is_not(None), Mention.reply_text.is_not(None))
-    late = or_(
-        and_(Mention.reply_at.is_not(None), Mention.reply_at > Mention.reply_due_at),
-        and_(Mention.reply_at.is_(None), Mention.reply_text.is_(None), Mention.reply_due_at < _at(as_of)),
-    )
     one: Any = literal_column("1")
     zero: Any = literal_column("0")  # integers: SUM() stays an integer on PostgreSQL
     rounded = 1 + 4 * rating + 0.5  # stars(): rounded half up, clamped to 1-5
@@ -121,6 +120,7 @@ def mentions_rows(
         when.label("when"),
         bucket.label("bucket"),
         type_coerce(Mention.status, String).label("status"),
+        case((Mention.backlog, one), else_=zero).label("history"),
         type_coerce(Mention.rejection_reason, String).label("rejection_reason"),
         Classification.sentiment,
         Classification.stars.label("estimated_stars"),
@@ -135,7 +135,9 @@ def mentions_rows(
         ).label("stars"),
         case((and_(review, replied), one), else_=zero).label("answered"),
         case((and_(review, Mention.reply_due_at.is_not(None)), one), else_=zero).label("with_deadline"),
-        case((and_(review, Mention.reply_due_at.is_not(None), late), one), else_=zero).label("late"),
+        case((and_(review, rejected), one), else_=zero).label("rejected"),
+        case((and_(review, answered_late(as_of)), one), else_=zero).label("answered_late"),
+        case((and_(review, past_deadline(as_of)), one), else_=zero).label("past_deadline"),
     ).where(Mention.source_id.in_(list(source_ids)), on_topic(), when >= _at(previous_start), when < _at(end))
     return join_latest_classification(query).subquery("m")
 
@@ -154,7 +156,9 @@ def tally_columns(rows: Any) -> list[Any]:
         ),
         func.sum(rows.c.answered).label("answered"),
         func.sum(rows.c.with_deadline).label("with_deadline"),
-        func.sum(rows.c.late).label("late"),
+        func.sum(rows.c.rejected).label("rejected"),
+        func.sum(rows.c.answered_late).label("answered_late"),
+        func.sum(rows.c.past_deadline).label("past_deadline"),
     ]
 
 
@@ -197,6 +201,7 @@ def main_counts(rows: Any) -> Select[Any]:
         rows.c.bucket,
         rows.c.sentiment,
         rows.c.status,
+        rows.c.history,
         rows.c.rejection_reason,
         rows.c.model_name,
         rows.c.model_version,
@@ -217,13 +222,47 @@ def count(tally: Tally, row: Any) -> None:
     tally.reviews += row.reviews
     tally.answered += row.answered
     tally.with_deadline += row.with_deadline
-    tally.sla_breaches += row.late
+    tally.rejected += row.rejected
+    tally.answered_late += row.answered_late
+    tally.past_deadline += row.past_deadline
+
+
+def period_tally(session: Session, source_ids: Sequence[int], start: datetime, end: datetime, as_of: datetime) -> Tally:
+    """One period's counts for a set of sources (the same period a year earlier, a competitor's)."""
+    rows = mentions_rows(source_ids, start, start, end, Trend(1, [start], [0], [0], [0.0], [0]), as_of)
+    tally = Tally()
+    for row in session.execute(select(rows.c.sentiment, *tally_columns(rows)).group_by(rows.c.sentiment)):
+        count(tally, row)
+    return tally
+
+
+def monthly(
+    session: Session, sources: dict[int, str], months: list[datetime], end: datetime, as_of: datetime
+) -> Monthly:
+    """A tally per month from months[0] to `end`, for the brand and per source (the trend lines)."""
+    trend = Trend(30, months, [0] * len(months), [0] * len(months), [0.0] * len(months), [0] * len(months))
+    rows = mentions_rows(sources, months[0], months[0], end, trend, as_of)
+    keys = [rows.c.source_id, rows.c.bucket, rows.c.sentiment]
+    found = Monthly(months, [Tally() for _ in months], {name: [Tally() for _ in months] for name in sources.values()})
+    for row in session.execute(select(*keys, *tally_columns(rows)).group_by(*keys)):
+        if row.bucket == PREVIOUS:
+            continue
+        count(found.total[row.bucket], row)
+        count(found.by_source[sources[row.source_id]][row.bucket], row)
+    return found
 
 
 class Collector:
-    def __init__(self, sources: list[Source], start: datetime, end: datetime, as_of: datetime) -> None:
+    def __init__(
+        self,
+        sources: list[Source],
+        start: datetime,
+        end: datetime,
+        as_of: datetime,
+        previous_start: datetime | None = None,
+    ) -> None:
         self.start, self.end, self.as_of = start, end, as_of
-        self.previous_start = start - (end - start)
+        self.previous_start = previous_start or start - (end - start)
         self.total = Group("all sources")
         self.sources = {s.id: Group(s.name, s.kind, s.healthy, s.health_reason) for s in sources}
         self.products: dict[str, Group] = {}
@@ -241,6 +280,8 @@ class Collector:
         if not current:
             return
         self.moderation.statuses[row.status] += row.mentions
+        if row.history and row.status in Moderation.PENDING:
+            self.moderation.pending_history += row.mentions
         if row.rejection_reason is not None:
             self.moderation.rejected_by_reason[row.rejection_reason] += row.mentions
         self.trend.mentions[row.bucket] += row.mentions

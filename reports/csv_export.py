@@ -28,6 +28,9 @@ TALLY_COLUMNS = [
     "median_reply_hours",
     "with_deadline",
     "sla_breaches",
+    "answered_late",
+    "past_deadline",
+    "rejected",
 ]
 
 
@@ -47,6 +50,9 @@ def tally_row(tally: Tally) -> list[Any]:
         tally.median_reply_hours,
         tally.with_deadline,
         tally.sla_breaches,
+        tally.answered_late,
+        tally.past_deadline,
+        tally.rejected,
     ]
 
 
@@ -73,7 +79,37 @@ def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
     for topic in report.topics:
         quotes += quote_rows("praise", topic.praise_examples) + quote_rows("irritant", topic.irritant_examples)
     trend = report.trend
+    if report.year_earlier is not None:
+        groups.append(["brand", report.total.name, "", "year_earlier", *tally_row(report.year_earlier)])
+    for competitor in report.competitors:
+        for period, tally in (("current", competitor.current), ("previous", competitor.previous)):
+            groups.append(["competitor", competitor.name, "", period, *tally_row(tally)])
+    monthly: list[list[Any]] = []
+    if report.monthly is not None:
+        lines = [("all sources", report.monthly.total), *report.monthly.by_source.items()]
+        for name, tallies in lines:
+            for month, tally in zip(report.monthly.months, tallies, strict=True):
+                monthly.append([month.date().isoformat()[:7], name, *tally_row(tally)])
+    backlog = report.backlog
     return {
+        # The trend lines of the HTML's chart, as a table (one row per month and source).
+        "trend_monthly": (["month", "source", *TALLY_COLUMNS], monthly),
+        "backlog": (
+            ["total", "to_moderate", "to_publish", "to_reply", "history", "past_deadline"],
+            [
+                [backlog.total, backlog.to_moderate, backlog.to_publish, backlog.to_reply, backlog.history]
+                + [backlog.past_deadline]
+            ],
+        ),
+        "actions": (["what", "owner", "target", "link"], [[a.what, a.owner, a.target, a.link] for a in report.actions]),
+        "competitor_topics": (
+            ["competitor", "topic", "mentions", "negative"],
+            [
+                [c.name, topic, n, c.negative_topics[topic]]
+                for c in report.competitors
+                for topic, n in sorted(c.topics.items())
+            ],
+        ),
         "figures": (["level", "name", "kind", "period", *TALLY_COLUMNS], groups),
         "trend": (
             ["bucket_start", "mentions", "negative", "rated", "average_rating"],

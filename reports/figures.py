@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
+from typing import Any
 
 from models.crisis_cells import CellSummary
 
@@ -34,7 +35,9 @@ class Tally:
     answered: int = 0  # reviews with the brand's reply
     reply_hours: list[float] = field(default_factory=list)
     with_deadline: int = 0  # reviews with a reply deadline (SLA)
-    sla_breaches: int = 0  # answered after the deadline, or unanswered and past it at the report's date
+    answered_late: int = 0  # answered after the deadline (reports/deadlines.py)
+    past_deadline: int = 0  # still waiting for a reply at the report's date, deadline passed (reports/deadlines.py)
+    rejected: int = 0  # rejected reviews: out of the ratings, counted here
 
     def add(self, other: Tally) -> None:
         self.mentions += other.mentions
@@ -46,7 +49,14 @@ class Tally:
         self.answered += other.answered
         self.reply_hours.extend(other.reply_hours)
         self.with_deadline += other.with_deadline
-        self.sla_breaches += other.sla_breaches
+        self.answered_late += other.answered_late
+        self.past_deadline += other.past_deadline
+        self.rejected += other.rejected
+
+    @property
+    def sla_breaches(self) -> int:
+        """Deadlines missed: answered late, or still past the deadline."""
+        return self.answered_late + self.past_deadline
 
     @property
     def average_rating(self) -> float | None:
@@ -54,10 +64,16 @@ class Tally:
 
     @property
     def nps(self) -> float | None:
-        if not self.rated:
+        """Between -100 and +100: promoters and detractors are both among the rated reviews."""
+        rated = sum(self.stars)
+        if not rated:
             return None
         promoters, detractors = self.stars[4], sum(self.stars[:3])
-        return 100 * (promoters - detractors) / self.rated
+        return 100 * (promoters - detractors) / rated
+
+    @property
+    def classified(self) -> int:
+        return sum(self.sentiment.values())
 
     def share(self, label: str) -> float | None:
         total = sum(self.sentiment.values())
@@ -70,6 +86,39 @@ class Tally:
     @property
     def median_reply_hours(self) -> float | None:
         return median(self.reply_hours) if self.reply_hours else None
+
+
+TOO_FEW = "too few to compare"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change between two periods' figures, or why there is none to show."""
+
+    value: float | None
+    why_not: str = ""  # TOO_FEW, or "nothing to compare with" when a side has no figure
+
+
+def change(now: float | None, before: float | None, now_n: int, before_n: int, min_sample: int) -> Change:
+    """`now - before`, only when both rest on `min_sample` items or more: 18 reviews against 1 is no change."""
+    if now is None or before is None:
+        return Change(None, "nothing to compare with")
+    if now_n < min_sample or before_n < min_sample:
+        return Change(None, TOO_FEW)
+    return Change(now - before)
+
+
+def hours_text(hours: float | None) -> str:
+    """A duration as people say it: "40 min", "5 h", "2.3 d" (a median of 21649.8 h is 902 days)."""
+    if hours is None:
+        return "–"
+    if hours < 1:
+        return f"{max(0, round(hours * 60))} min"
+    if hours < 10:
+        return f"{hours:.1f} h"
+    if hours < 48:
+        return f"{hours:.0f} h"
+    return f"{hours / 24:.1f} d"
 
 
 @dataclass
@@ -103,6 +152,7 @@ class Trend:
 class Moderation:
     statuses: Counter[str] = field(default_factory=Counter)
     rejected_by_reason: Counter[str] = field(default_factory=Counter)
+    pending_history: int = 0  # of the pending, collected as history (mention.backlog): shown with the backlog
 
     PUBLISHED = ("published", "replied")
     PENDING = ("new", "classified", "to_publish", "to_reply")
@@ -113,11 +163,25 @@ class Moderation:
 
     @property
     def pending(self) -> int:
-        return sum(self.statuses[s] for s in self.PENDING)
+        """The period's own mentions still waiting (history collected in the period is the backlog's)."""
+        return sum(self.statuses[s] for s in self.PENDING) - self.pending_history
 
     @property
     def rejected(self) -> int:
         return self.statuses["rejected"]
+
+
+@dataclass
+class Backlog:
+    """Older work still open at the report's date, shown apart from the period's figures: mentions dated before
+    the period, and history (a first crawl, reviews already old when collected: moderation/backlog.py)."""
+
+    to_moderate: int = 0  # new or classified
+    to_publish: int = 0
+    to_reply: int = 0
+    history: int = 0  # of the items, collected as history
+    past_deadline: int = 0  # of the items, past their reply deadline (reports/deadlines.py)
+    total: int = 0  # items (one may wait for publication and a reply at once)
 
 
 @dataclass
@@ -204,6 +268,7 @@ class LateReply:
     due_at: datetime
     text: str
     url: str | None
+    when: datetime | None = None  # the review's date: before the period's start, it belongs to the backlog
 
 
 @dataclass
@@ -211,6 +276,27 @@ class Crisis:
     at: datetime
     source: str
     text: str
+
+
+@dataclass
+class Monthly:
+    """The last 12 months to the period's end: a tally per month, for the brand and per source."""
+
+    months: list[datetime]
+    total: list[Tally]
+    by_source: dict[str, list[Tally]]
+
+
+@dataclass
+class Competitor:
+    """A competitor's figures over the same period, from its public sources (never moderated nor alerted)."""
+
+    name: str
+    sources: list[str]
+    current: Tally
+    previous: Tally
+    topics: Counter[str] = field(default_factory=Counter)  # topic label -> mentions this period
+    negative_topics: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -239,6 +325,26 @@ class Report:
     low_products: list[ProductRating] = field(default_factory=list)
     late_replies: list[LateReply] = field(default_factory=list)
     late_by_assignee: Counter[str] = field(default_factory=Counter)
+    unit: str = "span"  # "week", "month" or "span" (reports/periods.py)
+    min_sample: int = 30  # a change on fewer items is not shown ([reports] min_sample)
+    year_earlier: Tally | None = None  # the same period a year earlier, when the database holds data of it
+    year_start: datetime | None = None
+    backlog: Backlog = field(default_factory=Backlog)
+    monthly: Monthly | None = None
+    actions: list[Any] = field(default_factory=list)  # reports/actions.py Action
+    competitors: list[Competitor] = field(default_factory=list)
+
+    @property
+    def previous_end(self) -> datetime:
+        return self.start
+
+    @property
+    def past_deadline(self) -> int:
+        """Every review past its reply deadline at the report's date: the period's, the previous', older ones."""
+        return sum(self.late_by_assignee.values())
+
+    def change(self, now: float | None, before: float | None, now_n: int, before_n: int) -> Change:
+        return change(now, before, now_n, before_n, self.min_sample)
 
     def quoted(self) -> list[int]:
         """The mentions whose text the report shows (quotes, weak signals, late replies): an erasure of their

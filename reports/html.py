@@ -5,6 +5,7 @@ passes it, checked here at render time so that rows stored before the crawlers c
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from models.crisis_cells import duration_words
 from models.urls import safe_url
 from reports.charts import charts
-from reports.figures import Report
+from reports.competitors import top_topics
+from reports.figures import Report, hours_text
 from reports.levels import levels
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -36,6 +38,10 @@ def render(report: Report, version: str, product_max_rating: float = 3.0, produc
         charts=charts(report),
         diff=_diff,
         duration_words=duration_words,
+        hours_text=hours_text,
+        top_topics=top_topics,
+        brand_topics=Counter({topic.label: topic.volume for topic in report.topics}),
+        brand_negative=Counter({topic.label: topic.current["negative"] for topic in report.topics}),
         version=version,
         product_max_rating=product_max_rating,
         product_last_reviews=product_last_reviews,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports.figures import Report, Tally
+from reports.actions import action_line
+from reports.figures import Change, Report, Tally, hours_text
 
 
 @dataclass
@@ -29,62 +30,70 @@ def percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.0f} %"
 
 
-def rating_line(now: Tally, before: Tally) -> str:
+def changed(change: Change, digits: int = 1, unit: str = "") -> str:
+    """ "+0.12 vs previous period", or why there is no change to show."""
+    if change.value is None:
+        return change.why_not
+    return f"{signed(change.value, digits, unit)} vs previous period"
+
+
+def rating_line(report: Report, now: Tally, before: Tally) -> str:
     if now.average_rating is None:
         return f"{now.mentions} mentions, no rated review this period."
+    small = " (a small sample)" if now.rated < report.min_sample else ""
+    rating = report.change(now.average_rating, before.average_rating, now.rated, before.rated)
+    nps = report.change(now.nps, before.nps, now.rated, before.rated)
+    assert now.nps is not None
     return (
-        f"Average rating {now.average_rating:.2f}/5 over {now.rated} rated reviews"
-        f" ({signed(delta(now.average_rating, before.average_rating), 2)} vs previous period);"
-        f" NPS-like {now.nps:+.0f} ({signed(delta(now.nps, before.nps), 0)})."
+        f"Average rating {now.average_rating:.2f}/5 over {now.rated} rated reviews{small} ({changed(rating, 2)});"
+        f" NPS-like {now.nps:+.0f} ({changed(nps, 0, ' pts')})."
     )
 
 
 def operational(report: Report) -> list[str]:
-    lines = []
-    late = sum(report.late_by_assignee.values())
-    if late:
-        lines.append(f"{late} reviews are past their reply deadline: answer them first.")
-    if report.moderation.pending:
-        lines.append(f"{report.moderation.pending} mentions of the period wait for moderation or a reply.")
-    for product in report.low_products[:3]:
-        lines.append(
-            f"Product {product.product}: {product.average_rating:.1f}/5 over its last {product.reviews} reviews."
-        )
+    """The recommended actions (who does what, by when: reports/actions.py) and the crises."""
+    lines = [action_line(action) for action in report.actions]
     for crisis in report.crises[:3]:
         lines.append(f"Crisis alert on {crisis.source} ({crisis.at:%Y-%m-%d %H:%M} UTC): {crisis.text}")
-    for source in report.sources:
-        if not source.healthy:
-            lines.append(f"Source {source.name} is unhealthy: {source.health_reason}.")
     return lines or ["Nothing waits: no late reply, no pending moderation, no low-rated product, no crisis."]
 
 
 def managerial(report: Report) -> list[str]:
     now, before = report.total.current, report.total.previous
-    negative, negative_before = now.share("negative"), before.share("negative")
-    change = delta(negative, negative_before)
+    negative = report.change(now.share("negative"), before.share("negative"), now.classified, before.classified)
     lines = [
         f"Volume {now.mentions} mentions ({signed(now.mentions - before.mentions, 0)} vs previous period).",
-        rating_line(now, before),
-        f"Negative share {percent(negative)} ({signed(None if change is None else 100 * change, 0, ' pts')}).",
+        rating_line(report, now, before),
+        f"Negative share {percent(now.share('negative'))}"
+        f" ({changed(negative if negative.value is None else Change(100 * negative.value), 0, ' pts')}).",
     ]
+    if now.rejected:
+        lines.append(f"{now.rejected} rejected reviews (spam, abuse...) left out of the ratings.")
     rising = sorted(report.topics, key=lambda t: t.previous["negative"] - t.current["negative"])
     for topic in rising[:2]:
         change = topic.current["negative"] - topic.previous["negative"]
         if change > 0:
             lines.append(f"Irritant rising: {topic.label} ({topic.current['negative']} negative, {change:+d}).")
     lines.append(
-        f"Replies: {percent(now.answered_share)} of reviews answered, median "
-        + ("n/a" if now.median_reply_hours is None else f"{now.median_reply_hours:.1f} h")
-        + f", {now.sla_breaches} past their deadline."
+        f"Replies: {percent(now.answered_share)} of reviews answered, median {hours_text(now.median_reply_hours)},"
+        f" {now.answered_late} answered late."
     )
+    older = report.past_deadline - now.past_deadline
+    if report.past_deadline:
+        lines.append(
+            f"{report.past_deadline} reviews past their reply deadline: {now.past_deadline} of this period,"
+            f" {older} older."
+        )
     for assignee, count in report.late_by_assignee.most_common(5):
         lines.append(f"Late: {assignee} has {count} overdue replies.")
+    if report.backlog.total:
+        lines.append(f"Backlog: {report.backlog.total} older items still open (apart from this period's figures).")
     return lines
 
 
 def direction(report: Report) -> list[str]:
     now, before = report.total.current, report.total.previous
-    lines = [rating_line(now, before)]
+    lines = [rating_line(report, now, before)]
     if report.irritants:
         top = report.irritants[0]
         lines.append(f"Top irritant: {top.label} ({top.current['negative']} negative mentions).")

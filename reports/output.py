@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from models import ReportFile, utcnow
 from models.claims import insert_once
 from reports import csv_export, html, pdf
+from reports.actions import ActionSettings
 from reports.build import Options
 from reports.figures import Report
 from reports.topics import topics_from
@@ -27,7 +29,19 @@ def options_from(reports_settings: Any) -> Options:
         product_max_rating=reports_settings.product_max_rating,
         signal_min_mentions=reports_settings.signal_min_mentions,
         signal_rise=reports_settings.signal_rise,
+        min_sample=reports_settings.min_sample,
     )
+
+
+def options_for(settings: Any) -> Options:
+    """Build options from the settings: the `[reports]` section, and for the recommended actions the reply SLA,
+    the product owners and where the console is."""
+    actions = ActionSettings(
+        reply_sla_hours=settings.moderation.reply_sla_hours,
+        product_owners=dict(settings.moderation.product_owners),
+        public_url=settings.serve.public_url,
+    )
+    return replace(options_from(settings.reports), actions=actions)
 
 
 def default_name(slug: str, start: datetime, end: datetime, fmt: Format) -> str:

@@ -38,7 +38,7 @@ def rewrite_flagged(sessions: sessionmaker[Session], settings: Settings) -> Rewr
     """Write again, from what is stored now, each report file an erasure flagged because it quotes the person
     (moderation/privacy.py): same brand, period, format and path. A failure keeps its flag and its error (shown
     by `veilleur status`) and is tried again at the next call."""
-    options = output.options_from(settings.reports)
+    options = output.options_for(settings)
     result = Rewritten()
     with sessions() as session:
         due = session.execute(

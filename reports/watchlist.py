@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from models import Alert, AlertKind, Mention, MentionStatus, Source
 from models.alert_payloads import CrisisPayload
 from models.relevance import on_topic
 from reports.collect import when_column
-from reports.figures import Crisis, LateReply, ProductRating
+from reports.deadlines import CLOSED, past_deadline, waiting
+from reports.figures import Backlog, Crisis, LateReply, ProductRating
 from reports.topic_figures import _quote_text
 
 LATE_SHOWN = 10
@@ -53,29 +55,53 @@ def low_products(
 
 
 def late_replies(session: Session, source_ids: Sequence[int], as_of: datetime) -> tuple[list[LateReply], Counter[str]]:
-    """Reviews waiting for a reply past their deadline at `as_of`: the oldest ones, and the count per assignee."""
-    late = (
-        Mention.source_id.in_(list(source_ids)),
-        Mention.status == MentionStatus.TO_REPLY,
-        Mention.reply_at.is_(None),
-        Mention.reply_text.is_(None),
-        Mention.reply_due_at < as_of,
-    )
+    """Reviews past their reply deadline at `as_of` (reports/deadlines.py, as every count of the report): the
+    oldest ones, and the count per assignee."""
+    late = (Mention.source_id.in_(list(source_ids)), on_topic(), past_deadline(as_of))
     per_assignee: Counter[str] = Counter()
     for assignee, n in session.execute(select(Mention.assignee, func.count()).where(*late).group_by(Mention.assignee)):
         per_assignee[assignee or "unassigned"] += n
+    when = when_column()
     rows = session.execute(
-        select(Mention.id, Source.name, Mention.assignee, Mention.reply_due_at, Mention.text, Mention.url)
+        select(Mention.id, Source.name, Mention.assignee, Mention.reply_due_at, Mention.text, Mention.url, when)
         .join(Source, Source.id == Mention.source_id)
         .where(*late)
         .order_by(Mention.reply_due_at, Mention.id)
         .limit(LATE_SHOWN)
     )
     shown = [
-        LateReply(i, source, assignee, due or as_of, _quote_text(text), url)
-        for i, source, assignee, due, text, url in rows
+        LateReply(i, source, assignee, due or as_of, _quote_text(text), url, at)
+        for i, source, assignee, due, text, url, at in rows
     ]
     return shown, per_assignee
+
+
+def backlog(session: Session, source_ids: Sequence[int], start: datetime, as_of: datetime) -> Backlog:
+    """Work still open at `as_of` that is not the period's news: dated before `start`, or collected as history.
+    Open: waiting for moderation or publication, or for a reply (whatever its publication state)."""
+    when = when_column()
+    replying = or_(
+        Mention.status == MentionStatus.TO_REPLY,
+        and_(Mention.reply_due_at.is_not(None), waiting(as_of), Mention.status.not_in(CLOSED)),
+    )
+    moderating = Mention.status.in_((MentionStatus.NEW, MentionStatus.CLASSIFIED))
+    publishing = Mention.status == MentionStatus.TO_PUBLISH
+    one: Any = literal_column("1")
+    zero: Any = literal_column("0")
+    row = session.execute(
+        select(
+            *(func.coalesce(func.sum(case((c, one), else_=zero)), 0) for c in (moderating, publishing, replying)),
+            func.coalesce(func.sum(case((Mention.backlog, one), else_=zero)), 0),
+            func.coalesce(func.sum(case((past_deadline(as_of), one), else_=zero)), 0),
+            func.count(),
+        ).where(
+            Mention.source_id.in_(list(source_ids)),
+            on_topic(),
+            or_(when < start, and_(Mention.backlog, when < as_of)),
+            or_(moderating, publishing, replying),
+        )
+    ).one()
+    return Backlog(*(int(n) for n in row))
 
 
 def crises(session: Session, brand_id: int, start: datetime, end: datetime) -> list[Crisis]:

@@ -4,7 +4,7 @@ weekly report with its Slack post queued once in the alert outbox (the report al
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from models.claims import exclusive, insert_once
 from reports import output
 from reports.build import build_report
 from reports.figures import Report
+from reports.periods import scheduled
 from reports.summary import summary
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def write_report(
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Write one report of [start, end); returns its file (the folder, for CSV)."""
-    options = output.options_from(settings.reports)
+    options = output.options_for(settings)
     with sessions.begin() as session:
         built = build_report(session, brand, start, end, options, progress=progress)
     out = out or settings.path(settings.reports.out_dir) / output.default_name(brand, start, end, fmt)
@@ -46,13 +47,13 @@ def write_report(
 
 
 def write_weekly(sessions: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> list[Path]:
-    """The report of the `report_hours` before last Monday 00:00 UTC, per brand, in `weekly_formats`, kept in
+    """The report of the last full period of the schedule (reports/periods.py: the last Monday-to-Sunday week for
+    `report_hours` 168, the last calendar month from 28 days up), per brand, in `weekly_formats`, kept in
     out_dir and queued once in the alert outbox to be posted to Slack with its summary (the `send` job uploads
     it, retrying while Slack is down). Written once: a second call the same week has nothing to do, and a second
-    worker writing it at the same time skips it (a lock per brand and week, models/claims.py)."""
-    today = (now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
-    end = today - timedelta(days=today.weekday())
-    start = end - timedelta(hours=settings.scheduler.report_hours)
+    worker writing it at the same time skips it (a lock per brand and period, models/claims.py)."""
+    period = scheduled(now or datetime.now(UTC), settings.scheduler.report_hours)
+    start, end = period.start, period.end
     written: list[Path] = []
     for brand in settings.brands:
         key = f"report:{brand.slug}:{start:%Y-%m-%d}:{end:%Y-%m-%d}"
@@ -72,7 +73,7 @@ def _write_weekly_one(
     now: datetime | None,
 ) -> list[Path]:
     folder = settings.path(settings.reports.out_dir)
-    options = output.options_from(settings.reports)
+    options = output.options_for(settings)
     paths = {fmt: folder / output.default_name(slug, start, end, fmt) for fmt in settings.reports.weekly_formats}
     with sessions() as session:
         queued = session.scalar(select(Alert.id).where(Alert.dedupe_key == key)) is not None

@@ -61,6 +61,8 @@ def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-d
         f" (failed {result.send_failed}), published automatically {result.published},"
         f" reply reminders {result.reminders}, notices sent {result.notified}"
     )
+    for period in result.periods:
+        console.print(f"report period: {period}")
     for path in result.reports:
         console.print(f"report: {path}")
     if not config.slack.bot_token:

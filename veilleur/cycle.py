@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from reports.periods import Period, midnight, month_of
 from scheduler import jobs
 from scheduler.context import Context
 
@@ -26,6 +27,7 @@ class CycleResult:
     sent: int = 0
     send_failed: int = 0
     reports: list[Path] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)  # each report's period, and why it was chosen
 
 
 def run_cycle(context: Context, console: Console, min_interval: float = 1.0) -> CycleResult:
@@ -66,12 +68,23 @@ def run_cycle(context: Context, console: Console, min_interval: float = 1.0) -> 
         result.sent, result.send_failed = sent.sent, sent.failed
         progress.update(task, total=sent.sent + sent.failed + sent.retrying, completed=sent.sent)
         result.notified, _ = jobs.notify(context)
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC)
     for declared in settings.brands:
-        # Reviews can be years old: the cycle's report covers everything stored, from the brand's oldest mention.
-        start = _first_day(context, declared.slug) or today
-        result.reports.append(jobs.report(context, declared.slug, start, today + timedelta(days=1)))
+        period, why = report_period(context, declared.slug, now)
+        result.periods.append(f"{declared.slug}: {period.start.date()} to {period.last_day.date()}, {why}")
+        result.reports.append(jobs.report(context, declared.slug, period.start, period.end))
     return result
+
+
+def report_period(context: Context, slug: str, now: datetime) -> tuple[Period, str]:
+    """The cycle's report: the last full month that holds the brand's mentions (saved pages can be years old;
+    a report of everything stored compared seven years with the seven before), else this month so far."""
+    latest = _latest_before(context, slug, month_of(now).start)
+    if latest is not None:
+        period = month_of(latest)
+        return period, f"the last full month holding its mentions ({period.start:%B %Y})"
+    today = midnight(now)
+    return Period(month_of(now).start, today + timedelta(days=1)), "this month so far (no earlier mention)"
 
 
 def _history(context: Context) -> int:
@@ -83,17 +96,16 @@ def _history(context: Context) -> int:
         return session.scalar(select(func.count(Mention.id)).where(Mention.backlog)) or 0
 
 
-def _first_day(context: Context, slug: str) -> datetime | None:
+def _latest_before(context: Context, slug: str, before: datetime) -> datetime | None:
     from sqlalchemy import func, select
 
     from models import Brand, Mention, Source
     from reports.collect import when_column
 
     with context.sessions() as session:
-        first = session.scalar(
-            select(func.min(when_column()))
+        return session.scalar(
+            select(func.max(when_column()))
             .join(Source, Source.id == Mention.source_id)
             .join(Brand)
-            .where(Brand.slug == slug)
+            .where(Brand.slug == slug, when_column() < before)
         )
-    return first.replace(hour=0, minute=0, second=0, microsecond=0) if first else None

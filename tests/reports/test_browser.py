@@ -51,7 +51,7 @@ def test_report_renders_in_chromium_with_charts_and_tables(report: Report, tmp_p
             page.on("request", lambda request: requested.append(request.url))
             page.goto(page_file.as_uri())
             charts = page.locator("svg.chart")
-            assert charts.count() == 4
+            assert charts.count() == 5  # with the 12-month trend lines (issue 21)
             for index in range(4):
                 box = charts.nth(index).bounding_box()
                 assert box is not None and box["width"] > 200 and box["height"] > 100

@@ -20,12 +20,14 @@ def test_volumes_exclude_the_end_other_brands_and_count_collected_dates(report: 
 
 def test_ratings_distribution_and_nps(report: Report) -> None:
     now = report.total.current
-    # 5 + 4 + 2 + 1 + 3 + 41/9 + 1 = 185/9 over 7 rated reviews.
-    assert now.rated == 7
-    assert now.average_rating == pytest.approx(185 / 63)
-    assert now.stars == [2, 1, 1, 1, 2]
-    # Promoters #1 and #6 (9/10 rounds to 5), detractors #3, #4, #5, #8.
-    assert now.nps == pytest.approx(100 * (2 - 4) / 7)
+    # Issue 21: the rejected #8 (abusive) is counted apart, out of the ratings.
+    # 5 + 4 + 2 + 1 + 3 + 41/9 = 176/9 over 6 rated reviews.
+    assert now.rated == 6
+    assert now.rejected == 1
+    assert now.average_rating == pytest.approx(176 / 54)
+    assert now.stars == [1, 1, 1, 1, 2]
+    # Promoters #1 and #6 (9/10 rounds to 5), detractors #3, #4, #5.
+    assert now.nps == pytest.approx(100 * (2 - 3) / 6)
     before = report.total.previous
     assert before.average_rating == pytest.approx(3.0)
     assert before.nps == pytest.approx(-50.0)
@@ -56,7 +58,7 @@ def test_per_source_product_and_location(report: Report) -> None:
     assert by_name["shop"].current.average_rating == pytest.approx(3.0)
     assert by_name["shop"].current.nps == pytest.approx(-25.0)
     assert by_name["trust"].current.mentions == 4
-    assert by_name["trust"].current.average_rating == pytest.approx(77 / 27)
+    assert by_name["trust"].current.average_rating == pytest.approx(34 / 9)  # #5 and #6; the rejected #8 apart
     products = {p.name: p for p in report.products}
     assert products["P2"].current.average_rating == pytest.approx(1.5)
     assert products["P1"].previous.mentions == 1

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
@@ -45,10 +46,19 @@ def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):
     report = tmp_path / "var" / "reports"
     assert str(report) in finished.stdout.replace("\n", "")
     [written] = report.glob("demo-*.html")
-    # From the oldest stored review's day (the saved pages go back to 2019) to today.
-    assert written.name.startswith("demo-2019-") and written.name.endswith(f"-{datetime.now(UTC).date()}.html")
+    # Issue 21: not "2019 to today against 2012-2019" any more, but the last full month holding the brand's
+    # mentions (the survey's, of last month), compared with the month before, and the command says so.
+    said = re.search(
+        r"report period: demo: (\d{4}-\d\d-01) to (\d{4}-\d\d-\d\d), the last full month holding its mentions",
+        " ".join(finished.stdout.split()),
+    )
+    assert said is not None, finished.stdout[-3000:]
+    first, last = date.fromisoformat(said[1]), date.fromisoformat(said[2])
+    assert (last + timedelta(days=1)).day == 1 and last.replace(day=1) == first  # one whole month
+    assert last < datetime.now(UTC).date() and written.name == f"demo-{first}-{last}.html"
     html = written.read_text(encoding="utf-8")
     assert "trustpilot-fr" in html and "clevercarrot" in html
+    assert "compared with the month before" in html and 'id="actions"' in html and 'data-chart="monthly"' in html
     sink_path = tmp_path / "var" / "slack-sink.jsonl"
     sink = [json.loads(line) for line in sink_path.read_text().splitlines()] if sink_path.exists() else []
     # Burger King's 1- and 2-star French reviews of June 2024 are the source's past, found by its first crawl:
