@@ -189,7 +189,14 @@ def test_list_without_a_queue_gives_every_total_and_a_queue_says_of_how_many(set
     code, out = run(path, "list")
     assert code == 0
     totals = {line.split()[1]: line.split()[3] for line in out.splitlines() if line.startswith("│ ")}
-    assert totals == {"to_publish": "2", "to_reply": "1", "flagged": "3", "rejected": "0", "published": "0"}
+    assert totals == {
+        "to_publish": "2",
+        "to_reply": "1",
+        "flagged": "3",
+        "off_topic": "0",
+        "rejected": "0",
+        "published": "0",
+    }
     code, out = run(path, "list", "flagged", "--limit", "2")
     assert code == 0 and "flagged (2 of 3 shown)" in out
     code, out = run(path, "list", "to_publish")
