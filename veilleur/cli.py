@@ -177,36 +177,49 @@ def survey_import(
     console.print(f"{path}: {result.rows} rows, {result.imported} imported, {result.already_stored} already stored")
 
 
-def _mount() -> None:
-    from veilleur.commands.alerts import app as alerts
-    from veilleur.commands.classify import classify
-    from veilleur.commands.console import app as console_commands
-    from veilleur.commands.crisis import app as crisis
-    from veilleur.commands.extract import extract_command
-    from veilleur.commands.model import app as model
-    from veilleur.commands.privacy import app as privacy
-    from veilleur.commands.publish import app as publish
-    from veilleur.commands.queue import app as queue
-    from veilleur.commands.report import report
-    from veilleur.commands.signals import app as signals
-    from veilleur.commands.surveys import mount as mount_surveys
-
-    app.add_typer(queue, name="queue")
-    app.add_typer(alerts, name="alerts")
-    app.add_typer(signals, name="signals")
-    app.add_typer(crisis, name="crisis")
-    app.add_typer(model, name="model")
-    mount_surveys(survey)
-    app.add_typer(survey, name="survey")
-    app.add_typer(publish, name="publish")
-    app.add_typer(privacy, name="privacy")
-    app.add_typer(console_commands, name="console")
-    app.command("classify")(classify)
-    app.command("extract")(extract_command)
-    app.command("report")(report)
+# Subcommands by name: (module, attribute, "group" or "command"). Only the one asked for is imported, so that
+# `veilleur extract` does not pay for scipy (signals) or the console's web stack at start-up; help lists them all.
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "queue": ("veilleur.commands.queue", "app", "group"),
+    "alerts": ("veilleur.commands.alerts", "app", "group"),
+    "signals": ("veilleur.commands.signals", "app", "group"),
+    "crisis": ("veilleur.commands.crisis", "app", "group"),
+    "model": ("veilleur.commands.model", "app", "group"),
+    "survey": ("veilleur.commands.surveys", "mount", "survey"),
+    "publish": ("veilleur.commands.publish", "app", "group"),
+    "privacy": ("veilleur.commands.privacy", "app", "group"),
+    "console": ("veilleur.commands.console", "app", "group"),
+    "classify": ("veilleur.commands.classify", "classify", "command"),
+    "extract": ("veilleur.commands.extract", "extract_command", "command"),
+    "report": ("veilleur.commands.report", "report", "command"),
+}
 
 
-_mount()
+def _program_args() -> list[str]:
+    """The command line when this process is `veilleur` itself; empty when another program (a test runner, whose
+    arguments mean something else) imports the app, which then gets every subcommand."""
+    program = Path(sys.argv[0])
+    return sys.argv if program.name == "veilleur" or program.parent.name == "veilleur" else []
+
+
+def _mount(argv: list[str]) -> None:
+    import importlib
+
+    asked = next((arg for arg in argv[1:] if not arg.startswith("-")), None)
+    names = [asked] if asked in SUBCOMMANDS else list(SUBCOMMANDS)
+    for name in names:
+        module, attribute, kind = SUBCOMMANDS[name]
+        target = getattr(importlib.import_module(module), attribute)
+        if kind == "group":
+            app.add_typer(target, name=name)
+        elif kind == "command":
+            app.command(name)(target)
+        else:  # the survey group is declared here (orders import) and completed by its module
+            target(survey)
+            app.add_typer(survey, name=name)
+
+
+_mount(_program_args())
 
 
 def main() -> None:

@@ -253,3 +253,22 @@ def test_health_names_a_redirect_loop_by_its_first_url() -> None:
         judge(Counter({200: 1}), items_seen=5, errors=0, had_mentions=True, unparsed=0, loops=loop)
         == "some pages failed (redirect loop from http://127.0.0.1/a) beside 1 page(s) fetched"
     )
+
+
+def test_the_extract_command_starts_without_the_other_commands_libraries() -> None:
+    """`veilleur extract` imports its own command only: not scipy (the crisis detector of `signals`), which took
+    most of its start-up. `veilleur --help` still lists every command."""
+    import subprocess
+    import sys
+
+    page = REALDATA / "trustpilot" / "trustpilot_burgerking-fr_2024-06_fr.html"
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "veilleur", "extract", "trustpilot", str(page)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == {"count": 20}
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "scipy" not in imported and "alerts.crisis" not in imported
+    shown = subprocess.run([sys.executable, "-m", "veilleur", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert all(name in shown.stdout for name in ("signals", "queue", "survey", "extract", "report", "crisis"))
