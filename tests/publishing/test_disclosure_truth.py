@@ -36,7 +36,9 @@ MODES = {
 
 
 def _settings(tmp_path, mode):
-    path = write_settings(tmp_path, "sqlite:///unused.db", BRAND, moderation=MODES[mode], publishing="max_publication_days = 3")
+    path = write_settings(
+        tmp_path, "sqlite:///unused.db", BRAND, moderation=MODES[mode], publishing="max_publication_days = 3"
+    )
     return load_settings(path)
 
 
@@ -88,8 +90,13 @@ def _import(sessions, settings, written: datetime) -> tuple[int, datetime]:
             source = Source(brand_id=brand.id, name="survey", kind="survey", own=True)
             session.add(source)
             session.flush()
-        row = {"order_ref": f"R{written:%Y%m%d%H%M}", "rating": "1", "text": f"Colis cassé ({written:%d/%m}).",
-               "author": "Marie Dupont", "submitted_at": written.isoformat()}
+        row = {
+            "order_ref": f"R{written:%Y%m%d%H%M}",
+            "rating": "1",
+            "text": f"Colis cassé ({written:%d/%m}).",
+            "author": "Marie Dupont",
+            "submitted_at": written.isoformat(),
+        }
         import_survey_body(session, source.id, survey_csv([row]), "export.csv", "https://acme.example/survey")
     classify_pending(sessions, RatingClassifier())
     route_classified(sessions, Thresholds(0.5, 0.5, 0.5), "#alerts", rules(SimpleNamespace(settings=settings)))
