@@ -116,3 +116,14 @@ def test_html_report_in_chromium_at_1280_and_390_px(
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             page.screenshot(path=str(ARTEFACTS / f"report-html-{width}.png"), full_page=True)
             page.close()
+
+
+def test_the_fill_check_sees_a_half_empty_page() -> None:
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (595, 842), "white")
+    ImageDraw.Draw(page).rectangle((40, 40, 500, 300), fill="black")
+    ImageDraw.Draw(page).text((520, 830), "1 / 3", fill="black")  # the page number, in the bottom margin
+    assert _ink_bottom(page) < FILL
+    ImageDraw.Draw(page).rectangle((40, 500, 500, 700), fill="black")
+    assert _ink_bottom(page) >= FILL
