@@ -51,6 +51,7 @@ LABELS = {
         "stars": "Note : {value} sur {best}",
         "average": "Note moyenne : {value} sur 5",
         "count": "{count} avis",
+        "count_one": "1 avis",
         "rated": "{count} notés",
         "by_product": "Par produit",
         "disclosure": "Comment les avis sont collectés et contrôlés",
@@ -68,6 +69,7 @@ LABELS = {
         "stars": "Rated {value} out of {best}",
         "average": "Average rating: {value} out of 5",
         "count": "{count} reviews",
+        "count_one": "1 review",
         "rated": "{count} rated",
         "by_product": "By product",
         "disclosure": "How reviews are collected and checked",
@@ -244,6 +246,7 @@ def feed_html(
         number=lambda value: _number(value, language),
         stars=lambda value: _half_stars(value),
         on_five=on_five,
+        count=lambda n: labels["count_one"] if n == 1 else labels["count"].format(count=n),
     )
 
 

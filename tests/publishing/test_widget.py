@@ -358,6 +358,7 @@ def test_widget_in_chromium_at_1280_and_390_px_under_a_strict_csp(sessions, tmp_
         page = browser.new_page(viewport={"width": 390, "height": 900})
         page.goto(f"{base}/feed/acme.html?lang=en")
         assert page.get_by_role("img", name="Rated 8 out of 10").count() == 1
+        assert "4.1/5 · 1 review" in page.locator(".vr-products").inner_text()  # not "1 reviews"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=str(ARTEFACTS / "widget-fragment-en-390.png"), full_page=True)
         page.close()
