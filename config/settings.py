@@ -134,6 +134,19 @@ class BrandSettings(_Section):
     about: str = ""
     not_about: list[str] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
+    # "product reference" = "name": the published widget shows a product by its name, never its reference, and
+    # marks it up as a schema.org Product (a review of a product without a name here is shown without it).
+    products: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("products")
+    @classmethod
+    def _named_products(cls, products: dict[str, str]) -> dict[str, str]:
+        for reference, name in products.items():
+            if not reference.strip() or not name.strip():
+                raise _key_error((reference,), name, "a product needs a reference and a name, neither empty")
+            if len(name) > 200:
+                raise _key_error((reference,), name, "a product name is at most 200 characters")
+        return products
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> BrandSettings:
@@ -468,6 +481,14 @@ class PublishingSettings(_Section):
     max_publication_days: int = Field(default=7, ge=1)
     # What authors get in exchange for a review (shown on the disclosure page). Empty: nothing at all.
     incentive: str = ""
+    # Where the widget's "how reviews are checked" link leads ({brand} is the brand's slug), e.g. a copy of the
+    # disclosure page on the brand's site. Empty: [serve] public_url + /disclosure/{brand}.html.
+    disclosure_url: str = ""
+
+    @field_validator("disclosure_url")
+    @classmethod
+    def _disclosure_url(cls, url: str) -> str:
+        return _checked(url, _url_problem(url, ("http", "https")) if url else "")
 
     @field_validator("webhook_url")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Alert, AlertKind, Mention, MentionStatus, utcnow
@@ -15,12 +15,22 @@ from moderation.workflow import WorkflowError, publish
 CLOSED = (MentionStatus.REJECTED, MentionStatus.WITHDRAWN)
 
 
+def publication_deadline(written: datetime | None, collected: datetime, max_delay: timedelta) -> datetime:
+    """The latest a review may wait for publication, as the disclosure page words it: `max_delay` after it was
+    written (its submission date, or when we collected it if the source gives none). A review that reached us
+    only after that date (an old survey export imported late) gets `max_delay` from its reception instead, so a
+    moderator still has the time to read it; a date in the future (a wrong clock) counts as its reception."""
+    written = min(written or collected, collected)
+    deadline = written + max_delay
+    return deadline if deadline >= collected else collected + max_delay
+
+
 def publish_due(
     sessions: sessionmaker[Session], now: datetime | None = None, max_delay: timedelta | None = None
 ) -> int:
     """Publish every review whose automatic-approval time has come (set by the router in "auto" mode), and every
-    review still waiting when the maximum publication delay the disclosure page promises is reached (in either
-    mode: a review that passed the checks is never held longer, whatever it says)."""
+    review still waiting at its publication deadline (`publication_deadline`, in either mode: a review that passed
+    the checks is never held longer than the disclosure page says, whatever it says)."""
     now = now or utcnow()
     auto = "approved automatically: no moderator objected in time"
     overdue = "published automatically: the maximum publication delay was reached without a moderator's decision"
@@ -34,14 +44,20 @@ def publish_due(
             )
         ]
         if max_delay is not None:
+            # Every deadline falls between written + delay and collected + delay: the query keeps the rows that may
+            # be due, the deadline itself decides (a few rows: the publication queue).
+            waiting = session.execute(
+                select(Mention.id, Mention.published_at, Mention.collected_at)
+                .where(
+                    Mention.status == MentionStatus.TO_PUBLISH,
+                    or_(Mention.published_at <= now - max_delay, Mention.collected_at <= now - max_delay),
+                )
+                .order_by(func.coalesce(Mention.published_at, Mention.collected_at), Mention.id)
+            ).all()
             due += [
                 (mention_id, overdue)
-                for mention_id in session.scalars(
-                    select(Mention.id)
-                    .where(Mention.status == MentionStatus.TO_PUBLISH, Mention.collected_at <= now - max_delay)
-                    .order_by(Mention.collected_at)
-                )
-                if (mention_id, auto) not in due
+                for mention_id, written, collected in waiting
+                if publication_deadline(written, collected, max_delay) <= now and (mention_id, auto) not in due
             ]
     published = 0
     for mention_id, reason in due:

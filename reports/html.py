@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from models.crisis_cells import duration_words
 from models.urls import safe_url
@@ -19,6 +20,9 @@ from reports.figures import Report, hours_text
 from reports.levels import levels
 
 _TEMPLATES = Path(__file__).parent / "templates"
+# The printed page (A4, page breaks, tables within the page) and narrow screens, kept out of the template's own
+# styles so that the report's content and its layout change apart.
+LAYOUT_CSS = (_TEMPLATES / "layout.css").read_text(encoding="utf-8")
 
 
 def _diff(current: float | None, previous: float | None) -> float | None:
@@ -45,6 +49,7 @@ def render(report: Report, version: str, product_max_rating: float = 3.0, produc
         version=version,
         product_max_rating=product_max_rating,
         product_last_reviews=product_last_reviews,
+        layout_css=Markup(LAYOUT_CSS),
     )
 
 

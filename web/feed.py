@@ -1,4 +1,5 @@
-"""`veilleur serve` routes for the brand's site: the feed as JSON or HTML, and the disclosure page."""
+"""`veilleur serve` routes for the brand's site: the feed as JSON, the widget as HTML or a script, and the
+disclosure page."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from moderation.publishing.disclosure import render_disclosure
-from moderation.publishing.feed import feed_entries, feed_html
+from moderation.publishing.feed import feed_entries
+from moderation.publishing.widget import brand_widget, widget_script
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -40,7 +42,17 @@ def publishing_routes(sessions: sessionmaker[Session], settings: Settings) -> li
             return HTMLResponse("<p>Not found</p>", status_code=404)
         language = request.query_params.get("lang", "fr")
         with sessions() as session:
-            return HTMLResponse(feed_html(feed_entries(session, brand), names[brand], language), headers=HEADERS)
+            html = brand_widget(settings, feed_entries(session, brand), brand, language)
+        return HTMLResponse(html, headers=HEADERS)
+
+    def feed_script(request: Request) -> Response:
+        brand = request.path_params["brand"]
+        if brand not in names:
+            return Response("/* no such brand */\n", status_code=404, media_type="text/javascript")
+        language = request.query_params.get("lang", "fr")
+        with sessions() as session:
+            html = brand_widget(settings, feed_entries(session, brand), brand, language)
+        return Response(widget_script(html), media_type="text/javascript; charset=utf-8", headers=HEADERS)
 
     def disclosure(request: Request) -> Response:
         brand = request.path_params["brand"]
@@ -51,5 +63,6 @@ def publishing_routes(sessions: sessionmaker[Session], settings: Settings) -> li
     return [
         Route("/feed/{brand}.json", feed_json),
         Route("/feed/{brand}.html", feed_page),
+        Route("/feed/{brand}.js", feed_script),
         Route("/disclosure/{brand}.html", disclosure),
     ]

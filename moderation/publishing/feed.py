@@ -2,8 +2,8 @@
 
 One entry per review, built from what is stored now (DESIGN.md rule 3): the minimised name, the review and
 experience dates, the rating with its scale, the title and the text whole, "verified purchase" only when an
-order reference backs it, any update date, and the brand's reply (rule 4). Rendered as JSON, and as an HTML
-fragment with schema.org `Review` JSON-LD; review text is escaped wherever it is rendered.
+order reference backs it, any update date, and the brand's reply (rule 4). Rendered as JSON here, and as the
+widget (an HTML fragment with schema.org JSON-LD, or a script) by widget.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -94,107 +93,3 @@ def feed_entry(session: Session, mention_id: int) -> Entry | None:
 
 def feed_json(entries: list[Entry]) -> str:
     return json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
-
-
-def script_json(value: Any) -> Markup:
-    """JSON safe inside <script>: `</script>`, `<!--` and `&` cannot end or change the block, because < > & are
-    written as \\u003c \\u003e \\u0026 (still the same JSON). U+2028/2029 too, for old JavaScript parsers."""
-    text = json.dumps(value, ensure_ascii=False, indent=1)
-    for character, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(character, escaped)
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(text)
-
-
-def json_ld(entries: list[Entry], brand_name: str) -> dict[str, Any]:
-    """schema.org `Review` items, one per entry, in a @graph."""
-    return {"@context": "https://schema.org", "@graph": [_review_ld(item, brand_name) for item in entries]}
-
-
-def _review_ld(item: Entry, brand_name: str) -> dict[str, Any]:
-    reviewed: dict[str, Any] = (
-        {"@type": "Product", "name": item["product"], "brand": {"@type": "Brand", "name": brand_name}}
-        if item["product"]
-        else {"@type": "Organization", "name": brand_name}
-    )
-    review: dict[str, Any] = {
-        "@type": "Review",
-        "identifier": str(item["id"]),
-        "itemReviewed": reviewed,
-        "author": {"@type": "Person", "name": item["author"] or "Anonyme"},
-        "datePublished": item["review_date"],
-        "reviewBody": item["text"],
-    }
-    if item["title"]:
-        review["name"] = item["title"]
-    if item["language"]:
-        review["inLanguage"] = item["language"]
-    if item["updated_at"]:
-        review["dateModified"] = item["updated_at"]
-    if item["rating"] is not None:
-        review["reviewRating"] = {
-            "@type": "Rating",
-            "ratingValue": item["rating"],
-            "bestRating": item["rating_best"] or 5,
-            "worstRating": item["rating_worst"] or 1,
-        }
-    if item["reply"]:
-        review["comment"] = {
-            "@type": "Comment",
-            "text": item["reply"]["text"],
-            "dateCreated": item["reply"]["at"],
-            "author": {"@type": "Organization", "name": brand_name},
-        }
-    return review
-
-
-LABELS = {
-    "fr": {
-        "reviews": "Avis clients",
-        "review_of": "Avis du",
-        "experience": "Expérience du",
-        "updated": "Modifié le",
-        "verified": "Achat vérifié",
-        "reply": "Réponse de",
-        "product": "Produit",
-        "anonymous": "Anonyme",
-        "rating": "Note",
-        "none": "Aucun avis publié pour l'instant.",
-    },
-    "en": {
-        "reviews": "Customer reviews",
-        "review_of": "Review of",
-        "experience": "Experience of",
-        "updated": "Updated on",
-        "verified": "Verified purchase",
-        "reply": "Reply from",
-        "product": "Product",
-        "anonymous": "Anonymous",
-        "rating": "Rating",
-        "none": "No review published yet.",
-    },
-}
-
-
-def feed_html(entries: list[Entry], brand_name: str, language: str = "fr") -> str:
-    """An HTML fragment for the brand's page: visible reviews and their JSON-LD. Autoescaped throughout."""
-    labels = LABELS["fr" if language.startswith("fr") else "en"]
-    return environment.get_template("feed.html.j2").render(
-        entries=entries,
-        brand=brand_name,
-        labels=labels,
-        language="fr" if language.startswith("fr") else "en",
-        ld=script_json(json_ld(entries, brand_name)),
-        day=lambda value: _day(value, language),
-        number=_number,
-    )
-
-
-def _day(value: str | None, language: str) -> str:
-    if not value:
-        return ""
-    return datetime.fromisoformat(value).strftime("%d/%m/%Y" if language.startswith("fr") else "%Y-%m-%d")
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"

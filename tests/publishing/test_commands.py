@@ -72,6 +72,12 @@ def test_publish_feed_and_disclosure_files(tmp_path, database_url):
         result = run(path, "publish", "feed", "--brand", "acme", "--format", "html", "--out", str(tmp_path / "f.html"))
         assert result.exit_code == 0, result.output
         assert "Parfait &lt;script&gt;" in (tmp_path / "f.html").read_text()
+        # The widget as a script: the same fragment in one JSON string, nothing fetched.
+        result = run(path, "publish", "feed", "--brand", "acme", "--format", "js", "--out", str(tmp_path / "f.js"))
+        assert result.exit_code == 0, result.output
+        script = (tmp_path / "f.js").read_text()
+        assert "insertAdjacentHTML" in script and "fetch" not in script and "<script>alert" not in script
+        assert "style-src 'sha256-" in result.output  # the CSP source a site adds, printed on stderr
         result = run(path, "publish", "disclosure", "--brand", "acme", "--out", str(tmp_path / "d.html"))
         assert result.exit_code == 0 and "Motifs de refus" in (tmp_path / "d.html").read_text()
         assert run(path, "publish", "feed", "--brand", "nope").exit_code == 2
@@ -141,6 +147,9 @@ def test_serve_routes(tmp_path, database_url):
         page = client.get("/feed/acme.html?lang=en")
         assert page.status_code == 200 and "Customer reviews" in page.text and "&lt;script&gt;" in page.text
         assert page.headers["content-type"].startswith("text/html")
+        script = client.get("/feed/acme.js")
+        assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+        assert client.get("/feed/other.js").status_code == 404
         assert "Motifs de refus" in client.get("/disclosure/acme.html").text
         assert client.get("/feed/other.json").status_code == 404
         assert client.get("/disclosure/other.html").status_code == 404

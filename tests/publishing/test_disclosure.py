@@ -23,8 +23,9 @@ def test_defaults(tmp_path):
     html = page(tmp_path)
     assert html.index('lang="fr"') < html.index('<section lang="en">')
     assert "Acme &amp; Fils" in html
-    assert "Chaque avis est lu par un modérateur avant sa publication." in html
-    assert "A moderator reads every review before it is published." in html
+    # The unqualified "read by a moderator before publication" was untrue (the deadline publishes unread reviews).
+    assert "Chaque avis est lu par un modérateur avant sa publication, sauf si aucun" in html
+    assert "A moderator reads each review before it is published, unless no moderator" in html
     assert "au plus tard 7 jours" in html and "at most 7 days" in html
     assert "effacés 24 mois après" in html and "erased 24 months after" in html
     assert "conservés 365 jours" in html and "kept 365 days" in html
@@ -47,9 +48,10 @@ def test_automatic_mode_delay_sample_incentive(tmp_path):
         publishing='max_publication_days = 3\nincentive = "un bon de 5 € <b>offert</b>"',
         privacy="pseudonymise_after_months = 12\nkeep_removed_days = 400",
     )
-    assert "publié automatiquement 12 heures après son dépôt" in html
+    # Counted from its reception (when the router sets it), not from when it was written as the page said.
+    assert "publié automatiquement 12 heures après sa réception" in html
     assert "25 % des avis, tirés au hasard" in html
-    assert "published automatically 12 hours after" in html and "25% of reviews" in html
+    assert "published automatically 12 hours after it reaches us" in html and "25% of reviews" in html
     assert "au plus tard 3 jours" in html
     assert "un bon de 5 € &lt;b&gt;offert&lt;/b&gt;" in html
     assert "effacés 12 mois" in html and "kept 400 days" in html

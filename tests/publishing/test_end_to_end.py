@@ -14,8 +14,9 @@ from moderation import workflow
 from moderation.classifier.baseline import BaselineClassifier
 from moderation.jobs import classify_pending, route_classified
 from moderation.policy import Thresholds
-from moderation.publishing.feed import feed_entries, feed_html
+from moderation.publishing.feed import feed_entries
 from moderation.publishing.webhook import send_due
+from moderation.publishing.widget import feed_html
 from tests.conftest import LABELLED, ROOT
 from tests.publishing.receiver import Receiver
 

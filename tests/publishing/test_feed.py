@@ -11,7 +11,8 @@ import pytest
 
 from models import RejectionReason
 from moderation import workflow
-from moderation.publishing.feed import feed_entries, feed_html, feed_json, script_json
+from moderation.publishing.feed import feed_entries, feed_json
+from moderation.publishing.widget import feed_html, script_json
 from tests.publishing.conftest import add_review
 
 LONG = "Très bon accueil. " * 400 + "Fin."
@@ -146,18 +147,24 @@ def test_hostile_text_stays_text_in_html_and_json_ld(sessions, payload):
     page.close()
     # One script only, the JSON-LD block: nothing in the reviews opened another element.
     assert [attrs for attrs, _ in page.scripts] == [{"type": "application/ld+json"}]
-    assert set(page.tags) <= {"section", "script", "h2", "article", "header", "span", "p", "time", "h3", "blockquote"}
+    # The widget's own elements (its style, lists, summary, link); still no element a review could have opened.
+    widget = {"style", "div", "ol", "li", "h4", "ul", "a"}
+    assert (
+        set(page.tags)
+        <= {"section", "script", "h2", "article", "header", "span", "p", "time", "h3", "blockquote"} | widget
+    )
     assert "img" not in page.tags
     visible = "".join(page.text)
     assert f"Avant {payload} après" in visible
     assert payload in visible  # the reply and the title, as text
     # The JSON-LD parses back to exactly the stored text.
     ld = json.loads(page.scripts[0][1])
-    bodies = {review["reviewBody"] for review in ld["@graph"]}
+    reviews = [node for node in ld["@graph"] if node["@type"] == "Review"]
+    bodies = {review["reviewBody"] for review in reviews}
     assert f"Avant {payload} après" in bodies
-    titles = {review.get("name") for review in ld["@graph"]}
+    titles = {review.get("name") for review in reviews}
     assert payload in titles
-    replies = {review["comment"]["text"] for review in ld["@graph"] if "comment" in review}
+    replies = {review["comment"]["text"] for review in reviews if "comment" in review}
     assert replies == {payload}
     assert not re.search(r"</script", page.scripts[0][1], re.IGNORECASE)
     assert not re.search(r"<(script|img)", html.split("</script>", 1)[1], re.IGNORECASE)
@@ -177,13 +184,16 @@ def test_html_shows_the_entry(sessions):
     )
     with sessions.begin() as session:
         workflow.reply(session, mention_id, "cli:bob", "Merci !")
-    html = feed_html(entries(sessions), "Acme & Fils")
+    html = feed_html(entries(sessions), "Acme & Fils", products={"CAROTTE-500": "Carottes bio, 500 g"})
     assert "Denise R." in html and "Ragozzino" not in html
     assert "Achat vérifié" in html
     assert 'Avis du <time datetime="2026-10-02T09:30:00+00:00">02/10/2026</time>' in html
     assert "Expérience du" in html and "28/09/2026" in html
     assert "Réponse de Acme &amp; Fils" in html
-    assert "Produit : CAROTTE-500" in html
+    # By its name from [brands.products], never its reference (issue 21: the widget showed SKUs).
+    page = Collector()
+    page.feed(html)
+    assert "Produit : Carottes bio, 500 g" in html and "CAROTTE-500" not in "".join(page.text)
     english = feed_html(entries(sessions), "Acme", language="en")
     assert "Verified purchase" in english and "2026-10-02" in english
 

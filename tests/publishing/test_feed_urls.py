@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from moderation.publishing.feed import feed_entries, feed_html, feed_json
+from moderation.publishing.feed import feed_entries, feed_json
+from moderation.publishing.widget import feed_html
 from tests.publishing.test_feed import publish
 
 

@@ -38,13 +38,14 @@ def _write(text: str, out: Path | None) -> None:
 @app.command()
 def feed(
     brand: BrandOption,
-    format: Annotated[Literal["json", "html"], typer.Option("--format")] = "json",
-    language: Annotated[Literal["fr", "en"], typer.Option("--language", help="labels of the HTML")] = "fr",
+    format: Annotated[Literal["json", "html", "js"], typer.Option("--format")] = "json",
+    language: Annotated[Literal["fr", "en"], typer.Option("--language", help="labels of the widget")] = "fr",
     out: OutOption = None,
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
-    """The brand's published reviews: JSON, or an HTML fragment with schema.org JSON-LD."""
-    from moderation.publishing.feed import feed_entries, feed_html, feed_json
+    """The brand's published reviews: JSON, or the widget as an HTML fragment or a script (schema.org JSON-LD)."""
+    from moderation.publishing.feed import feed_entries, feed_json
+    from moderation.publishing.widget import STYLE_HASH, brand_widget, unnamed_products, widget_script
 
     config = settings_or_exit(settings, brand)
     context = _context(settings, config)
@@ -53,7 +54,16 @@ def feed(
             entries = feed_entries(session, brand)
     finally:
         context.close()
-    _write(feed_json(entries) if format == "json" else feed_html(entries, config.brand(brand).name, language), out)
+    if format == "json":
+        _write(feed_json(entries), out)
+        return
+    html = brand_widget(config, entries, brand, language)
+    _write(html if format == "html" else widget_script(html), out)
+    unnamed = unnamed_products(config, entries, brand)
+    if unnamed:
+        # Said on stderr: the widget shows these reviews without their product, and Google gets none of them.
+        typer.echo(f"no name in [brands.products] for: {', '.join(unnamed)} (shown without a product)", err=True)
+    typer.echo(f"Content-Security-Policy for the widget's style: style-src '{STYLE_HASH}'", err=True)
 
 
 @app.command()
