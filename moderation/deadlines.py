@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Alert, AlertKind, Mention, MentionStatus, utcnow
@@ -51,6 +51,9 @@ def publish_due(
                 .where(
                     Mention.status == MentionStatus.TO_PUBLISH,
                     or_(Mention.published_at <= now - max_delay, Mention.collected_at <= now - max_delay),
+                    # A threat or hate (moderation/threats.py) waits for a moderator, whatever the delay: publishing
+                    # it unread is worse than a late decision, and its alert has told a human.
+                    ~exists().where(Alert.mention_id == Mention.id, Alert.kind == AlertKind.THREAT),
                 )
                 .order_by(func.coalesce(Mention.published_at, Mention.collected_at), Mention.id)
             ).all()

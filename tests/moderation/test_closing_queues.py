@@ -29,6 +29,7 @@ from models import (
 )
 from models.db import make_engine, make_session_factory, upgrade
 from moderation import workflow
+from moderation.deadlines import publish_due
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.notify import SinkNotifier, send_due
 from moderation.policy import Thresholds
@@ -195,3 +196,15 @@ def test_a_threat_alerts_a_human_even_when_rejected_and_in_quiet_hours(sessions,
     with sessions() as session:
         assert all(a.sent_at is not None and a.held_reason is None for a in session.scalars(select(Alert)))
         assert session.scalar(select(func.count()).select_from(Alert)) == 3
+
+
+def test_a_threat_under_the_abuse_threshold_is_never_published_by_the_deadline(sessions):
+    """The publication deadline publishes what no moderator decided on in time, but not a threat: it waits."""
+    ids = load(sessions, [QUIET_THREAT], [], Rules(publishing="one_click"))
+    with sessions() as session:
+        calm = session.get_one(Mention, ids["T2"])
+        assert calm.status == S.TO_PUBLISH
+        far = calm.collected_at.replace(tzinfo=UTC) + timedelta(days=400)
+    assert publish_due(sessions, now=far, max_delay=timedelta(days=7)) == 0
+    with sessions() as session:
+        assert session.get_one(Mention, ids["T2"]).status == S.TO_PUBLISH
