@@ -16,6 +16,7 @@ from reports.collect import Collector, monthly, period_tally
 from reports.competitors import competitors
 from reports.crisis_cells import crisis_cells
 from reports.figures import Report
+from reports.survey_figures import report_figures
 from reports.topics import Topic, describe_version
 
 Progress = Callable[[str], None]
@@ -108,5 +109,6 @@ def build_report(
     report.competitors = competitors(
         session, declared, start, end, period.previous.start, as_of, report.topic_version, options.topics
     )
+    report.survey = report_figures(session, brand.id, start, end)
     report.actions = recommended_actions(report, options.actions)
     return report

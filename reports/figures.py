@@ -333,6 +333,7 @@ class Report:
     monthly: Monthly | None = None
     actions: list[Any] = field(default_factory=list)  # reports/actions.py Action
     competitors: list[Competitor] = field(default_factory=list)
+    survey: Any = None  # reports/survey_figures.py SurveyFigures, when the brand has survey orders
 
     @property
     def previous_end(self) -> datetime:
