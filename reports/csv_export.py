@@ -149,7 +149,8 @@ def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
         "moderation": (
             ["what", "name", "mentions"],
             [["status", s, n] for s, n in sorted(report.moderation.statuses.items())]
-            + [["rejection_reason", s, n] for s, n in sorted(report.moderation.rejected_by_reason.items())],
+            + [["rejection_reason", s, n] for s, n in sorted(report.moderation.rejected_by_reason.items())]
+            + [["off_topic", "", report.off_topic]],
         ),
         "products_low": (
             ["product", "reviews_counted", "average_rating", "last_review_at"],
