@@ -12,7 +12,7 @@ from models.relevance import MARK_TASK
 
 def _flags(console) -> dict[int, bool]:  # type: ignore[no-untyped-def]
     with console.context.sessions() as session:
-        return {mention_id: off for mention_id, off in session.execute(select(Mention.id, Mention.off_topic))}
+        return {n: off for n, off in session.execute(select(Mention.id, Mention.off_topic).order_by(Mention.id))}
 
 
 def test_off_topic_from_the_flagged_queue_and_relevant_from_the_off_topic_queue(console):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,10 +13,7 @@ from models import Mention
 from reports import csv_export, html
 from tests.reports.conftest import make_report
 
-SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-
-@SQLITE
 def test_the_periods_off_topic_mentions_are_counted_apart(
     loaded: tuple[sessionmaker[Session], dict[int, int]], tmp_path: Path
 ) -> None:

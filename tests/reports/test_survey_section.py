@@ -7,7 +7,6 @@ import csv
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Brand, SurveyAnswer, SurveyMessage, SurveyOptOut, SurveyOrder
@@ -16,7 +15,6 @@ from reports.survey_figures import survey_figures
 from tests.reports import fixture
 from tests.reports.conftest import make_report
 
-SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 Loaded = tuple[sessionmaker[Session], dict[int, int]]
 
 
@@ -65,7 +63,6 @@ def _section(text: str) -> str:
     return text.split('<section id="survey">')[1].split("</section>")[0]
 
 
-@SQLITE
 def test_the_report_shows_the_survey_figures_of_its_period(loaded: Loaded, tmp_path: Path) -> None:
     sessions, _ = loaded
     _orders(sessions)
@@ -92,7 +89,6 @@ def test_the_report_shows_the_survey_figures_of_its_period(loaded: Loaded, tmp_p
     assert rows[("response_rate", "autumn")] == "1.0" and rows[("response_rate", "boxes")] == "0.0"
 
 
-@SQLITE
 def test_no_survey_section_without_survey_orders_in_or_before_the_period(loaded: Loaded, tmp_path: Path) -> None:
     sessions, _ = loaded
     report = make_report(sessions)
