@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from models import Brand, Source
 from reports import periods, topic_figures, watchlist, weak_signals
 from reports.actions import ActionSettings, recommended_actions
-from reports.collect import Collector, monthly, period_tally
+from reports.collect import Collector, monthly, off_topic_count, period_tally
 from reports.competitors import competitors
 from reports.crisis_cells import crisis_cells
 from reports.figures import Report
+from reports.survey_figures import report_figures
 from reports.topics import Topic, describe_version
 
 Progress = Callable[[str], None]
@@ -74,6 +75,7 @@ def build_report(
             models=sorted(collector.models),
             unit=period.unit,
             min_sample=options.min_sample,
+            off_topic=off_topic_count(session, ids, start, end),
         )
         year = period.year_earlier
         earlier = period_tally(session, ids, year.start, year.end, year.end)
@@ -108,5 +110,6 @@ def build_report(
     report.competitors = competitors(
         session, declared, start, end, period.previous.start, as_of, report.topic_version, options.topics
     )
+    report.survey = report_figures(session, brand.id, start, end)
     report.actions = recommended_actions(report, options.actions)
     return report

@@ -227,6 +227,15 @@ def count(tally: Tally, row: Any) -> None:
     tally.past_deadline += row.past_deadline
 
 
+def off_topic_count(session: Session, source_ids: Sequence[int], start: datetime, end: datetime) -> int:
+    """The period's mentions that are not about the brand: shown apart, in none of the figures (issue 18)."""
+    when = when_column()
+    query = select(func.count(Mention.id)).where(
+        Mention.source_id.in_(list(source_ids)), ~on_topic(), when >= _at(start), when < _at(end)
+    )
+    return int(session.scalar(query) or 0)
+
+
 def period_tally(session: Session, source_ids: Sequence[int], start: datetime, end: datetime, as_of: datetime) -> Tally:
     """One period's counts for a set of sources (the same period a year earlier, a competitor's)."""
     rows = mentions_rows(source_ids, start, start, end, Trend(1, [start], [0], [0], [0.0], [0]), as_of)

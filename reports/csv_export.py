@@ -68,6 +68,18 @@ def quote_rows(kind: str, quotes: Iterable[Quote]) -> list[list[Any]]:
     return [[kind, q.topic, q.mention_id, q.source, q.when.isoformat(), q.rating, q.sentiment, q.text] for q in quotes]
 
 
+def survey_rows(figures: Any) -> list[list[Any]]:
+    """The survey section (reports/survey_figures.py) as figure, campaign, value rows: one per figure, three
+    per campaign."""
+    names = ["answers", "nps", "nps_answers", "nps_like", "csat", "csat_answers", "ces", "ces_answers", "invited"]
+    names += ["unsubscribe_rate", "bounce_rate", "capped"]
+    rows = [[name, "", getattr(figures, name)] for name in names]
+    for c in figures.campaigns:
+        rows += [["invited", c.name, c.invited], ["answered", c.name, c.answered]]
+        rows.append(["response_rate", c.name, c.response_rate])
+    return rows
+
+
 def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
     groups = (
         group_rows("brand", [report.total])
@@ -91,7 +103,10 @@ def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
             for month, tally in zip(report.monthly.months, tallies, strict=True):
                 monthly.append([month.date().isoformat()[:7], name, *tally_row(tally)])
     backlog = report.backlog
+    # Only when the report has the section: a brand without survey orders gets no empty file.
+    survey = {"survey": (["figure", "campaign", "value"], survey_rows(report.survey))} if report.survey else {}
     return {
+        **survey,
         # The trend lines of the HTML's chart, as a table (one row per month and source).
         "trend_monthly": (["month", "source", *TALLY_COLUMNS], monthly),
         "backlog": (
@@ -134,7 +149,8 @@ def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
         "moderation": (
             ["what", "name", "mentions"],
             [["status", s, n] for s, n in sorted(report.moderation.statuses.items())]
-            + [["rejection_reason", s, n] for s, n in sorted(report.moderation.rejected_by_reason.items())],
+            + [["rejection_reason", s, n] for s, n in sorted(report.moderation.rejected_by_reason.items())]
+            + [["off_topic", "", report.off_topic]],
         ),
         "products_low": (
             ["product", "reviews_counted", "average_rating", "last_review_at"],

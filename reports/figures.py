@@ -333,6 +333,8 @@ class Report:
     monthly: Monthly | None = None
     actions: list[Any] = field(default_factory=list)  # reports/actions.py Action
     competitors: list[Competitor] = field(default_factory=list)
+    off_topic: int = 0  # mentions of the period not about the brand: counted here, in no other figure
+    survey: Any = None  # reports/survey_figures.py SurveyFigures, when the brand has survey orders
 
     @property
     def previous_end(self) -> datetime:

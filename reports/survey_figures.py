@@ -107,6 +107,15 @@ def survey_figures(session: Session, brand_id: int, start: datetime, end: dateti
     return figures
 
 
+def report_figures(session: Session, brand_id: int, start: datetime, end: datetime) -> SurveyFigures | None:
+    """The report's survey section: None (no section) unless the brand has survey orders in or before the
+    period; a brand without surveys is not shown a block of "n/a"."""
+    ordered = session.scalar(
+        select(SurveyOrder.id).where(SurveyOrder.brand_id == brand_id, SurveyOrder.ordered_at < end).limit(1)
+    )
+    return None if ordered is None else survey_figures(session, brand_id, start, end)
+
+
 def figure_lines(figures: SurveyFigures) -> list[str]:
     """The section as plain lines (the command's output)."""
 

@@ -23,6 +23,7 @@ QUEUE_ACTIONS = {
     "flagged": ("handled",),
     "rejected": (),
     "published": (),  # a withdrawal is one review at a time, from its page, confirmed
+    "off_topic": ("relevant",),  # its own route (web/console/handlers/relevance.py), not /bulk
 }
 # The most reviews one action on "all matching" takes: their ids are kept in the session cookie for undo, and a
 # browser drops a cookie over 4 kB. The flash says how many are left.

@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from models import utcnow
 from web.console.auth import LoginLimiter
 from web.console.guards import acting, anyone, signed_in
-from web.console.handlers import dashboard, dismiss, held, queues, review, sign_in
+from web.console.handlers import dashboard, dismiss, held, queues, relevance, review, sign_in
 from web.console.headers import SecurityHeaders
 from web.console.page import Console, make_templates
 from web.console.sessions import SessionStore
@@ -83,6 +83,8 @@ def create_console(context: Context, clock: Callable[[], datetime] = utcnow) -> 
         Route("/review/{mention_id:int}/restore", acting(console, held.restore), methods=["POST"]),
         Route("/bulk", acting(console, queues.bulk), methods=["POST"]),
         Route("/dismiss", acting(console, dismiss.dismiss), methods=["POST"]),
+        Route("/off-topic", acting(console, relevance.off_topic), methods=["POST"]),
+        Route("/relevant", acting(console, relevance.relevant), methods=["POST"]),
         Route("/undo", acting(console, queues.undo), methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
