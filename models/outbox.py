@@ -150,6 +150,14 @@ class Outbox(Generic[Row]):
         row.next_attempt_at = now + delay
         row.last_error = error[:ERROR_LENGTH]
 
+    def mark_failure(self, row: Row, queued_at: datetime, now: datetime, error: str, retry: Retry, final: bool) -> None:
+        """A failed attempt: given up for good when the other side refused it (`final`) or `retry` gives up, else
+        tried again after its back-off."""
+        if final or retry.gives_up(row.attempts, queued_at, now):
+            self.mark_failed(row, now, error)
+        else:
+            self.mark_retry(row, now, retry.delay(row.attempts), error)
+
     def revive(self, session: Session, ids: list[int] | None = None) -> int:
         """Rows given up for good (all, or those of `ids`) are queued again as new: `veilleur alerts retry` after
         the cause is fixed (the bot invited, the token renewed). Their last error is kept until they are sent."""

@@ -181,10 +181,7 @@ def send_due(
             with sessions.begin() as session:
                 notification = session.get_one(Notification, notification_id)
                 message = f"{type(error).__name__}: {error}"
-                if refused(error) or retry.gives_up(notification.attempts, notification.created_at, now):
-                    NOTIFICATIONS.mark_failed(notification, now, message)
-                else:
-                    NOTIFICATIONS.mark_retry(notification, now, retry.delay(notification.attempts), message)
+                NOTIFICATIONS.mark_failure(notification, notification.created_at, now, message, retry, refused(error))
             continue
         with sessions.begin() as session:
             NOTIFICATIONS.mark_sent(session.get_one(Notification, notification_id), utcnow())

@@ -183,10 +183,7 @@ def send_due(
             with sessions.begin() as session:
                 row = session.get_one(SurveyMessage, message_id)
                 said = f"{type(error).__name__}: {error}"
-                if refused(error) or retry.gives_up(row.attempts, row.created_at, now):
-                    MESSAGES.mark_failed(row, now, said)
-                else:
-                    MESSAGES.mark_retry(row, now, retry.delay(row.attempts), said)
+                MESSAGES.mark_failure(row, row.created_at, now, said, retry, refused(error))
             continue
         with sessions.begin() as session:
             MESSAGES.mark_sent(session.get_one(SurveyMessage, message_id), now)

@@ -159,3 +159,26 @@ def test_a_slack_sender_killed_after_slack_answered_does_not_post_twice(sessions
     alert_ids = [body["metadata"]["event_payload"]["alert_id"] for body in fake_slack.posted()]
     assert sorted(alert_ids) == [1, 2, 3]  # the first alert was found in the channel's history, not re-posted
     assert any(r["path"].endswith("/conversations.history") for r in fake_slack.requests)
+
+
+def test_a_failed_attempt_is_retried_until_the_policy_gives_up_or_the_other_side_refuses(sessions):
+    """`Outbox.mark_failure`, which the e-mail outboxes share: a refusal fails at once; a transient failure is retried
+    after its back-off until both the attempts and the window are spent."""
+    from models import Notification
+    from models.outbox import Retry
+    from moderation.notify import NOTIFICATIONS as outbox
+
+    retry = Retry(first=timedelta(seconds=30), ceiling=timedelta(minutes=10), window=timedelta(hours=1), attempts=3)
+    queued = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    with sessions.begin() as session:
+        rows = [Notification(dedupe_key=f"k{n}", recipient="a@example.org", subject="s", body="b") for n in range(3)]
+        session.add_all(rows)
+        session.flush()
+        transient, late, refused = rows
+        transient.attempts = late.attempts = refused.attempts = 3
+        outbox.mark_failure(transient, queued, queued + timedelta(minutes=5), "timeout", retry, final=False)
+        assert transient.failed_at is None and transient.next_attempt_at is not None  # the window runs
+        outbox.mark_failure(late, queued, queued + timedelta(hours=2), "timeout", retry, final=False)
+        assert late.failed_at is not None and late.last_error == "timeout"
+        outbox.mark_failure(refused, queued, queued + timedelta(seconds=1), "550 no such user", retry, final=True)
+        assert refused.failed_at is not None
