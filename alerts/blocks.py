@@ -210,8 +210,10 @@ def build_group_message(
     console = console_queue_url(kind, [facts for _, facts in mentions], setting.brand_slug)
     footer: list[Block] = []
     if console:
-        label = f"Open these {len(items)} in the console"
-        element = ButtonElement(text=PlainTextObject(text=label), action_id=Button.OPEN_CONSOLE.value, url=console)
+        url, exact = console
+        # Not exact: too many to name in a link, so the brand's whole queue; the label says it holds more.
+        label = f"Open these {len(items)} in the console" if exact else "Open the brand's queue (too many to link)"
+        element = ButtonElement(text=PlainTextObject(text=label), action_id=Button.OPEN_CONSOLE.value, url=url)
         footer = [ActionsBlock(block_id="group", elements=[element])]
     room = BLOCKS_LIMIT - 1 - len(footer)  # under the header, above the link
     if len(lines) > room:  # more than one message holds (a large [slack] group_max): none goes unmentioned

@@ -22,6 +22,7 @@ from config.sources import yields_posts
 from models import AlertKind, Mention, MentionKind, RejectionReason, Source
 from models.alert_kinds import ALERT_KINDS, LINKS, Button, Subject
 from models.alert_payloads import MentionPayload
+from models.urls import QUEUE_IDS_LIMIT
 
 ITEM = "item"  # the action_id of a group line's menu
 OPTION_LIMIT = 75  # characters in an option's text (Block Kit)
@@ -158,10 +159,13 @@ def item_links(kind: AlertKind, facts: MentionPayload, setting: Setting) -> list
     return [text for text in shown if text]
 
 
-def console_queue_url(kind: AlertKind, items: list[MentionPayload], brand_slug: str) -> str | None:
-    """The console queue that holds these alerts' mentions, filtered to the brand (and the source when they
-    share one): what "Open these N in the console" leads to. The console's address is the one each alert links
-    its review with (`[serve] public_url`, put in the payload by the router); none, no link."""
+def console_queue_url(kind: AlertKind, items: list[MentionPayload], brand_slug: str) -> tuple[str, bool] | None:
+    """The console queue page that shows these alerts' mentions, and whether it shows exactly them: what
+    "Open these N in the console" leads to. Exact: their ids in the address (`?ids=12,15,19`; the console shows
+    those still in the queue). When the ids do not fit (more than QUEUE_IDS_LIMIT, or a button's url limit), the
+    queue filtered to the brand (and the source when they share one), which may hold more. The console's
+    address is the one each alert links its review with (`[serve] public_url`, put in the payload by the
+    router); none, no link."""
     queue = ALERT_KINDS[kind].queue
     reviews = [url for facts in items if (url := link_url(facts.console_url)) and "/review/" in url]
     if not queue or not reviews:
@@ -170,4 +174,10 @@ def console_queue_url(kind: AlertKind, items: list[MentionPayload], brand_slug: 
     sources = {facts.source for facts in items}
     query = {"brand": brand_slug, "source": sources.pop() if len(sources) == 1 else None}
     pairs = urlencode({key: value for key, value in query.items() if value})
-    return link_url(f"{console}/queue/{queue}" + (f"?{pairs}" if pairs else ""))
+    whole = link_url(f"{console}/queue/{queue}" + (f"?{pairs}" if pairs else ""))
+    ids = list(dict.fromkeys(facts.mention_id for facts in items if facts.mention_id))
+    if ids and len(ids) <= QUEUE_IDS_LIMIT:
+        exact = link_url(f"{console}/queue/{queue}?" + urlencode({"ids": ",".join(map(str, ids))}, safe=","))
+        if exact:  # None past a button's url limit
+            return exact, True
+    return (whole, False) if whole else None

@@ -8,6 +8,9 @@ import unicodedata
 from urllib.parse import urlsplit
 
 MAX_LENGTH = 2000  # what browsers and sites reliably handle; Slack's buttons take at most 3,000
+# A console queue's address may name the mentions it shows (`?ids=12,15,19`: a Slack group's "open these N"):
+# at most this many. Slack builds the address and the console reads it; both read the limit from here.
+QUEUE_IDS_LIMIT = 100
 # Separators and invisible format characters (right-to-left override, zero-width space): browsers drop tabs and
 # newlines inside a URL ("java\tscript:" runs), and the invisible ones make the visible text lie.
 _UNSEEN = {"Cc", "Cf", "Zs", "Zl", "Zp"}

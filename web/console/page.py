@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 from models.urls import safe_url
 from web.console import actions, csrf
 from web.console.auth import LoginLimiter, User
-from web.console.queries import AGES, QUEUES, SENTIMENTS, SLA_STATES, SORTS, Filters
+from web.console.queries import AGES, QUEUES, SENTIMENTS, SLA_STATES, SORTS, FilterError, Filters
 from web.console.sessions import SessionStore
 
 if TYPE_CHECKING:
@@ -117,7 +117,10 @@ def queue_filters(base: str, target: str) -> Filters | None:
     name = parts.path[len(prefix) :] if parts.path.startswith(prefix) else ""
     if name not in QUEUES:
         return None
-    return Filters.parse(name, dict(parse_qsl(parts.query)))
+    try:
+        return Filters.parse(name, dict(parse_qsl(parts.query)))
+    except FilterError:
+        return None
 
 
 def make_templates() -> Jinja2Templates:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models import Brand, Classification, Mention, ModerationEvent, Source
+from models.urls import QUEUE_IDS_LIMIT
 from moderation import queues
 from moderation.queues import latest, most_urgent_first, queue_condition, with_route_rule, written_at
 
@@ -20,6 +22,11 @@ SENTIMENTS = ("negative", "neutral", "positive")
 AGES = {"day": "under a day", "week": "under a week", "older": "a week or more"}
 SLA_STATES = ("ok", "near", "late")
 SORTS = {"urgent": "most urgent first", "newest": "newest first"}
+_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+
+
+class FilterError(ValueError):
+    """A filter refused rather than ignored: ignoring it would show more than was asked for."""
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,12 @@ class Filters:
     q: str = ""
     sort: str = "urgent"
     page: int = 1
+    ids: tuple[int, ...] = ()  # only these mentions (those still in the queue): a Slack group's "open these N"
 
     @classmethod
     def parse(cls, queue: str, params: Mapping[str, str]) -> Filters:
-        """From the query string; a value out of its list is ignored rather than an error."""
+        """From the query string; a value out of its list is ignored rather than an error, but for `ids`
+        (FilterError): ignoring a bad list would show the whole queue as if it were those few."""
 
         def pick(name: str, allowed: object) -> str:
             value = params.get(name, "").strip()
@@ -60,12 +69,27 @@ class Filters:
             q=params.get("q", "").strip()[:200],
             sort=pick("sort", SORTS) or "urgent",
             page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+            ids=_ids(params.get("ids", "")),
         )
 
     def query_string(self, **changes: Any) -> str:
         values = replace(self, **changes)
         pairs = {name: getattr(values, name) for name in _PARAMS}
-        return urlencode({k: v for k, v in pairs.items() if v not in ("", None) and (k, v) not in _DEFAULTS})
+        pairs["ids"] = ",".join(str(mention_id) for mention_id in values.ids)
+        kept = {k: v for k, v in pairs.items() if v not in ("", None) and (k, v) not in _DEFAULTS}
+        return urlencode(kept, safe=",")
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    """`12,15,19`: mention ids, ASCII digits separated by commas, at most QUEUE_IDS_LIMIT; "" for none."""
+    if not text.strip():
+        return ()
+    parts = [part.strip() for part in text.split(",")]
+    if not all(_ID.fullmatch(part) for part in parts):
+        raise FilterError("ids: mention numbers separated by commas, e.g. ids=12,15,19")
+    if len(parts) > QUEUE_IDS_LIMIT:
+        raise FilterError(f"ids: at most {QUEUE_IDS_LIMIT} mentions ({len(parts)} given)")
+    return tuple(dict.fromkeys(int(part) for part in parts))
 
 
 _PARAMS = ("brand", "source", "language", "rating", "sentiment", "rule", "age", "sla", "q", "sort", "page")
@@ -134,6 +158,8 @@ def _filtered(filters: Filters, now: datetime, near: timedelta) -> Any:
     )
     query, rule = with_route_rule(query)
     query = query.add_columns(rule).where(queue_condition(filters.queue))
+    if filters.ids:  # with the queue's condition: one handled since the alert no longer shows
+        query = query.where(Mention.id.in_(filters.ids))
     if filters.brand:
         query = query.where(Brand.slug == filters.brand)
     if filters.source:

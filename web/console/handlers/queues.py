@@ -15,6 +15,7 @@ from web.console.auth import User
 from web.console.page import Console, back_to
 from web.console.queries import (
     QUEUES,
+    FilterError,
     Filters,
     choices,
     count_matching,
@@ -29,7 +30,10 @@ async def queue(console: Console, request: Request, user: User) -> Response:
     name = request.path_params["queue"]
     if name not in QUEUES:
         return PlainTextResponse(f"no queue {name!r}", status_code=404)
-    filters = Filters.parse(name, request.query_params)
+    try:
+        filters = Filters.parse(name, request.query_params)
+    except FilterError as error:
+        return PlainTextResponse(f"filter refused: {error}", status_code=400)
     with console.sessions.begin() as session:
         page = queue_page(session, filters, console.config.page_size, console.clock(), console.near)
         return console.render(
@@ -57,7 +61,7 @@ async def bulk(console: Console, request: Request, user: User, form: FormData) -
                 console.remember(request, "nothing selected", [], {0: "select reviews first"})
                 return back_to(request, form, "/")
             result = actions.many(session, user, ids, action, values, queue if queue in QUEUES else "")
-    except actions.Refused as error:
+    except (actions.Refused, FilterError) as error:  # FilterError: a filter edited by hand, nothing done
         console.remember(request, action, [], {0: str(error)})
         return back_to(request, form, "/")
     what = f"{actions.DONE[action]} {len(result.done)} of {len(ids)}"
