@@ -3,7 +3,6 @@ costs a retry, never a message."""
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -15,6 +14,7 @@ from models import Notification, RejectionReason, utcnow
 from moderation import workflow
 from moderation.notify import SinkNotifier, SmtpNotifier, send_due
 from tests.moderation.test_workflow import ROWS, load, sessions  # noqa: F401 (fixture)
+from tests.support.servers import free_port
 
 
 class Inbox:
@@ -24,12 +24,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

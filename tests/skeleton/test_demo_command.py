@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -14,12 +13,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import text as sql
 
 from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.support.servers import free_port
 
 
 def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):

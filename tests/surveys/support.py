@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from config.settings import load_settings
 from scheduler.context import Context
 from tests.conftest import write_settings
 from tests.moderation.support import RatingClassifier
+from tests.support.servers import free_port, serve_on  # noqa: F401  (the survey tests import them from here)
 
 TOKEN = "orders-s3cret"
 BODY = """
@@ -46,12 +46,6 @@ class Mailbox:
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append(parsed)  # type: ignore[arg-type]
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -90,26 +84,3 @@ def orders_csv(rows: list[dict[str, str]]) -> bytes:
         values = {"ordered_at": "2026-11-20", "language": "fr", "first_name": "Camille", **row}
         lines.append(",".join(values.get(column, "") for column in columns))
     return ("\n".join(lines) + "\n").encode()
-
-
-@contextmanager
-def serve_on(app: Any, port: int) -> Iterator[str]:
-    """The app on a given port (the links' public_url must be known before the app is made)."""
-    import threading
-    import time
-
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the survey server did not start")
-        time.sleep(0.02)  # polling a start flag with a deadline, not waiting for a guess
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
