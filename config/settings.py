@@ -345,6 +345,30 @@ class SchedulerSettings(_Section):
     report_hours: int = Field(default=168, ge=1)
 
 
+class DistributedSettings(_Section):
+    """Distributed mode (docs/distributed.md): `veilleur scheduler` enqueues, `veilleur worker` processes run the
+    jobs from a Redis broker (Celery), on a shared PostgreSQL database. Empty broker_url: the embedded mode."""
+
+    broker_url: str = ""
+    # A task not acknowledged this long after a worker took it (the worker died) goes back on its queue.
+    visibility_timeout_seconds: int = Field(default=3600, ge=10)
+    # A claimed tick belongs to its worker this long (crawls: [crawl] timeout_seconds + 30 s); then another may
+    # take it over.
+    lease_seconds: int = Field(default=900, ge=5)
+    # The leading scheduler enqueues again a tick still not started this long after (its message was lost).
+    requeue_after_seconds: int = Field(default=900, ge=5)
+    # How often a standby scheduler tries to take the lead, and the leader checks it still holds it.
+    leader_check_seconds: float = Field(default=5.0, ge=0.2, le=60)
+    # A failing task is retried this many times (30 s, 60 s, 120 s, ... apart), then waits for its next tick.
+    task_retries: int = Field(default=3, ge=0)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _redis(cls, url: str) -> str:
+        problem = _url_problem(url, ("redis", "rediss")) if url else ""
+        return _checked(url, problem and f"{problem} (e.g. redis://127.0.0.1:6379/0)")
+
+
 class SignalsSettings(_Section):
     """Crisis detection (alerts/crisis.py). Defaults measured on NAB realTweets: see README."""
 
@@ -588,6 +612,7 @@ class Settings(_Section):
     slack: SlackSettings = SlackSettings()
     reports: ReportSettings = ReportSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    distributed: DistributedSettings = DistributedSettings()
     signals: SignalsSettings = SignalsSettings()
     crisis: CrisisSettings = CrisisSettings()
     intake: IntakeSettings = IntakeSettings()

@@ -28,6 +28,7 @@ from models.schema import (
     utcnow,
 )
 from models.surveys import SurveyAnswer, SurveyMessage, SurveyOptOut, SurveyOrder
+from models.ticks import ScheduledTick
 
 __all__ = [
     "Alert",
@@ -52,6 +53,7 @@ __all__ = [
     "Notification",
     "Publication",
     "RejectionReason",
+    "ScheduledTick",
     "ReportFile",
     "SlackSignature",
     "Source",

@@ -46,7 +46,8 @@ def insert_once(session: Session, model: type[Base], rows: Sequence[dict[str, An
     session.execute(statement, list(rows))
 
 
-def _key(name: str) -> int:
+def lock_key(name: str) -> int:
+    """The 64-bit key of PostgreSQL's advisory lock named `name`."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
@@ -54,7 +55,7 @@ def serialise(session: Session, name: str) -> None:
     """Wait until no other transaction holds the lock `name`, and hold it until this one ends (PostgreSQL; a
     no-op on SQLite, whose writers already take turns)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(_key(name))))
+        session.execute(select(func.pg_advisory_xact_lock(lock_key(name))))
 
 
 @contextmanager
@@ -67,4 +68,4 @@ def exclusive(sessions: sessionmaker[Session], name: str) -> Iterator[bool]:
             yield True
             return
         with session.begin():
-            yield bool(session.scalar(select(func.pg_try_advisory_xact_lock(_key(name)))))
+            yield bool(session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(name)))))

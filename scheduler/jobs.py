@@ -40,8 +40,13 @@ from reports.writing import write_report, write_weekly
 from scheduler.context import Context
 
 log = logging.getLogger("veilleur.scheduler")
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 CRAWL_MODULE = "crawlers.run"  # run as a child process per crawl
+
+
+def worker_id() -> str:
+    """This process, as outbox claims and the distributed mode's ledger name it: asked at each call, not at import,
+    since a Celery worker's processes are forked after the import."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def crawl(context: Context, brand: str, source: str) -> int:
@@ -184,7 +189,9 @@ def send(context: Context, min_interval: float = 1.0) -> SendResult:
     )
     with context.sessions.begin() as session:
         make_digests(session, datetime.now(UTC), fatigue(context), slack.channel)
-    return send_due(context.sessions, transport, WORKER_ID, min_interval, slack.max_attempts, fatigue=fatigue(context))
+    return send_due(
+        context.sessions, transport, worker_id(), min_interval, slack.max_attempts, fatigue=fatigue(context)
+    )
 
 
 def watch_crises(context: Context) -> int:
@@ -201,7 +208,7 @@ def crisis_cells(context: Context) -> CellResult:
         slack.bot_token, slack.base_url, context.settings.path(slack.sink_path), slack.webhook_url
     )
     config = CellConfig(list(slack.crisis_team), dict(context.settings.crisis.holding_statements))
-    return cell_tick(context.sessions, transport, config, WORKER_ID)  # type: ignore[arg-type]
+    return cell_tick(context.sessions, transport, config, worker_id())  # type: ignore[arg-type]
 
 
 def report(

@@ -8,7 +8,6 @@ no new job starts, the running ones finish; a second signal stops it at once.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -16,14 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from scheduler import jobs, survey_jobs
 from scheduler.context import Context
 from scheduler.handover import Handover
+from scheduler.schedule import job_table, what_it_did
 
 log = logging.getLogger("veilleur.scheduler")
 
@@ -41,7 +39,7 @@ def _safe(name: str, handover: Handover, function, *args):  # type: ignore[no-un
             log.exception("job %s failed; it runs again at its next interval", name)
             return
         else:
-            said = _what_it_did(result)
+            said = what_it_did(result)
             if said:
                 log.info("%s: %s (%.1f s)", name, said, time.monotonic() - started)
         finally:
@@ -49,24 +47,6 @@ def _safe(name: str, handover: Handover, function, *args):  # type: ignore[no-un
 
     run.__name__ = name
     return run
-
-
-def _what_it_did(result: Any) -> str:
-    """ "" for a run that did nothing: None, 0, empty, all zeros."""
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        parts = []
-        for field in dataclasses.fields(result):
-            value = getattr(result, field.name)
-            if value:
-                parts.append(f"{field.name} {len(value) if isinstance(value, list | dict) else value}")
-        return ", ".join(parts)
-    if isinstance(result, tuple):
-        return str(result) if any(result) else ""
-    if isinstance(result, list):
-        return f"{len(result)}: " + ", ".join(str(item) for item in result[:3]) if result else ""
-    if isinstance(result, bool) or result is None:
-        return ""
-    return str(result) if result else ""
 
 
 def run(context: Context) -> None:
@@ -114,46 +94,22 @@ def waker(scheduler: BaseScheduler) -> Callable[[str, datetime], None]:
 
 
 def build_scheduler(context: Context) -> BlockingScheduler:
-    settings = context.settings
     scheduler = BlockingScheduler(timezone="UTC")
     names: list[str] = []
     handover = Handover(waker(scheduler), names)
 
-    def every(name: str, function, *args, **interval) -> None:  # type: ignore[no-untyped-def]
-        names.append(name)
+    for job in job_table(context).values():
+        names.append(job.name)
         scheduler.add_job(
-            _safe(name, handover, function, *args),
+            _safe(job.name, handover, job.run),
             "interval",
-            id=name,
-            name=name,
+            id=job.name,
+            name=job.name,
             max_instances=1,
             coalesce=True,
             next_run_time=_now(),
-            **interval,
+            seconds=job.every.total_seconds(),
         )
-
-    for brand in settings.brands:
-        for source in brand.sources:
-            name = f"crawl:{brand.slug}/{source.name}"
-            every(name, jobs.crawl_new, context, brand.slug, source.name, minutes=source.interval_minutes)
-    intervals = settings.scheduler
-    every("classify", jobs.classify, context, minutes=intervals.classify_minutes)
-    every("route", jobs.route, context, minutes=intervals.route_minutes)
-    every("crises", jobs.watch_crises, context, minutes=settings.signals.check_minutes)
-    every("crisis-cells", jobs.crisis_cells, context, minutes=intervals.send_minutes)
-    every("publish", jobs.publish_due, context, minutes=intervals.route_minutes)
-    every("reply-reminders", jobs.remind_replies, context, minutes=intervals.route_minutes)
-    every("send", jobs.send, context, minutes=intervals.send_minutes)
-    every("notify", jobs.notify, context, minutes=intervals.send_minutes)
-    every("webhook", jobs.send_webhooks, context, minutes=settings.publishing.send_minutes)
-    every("survey-invite", survey_jobs.invite, context, minutes=settings.surveys.send_minutes)
-    every("survey-file", survey_jobs.file_answers, context, minutes=intervals.route_minutes)
-    every("retention", jobs.all_retention, context, hours=settings.privacy.retention_hours)
-    every("topics", jobs.tag_topics, context, minutes=intervals.classify_minutes)
-    every("report", jobs.weekly_report, context, hours=1)
-    every("report-rewrite", jobs.rewrite_reports, context, minutes=intervals.send_minutes)
-    if settings.classifier.idle_unload_minutes:
-        every("release-models", jobs.release_models, context, minutes=1)
     return scheduler
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,15 +69,45 @@ def _print_cycle(result, config: Settings) -> None:  # type: ignore[no-untyped-d
 
 
 @app.command()
-def worker(settings: SettingsOption = Path("settings.toml")) -> None:
-    """Run the scheduler until stopped (Ctrl-C or SIGTERM: the running jobs finish first)."""
-    from scheduler.worker import run
+def worker(
+    settings: SettingsOption = Path("settings.toml"),
+    queues: Annotated[
+        str | None,
+        typer.Option(help="Distributed mode: the queues this worker takes, e.g. crawl,classify (all by default)."),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Distributed mode: processes running tasks at once.")] = 1,
+) -> None:
+    """Run the jobs until stopped (Ctrl-C or SIGTERM: the running jobs finish first). With [distributed] broker_url
+    set, a Celery worker taking the jobs `veilleur scheduler` enqueues; otherwise the embedded worker runs them all."""
+    from veilleur.commands import distributed
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # What each job did is logged by the worker; the libraries' own progress lines are not news.
-    for library in ("apscheduler", "alembic", "weasyprint", "fontTools", "httpx"):
-        logging.getLogger(library).setLevel(logging.WARNING)
-    run(_context(settings))
+    config = settings_or_exit(settings)
+    distributed.log_to_stderr()
+    if not config.distributed.broker_url and queues is None:
+        from scheduler.worker import run
+
+        run(_context(settings))
+        return
+    problem = distributed.refusal(config) or (distributed.queues_problem(queues) if queues else "")
+    if problem:
+        print_error(console, f"{settings}: {problem}" if "--queues" not in problem else problem)
+        raise typer.Exit(2)
+    distributed.run_worker(config, settings, queues or ",".join(distributed.QUEUES), concurrency)
+
+
+@app.command()
+def scheduler(settings: SettingsOption = Path("settings.toml")) -> None:
+    """Distributed mode: enqueue each job on its interval for the workers. Run one or more: one leads, the others
+    stand by and take over within [distributed] leader_check_seconds when it dies."""
+    from veilleur.commands import distributed
+
+    config = settings_or_exit(settings)
+    problem = distributed.refusal(config)
+    if problem:
+        print_error(console, f"{settings}: {problem}")
+        raise typer.Exit(2)
+    distributed.log_to_stderr()
+    distributed.run_scheduler(config, settings)
 
 
 @app.command()
@@ -110,11 +139,18 @@ def _date(value: str, option: str) -> datetime:
 @app.command()
 def status(settings: SettingsOption = Path("settings.toml")) -> None:
     """Source health, queue sizes, and the outboxes: what waits, since when, and the last error."""
+    from scheduler.distributed import refusal
     from scheduler.status import overview
 
+    config = settings_or_exit(settings)
     context = _context(settings)
     with context.sessions.begin() as session:
         view = overview(session)
+        if config.distributed.broker_url and not refusal(config):
+            from scheduler.distributed.status import overview as distributed_overview
+            from scheduler.distributed.tasks import make_app
+
+            view += distributed_overview(session, make_app(config, settings), config.distributed.broker_url)
     for title, rows, columns in view:
         table = Table(title=title)
         for column in columns:

@@ -175,7 +175,7 @@ def test_sigterm_lets_the_running_jobs_finish_then_the_worker_exits_cleanly(tmp_
 
 def test_the_worker_says_what_a_job_did_and_nothing_for_an_idle_run():
     from alerts.send import SendResult
-    from scheduler.worker import _what_it_did
+    from scheduler.schedule import what_it_did as _what_it_did
 
     assert _what_it_did(SendResult(sent=2, failed=1)) == "sent 2, failed 1"
     assert _what_it_did(jobs.Rewritten(written=[Path("a.html")])) == "written 1"
