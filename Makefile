@@ -18,9 +18,12 @@ setup: $(BIN)/veilleur
 demo: setup
 	$(BIN)/veilleur demo
 
-# The whole test suite, on SQLite and on a local PostgreSQL (installed from apt and started when possible).
+# The whole test suite, on SQLite and on a local PostgreSQL (installed from apt and started when possible); the
+# distributed mode's tests also start Redis servers (redis-server installed from apt).
 test: setup
 	@tests/install_chromium.sh
 	@url=$$(tests/start_postgres.sh) || url=""; \
 	if [ -n "$$url" ]; then echo "PostgreSQL: $$url"; else echo "PostgreSQL unavailable: its tests will be skipped"; fi; \
-	VEILLEUR_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest
+	redis=$$(tests/start_redis.sh) || redis=""; \
+	if [ -n "$$redis" ]; then echo "Redis: $$redis"; else echo "redis-server unavailable: the distributed tests will be skipped"; fi; \
+	VEILLEUR_TEST_POSTGRES_URL="$$url" VEILLEUR_TEST_REDIS_SERVER="$$redis" $(BIN)/python -m pytest

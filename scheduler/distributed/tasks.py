@@ -56,10 +56,12 @@ def make_app(settings: Settings, settings_path: Path) -> Celery:
     return app
 
 
-def enqueue(app: Celery, job: Job, tick: int | None) -> None:
-    """Put `job` on its queue: a scheduled run (tick) or a wake-up (None, expires if not run soon)."""
+def enqueue(app: Celery, job: Job, tick: int | None, countdown: float = 0) -> None:
+    """Put `job` on its queue: a scheduled run (tick) or a wake-up (None: in `countdown` seconds, and expires if
+    not run soon after)."""
     if tick is None:
-        app.send_task(TASK, args=[job.name, None], queue=job.queue, expires=WAKE_EXPIRES.total_seconds())
+        expires = countdown + WAKE_EXPIRES.total_seconds()
+        app.send_task(TASK, args=[job.name, None], queue=job.queue, countdown=countdown or None, expires=expires)
     else:
         app.send_task(TASK, args=[job.name, tick], queue=job.queue, task_id=f"{job.name}@{tick}")
 
@@ -119,12 +121,18 @@ def run_job(task: Task, name: str, tick: int | None) -> str:
 
 
 def _wake(app: Celery, table: dict[str, Job], names: tuple[str, ...]) -> None:
-    woken: dict[str, float] = _process["woken"]
+    """Wake each job at once, or, if this process woke it less than WAKE_GAP ago, once that gap is over: fifty
+    crawls ending together wake classification twice, not fifty times, and the last one's mentions are never left
+    for the job's next interval."""
+    woken: dict[str, float] = _process["woken"]  # when this process's latest wake-up of each job runs
     now = time.monotonic()
     for name in names:
-        if name in table and now - woken.get(name, -WAKE_GAP) >= WAKE_GAP:
-            woken[name] = now
-            try:
-                enqueue(app, table[name], None)
-            except Exception:  # the broker is down: the job's next tick does the work
-                log.warning("could not wake %s (broker unreachable)", name, exc_info=True)
+        if name not in table or woken.get(name, -WAKE_GAP) > now:
+            continue  # not scheduled here, or a wake-up still to come covers this
+        at = max(now, woken.get(name, -WAKE_GAP) + WAKE_GAP)
+        try:
+            enqueue(app, table[name], None, countdown=at - now)
+        except Exception:  # the broker is down: the job's next tick does the work
+            log.warning("could not wake %s (broker unreachable)", name, exc_info=True)
+            continue
+        woken[name] = at
