@@ -35,6 +35,7 @@ class Review:
 class Site:
     reviews: dict[str, list[Review]] = field(default_factory=dict)  # brand -> its page's reviews
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay: float = 0.0  # seconds each answer waits: a slow site (crawls then wait on the network, not the CPU)
 
     def add(self, brand: str, review: Review) -> None:
         with self.lock:
@@ -67,6 +68,7 @@ class Site:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                time.sleep(site.delay)
                 brand = self.path.strip("/").removesuffix(".html")
                 if brand not in site.reviews:
                     self.send_error(404)

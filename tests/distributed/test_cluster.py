@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
 from models import Classification, CrawlRun, Mention, ScheduledTick
 from scheduler.distributed.status import leader
+from tests.conftest import ROOT
 from tests.support.cluster import check_once, settled, wait_until
 
 SETTLE_SECONDS = 900
@@ -59,6 +62,20 @@ def test_two_schedulers_and_two_workers_do_each_thing_once(make_setup) -> None: 
     assert leading_pid(setup) in {cluster.pid("scheduler-a"), cluster.pid("scheduler-b")}
     leads = [name for name in ("scheduler-a", "scheduler-b") if "leads" in cluster.log(name)]
     assert len(leads) == 1, cluster.logs()
+    # `veilleur status` shows the leader, both workers alive and the queues drained.
+    shown = subprocess.run(
+        [sys.executable, "-m", "veilleur", "status", "--settings", str(setup.settings)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert f":{cluster.pid(leads[0])}" in shown.stdout
+    for name in ("worker-a", "worker-b"):
+        assert re.search(rf"veilleur-{cluster.pid(name)}@\S+ +. alive", shown.stdout), shown.stdout
+    assert re.search(r"crawl +. 0 ", shown.stdout), shown.stdout
     drain(setup)
     cluster.stop_all()
     with setup.sessions() as session:

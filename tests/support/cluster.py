@@ -190,12 +190,13 @@ def seen_before(session: Session) -> int:
 
 
 def settled(session: Session, expected_mentions: int) -> bool:
-    """Every page's reviews stored, classified and routed, and every alert delivered."""
+    """Every page's reviews stored, classified and routed, and every alert not held for a digest delivered."""
     mentions = session.scalar(select(func.count(Mention.id))) or 0
     waiting = session.scalar(
         select(func.count(Mention.id)).where(Mention.status.in_([MentionStatus.NEW, MentionStatus.CLASSIFIED]))
     )
-    unsent = session.scalar(select(func.count(Alert.id)).where(Alert.sent_at.is_(None)))
+    # A held alert (a spike: digest only) waits for the daily digest, by design.
+    unsent = session.scalar(select(func.count(Alert.id)).where(Alert.sent_at.is_(None), Alert.held_reason.is_(None)))
     alerts = session.scalar(select(func.count(Alert.id)))
     return mentions == expected_mentions and waiting == 0 and bool(alerts) and unsent == 0
 
