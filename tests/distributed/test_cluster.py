@@ -31,16 +31,18 @@ def settle(setup, total: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def drain(setup) -> None:  # type: ignore[no-untyped-def]
-    """Stop the schedulers (no new tick), then let the workers finish the ticks enqueued."""
-    for name in list(setup.cluster.processes):
-        if name.startswith("scheduler"):
-            setup.cluster.stop(name)
+    """Let the workers finish every tick enqueued (the leader still sends again those whose message was lost), then
+    stop the schedulers (no new tick) and let the workers finish what was enqueued meanwhile."""
 
     def idle() -> bool:
         with setup.sessions() as session:
             return not session.scalar(select(func.count()).where(ScheduledTick.done_at.is_(None)))
 
     wait_until(idle, 300, lambda: "ticks never finished\n" + setup.cluster.logs())
+    for name in list(setup.cluster.processes):
+        if name.startswith("scheduler") and setup.cluster.processes[name].poll() is None:
+            setup.cluster.stop(name)
+    wait_until(idle, 120, lambda: "ticks enqueued last never finished\n" + setup.cluster.logs())
 
 
 def leading_pid(setup) -> int | None:  # type: ignore[no-untyped-def]
@@ -62,7 +64,7 @@ def test_two_schedulers_and_two_workers_do_each_thing_once(make_setup) -> None: 
     assert leading_pid(setup) in {cluster.pid("scheduler-a"), cluster.pid("scheduler-b")}
     leads = [name for name in ("scheduler-a", "scheduler-b") if "leads" in cluster.log(name)]
     assert len(leads) == 1, cluster.logs()
-    # `veilleur status` shows the leader, both workers alive and the queues drained.
+    # `veilleur status` shows the leader, both workers alive and the depth of each queue.
     shown = subprocess.run(
         [sys.executable, "-m", "veilleur", "status", "--settings", str(setup.settings)],
         cwd=ROOT,
@@ -75,7 +77,8 @@ def test_two_schedulers_and_two_workers_do_each_thing_once(make_setup) -> None: 
     assert f":{cluster.pid(leads[0])}" in shown.stdout
     for name in ("worker-a", "worker-b"):
         assert re.search(rf"veilleur-{cluster.pid(name)}@\S+ +. alive", shown.stdout), shown.stdout
-    assert re.search(r"crawl +. 0 ", shown.stdout), shown.stdout
+    for queue in ("crawl", "classify", "topics", "reports", "send", "upkeep"):
+        assert re.search(rf"{queue} +. \d+ ", shown.stdout), shown.stdout
     drain(setup)
     cluster.stop_all()
     with setup.sessions() as session:
