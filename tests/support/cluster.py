@@ -233,14 +233,22 @@ def check_once(
     alerts = session.scalars(select(Alert).where(Alert.mention_id.is_not(None))).all()
     assert len({(a.kind, a.mention_id) for a in alerts}) == len(alerts), "a mention alerted twice"
     assert all(a.sent_at is not None for a in alerts), "an alert never sent"
-    # A review may be alerted under several kinds (to answer, abusive...): one message for each, never two.
-    kinds: dict[str, list[str]] = {}
-    for text, kind in session.execute(select(Mention.text, Alert.kind).join(Alert, Alert.mention_id == Mention.id)):
-        if match := re.search(r"REF\d+X\d+", text or ""):
-            kinds.setdefault(match.group(0), []).append(kind.value)
-    assert kinds, "no review was alerted"
-    bodies = [json.dumps(body, ensure_ascii=False) for body in posted]
-    times = {ref: sum(ref in body for body in bodies) for ref in kinds}
-    wrong = {ref: (times[ref], kinds[ref]) for ref in kinds if times[ref] != len(kinds[ref])}
-    assert not wrong, f"alerted reviews posted a number of times other than their alerts (posts, kinds): {wrong}"
+    # Each alert in exactly one Slack message (the outbox stamps each message with the ids of the alerts it
+    # carries), and that message quotes the review. Other messages may quote it too (a crisis cell's timeline).
+    carried: dict[int, list[str]] = {}
+    for body in posted:
+        metadata = body.get("metadata") or {}
+        metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+        if metadata.get("event_type") == "veilleur_alert":
+            for alert_id in metadata.get("event_payload", {}).get("alert_ids", []):
+                carried.setdefault(alert_id, []).append(json.dumps(body, ensure_ascii=False))
+    alerted = session.execute(
+        select(Alert.id, Mention.text).join(Mention, Alert.mention_id == Mention.id).where(Alert.held_reason.is_(None))
+    ).all()
+    assert alerted, "no review was alerted"
+    wrong = {alert_id: len(carried.get(alert_id, [])) for alert_id, _ in alerted if len(carried.get(alert_id, [])) != 1}
+    assert not wrong, f"alerts not posted exactly once (alert id: messages): {wrong}"
+    for alert_id, text in alerted:
+        reference = re.search(r"REF\d+X\d+", text or "")
+        assert reference and reference.group(0) in carried[alert_id][0], f"alert {alert_id}'s message lacks its review"
     assert session.scalar(select(func.count(Brand.id))) == 1
