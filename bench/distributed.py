@@ -27,7 +27,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from bench import live
+from config.settings import load_settings
 from models import Classification, CrawlRun, Mention
+from scheduler.context import Context
 from tests.support.cluster import Cluster, RedisServer, seen_before, wait_until
 from tests.support.databases import POSTGRES_ENV, create_postgres_database, drop_postgres_database
 
@@ -90,10 +92,11 @@ def _phases(cluster, engine, site, brands, count, arguments, folder) -> dict:  #
         with Session(engine) as session:
             return session.scalar(statement)
 
-    cluster.scheduler("scheduler")
-    wait_until(lambda: scalar(select(func.count(CrawlRun.id))) is not None, 120, cluster.logs)
-    with Session(engine) as session, session.begin():
+    context = Context(load_settings(cluster.settings), cluster.settings)  # migrated, brands stored
+    with context.sessions.begin() as session:
         seen_before(session)  # what is crawled next is news: alerted
+    context.close()
+    cluster.scheduler("scheduler")
     for number in range(count):
         cluster.worker(f"crawl-{number}", "crawl", concurrency=1)
     first = wait_until(

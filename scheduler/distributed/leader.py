@@ -52,9 +52,12 @@ class Leadership:
         except Exception:
             log.warning("cannot reach the database to take the lead", exc_info=True)
             return False
-        if connection.scalar(select(func.pg_try_advisory_lock(lock_key(LEADER_LOCK)))):
-            self._connection = connection
-            return True
+        try:
+            if connection.scalar(select(func.pg_try_advisory_lock(lock_key(LEADER_LOCK)))):
+                self._connection = connection
+                return True
+        except Exception:  # the server went away between connecting and asking: try again later
+            log.warning("could not ask for the leader lock", exc_info=True)
         connection.close()
         return False
 
