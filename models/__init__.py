@@ -3,6 +3,7 @@
 from models.alert_kinds import AlertKind
 from models.crisis_cells import CrisisCell, CrisisEvent, CrisisStep
 from models.reasons import RejectionReason
+from models.rollups import MentionDay, RollupChange, TopicDay
 from models.schema import (
     Alert,
     Author,
@@ -45,6 +46,7 @@ __all__ = [
     "CrisisStep",
     "LoginFailure",
     "Mention",
+    "MentionDay",
     "MentionKind",
     "MentionStatus",
     "MentionTopic",
@@ -53,12 +55,14 @@ __all__ = [
     "Publication",
     "RejectionReason",
     "ReportFile",
+    "RollupChange",
     "SlackSignature",
     "Source",
     "SurveyAnswer",
     "SurveyMessage",
     "SurveyOptOut",
     "SurveyOrder",
+    "TopicDay",
     "WebhookDelivery",
     "utcnow",
 ]
