@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from models import Mention, MentionKind, MentionStatus
 from models.relevance import on_topic
-from models.rollups import CLOSED, LOCATION, PRODUCT, MentionDay, TopicDay, midnight_of
+from models.rollups import CLOSED, LOCATION, PRODUCT, MentionDay, TopicDay
 from models.schema import UTCDateTime
 from reports.collect import PREVIOUS, Collector, count, when_column
 from reports.figures import Group, Monthly, Tally, TopicFigures
@@ -120,10 +120,28 @@ def _sums() -> list[Any]:
     return [func.sum(MentionDay.__table__.c[name]).label(name) for name in SUMS]
 
 
-def _brand_rows(session: Session, source_ids: Sequence[int], start: datetime, end: datetime) -> Any:
+def _day_bucket(starts: Sequence[date], low: int, high: int) -> Any:
+    """The bucket of a rollup day among starts[low..high] (PREVIOUS before starts[0]), by bisection: the database
+    adds up the days of a bucket (reports/collect._bucket does the same with the rows' dates)."""
+    if low == high:
+        if low == 0:
+            return case((MentionDay.day < starts[0], literal_column(str(PREVIOUS))), else_=literal_column("0"))
+        return literal_column(str(low))
+    middle = (low + high + 1) // 2
+    return case(
+        (MentionDay.day < starts[middle], _day_bucket(starts, low, middle - 1)),
+        else_=_day_bucket(starts, middle, high),
+    )
+
+
+def _brand_rows(
+    session: Session, source_ids: Sequence[int], start: datetime, end: datetime, starts: Sequence[datetime]
+) -> Any:
+    """The brand's on-topic counts in [start, end) per source and bucket (`starts`: each bucket's first day)."""
+    bucket = _day_bucket([_day(s) for s in starts], 0, len(starts) - 1).label("bucket")
     keys = [
         MentionDay.source_id,
-        MentionDay.day,
+        bucket,
         MentionDay.kind,
         MentionDay.status,
         MentionDay.backlog,
@@ -145,11 +163,6 @@ def _brand_rows(session: Session, source_ids: Sequence[int], start: datetime, en
         .group_by(*keys)
     )
     return session.execute(query)
-
-
-def _bucket(day: date, start: datetime, bucket_days: int) -> int:
-    at = midnight_of(day)
-    return PREVIOUS if at < start else (at - start).days // bucket_days
 
 
 @dataclass(frozen=True)
@@ -213,10 +226,9 @@ def _correct(tally: Tally, correction: Correction) -> None:
 
 def collect(collector: Collector, session: Session) -> None:
     """The collector's counts from the rollups, then what needs rows (`Collector.finish`)."""
-    ids = list(collector.sources)
-    start, size = collector.start, collector.trend.bucket_days
-    for row in _brand_rows(session, ids, collector.previous_start, collector.end):
-        collector._main(_counts(row, _bucket(row.day, start, size)))
+    ids, start = list(collector.sources), collector.start
+    for row in _brand_rows(session, ids, collector.previous_start, collector.end, collector.trend.starts):
+        collector._main(_counts(row, row.bucket))
     for axis, groups in ((PRODUCT, collector.products), (LOCATION, collector.locations)):
         _named(session, collector, axis, groups)
     for fix in corrections(session, ids, collector.previous_start, collector.end, collector.as_of):
@@ -319,7 +331,7 @@ def _named(session: Session, collector: Collector, axis: str, groups: dict[str, 
 def period_tally(session: Session, source_ids: Sequence[int], start: datetime, end: datetime, as_of: datetime) -> Tally:
     """reports/collect.period_tally from the rollups."""
     tally = Tally()
-    for row in _brand_rows(session, source_ids, start, end):
+    for row in _brand_rows(session, source_ids, start, end, [start]):
         count(tally, _counts(row, 0))
     for fix in corrections(session, source_ids, start, end, as_of):
         _correct(tally, fix)
@@ -331,11 +343,10 @@ def monthly(
 ) -> Monthly:
     """reports/collect.monthly from the rollups."""
     found = Monthly(months, [Tally() for _ in months], {name: [Tally() for _ in months] for name in sources.values()})
-    for row in _brand_rows(session, list(sources), months[0], end):
-        index = bisect_right(months, midnight_of(row.day)) - 1
-        counts = _counts(row, index)
-        count(found.total[index], counts)
-        count(found.by_source[sources[row.source_id]][index], counts)
+    for row in _brand_rows(session, list(sources), months[0], end, months):
+        counts = _counts(row, row.bucket)
+        count(found.total[row.bucket], counts)
+        count(found.by_source[sources[row.source_id]][row.bucket], counts)
     for fix in corrections(session, list(sources), months[0], end, as_of):
         index = bisect_right(months, fix.when) - 1
         _correct(found.total[index], fix)
