@@ -45,10 +45,10 @@ from sqlalchemy.sql.functions import FunctionElement
 from models.schema import Base, Classification, Mention, MentionKind, MentionStatus, MentionTopic, UTCDateTime
 
 ROLLUP_LOCK = 0x526F6C6C75707321  # "Rollups!": the PostgreSQL advisory lock held by a refresh
-# Past this many days to recompute (an upgraded install, a re-classification of everything), one pass over every
-# mention is cheaper than one scoped query per source.
-FULL_REBUILD_DAYS = 2000
-DAYS_PER_QUERY = 200
+# Past this many distinct days to recompute (an upgraded install, a re-classification of everything), one pass over
+# every mention is cheaper than a few scoped queries per day.
+FULL_REBUILD_DAYS = 300
+SOURCES_PER_QUERY = 500
 PRODUCT, LOCATION = "product", "location"
 # Closed mentions wait for no reply: never past their deadline (reports/deadlines.py says the same).
 CLOSED = (MentionStatus.REJECTED, MentionStatus.WITHDRAWN, MentionStatus.DISMISSED)
@@ -279,16 +279,13 @@ def rebuild(session: Session) -> None:
         session.execute(statement)
 
 
-def _days_scope(source_id: int, days: Sequence[date]) -> list[Any]:
+def _day_scope(day: date, source_ids: Sequence[int]) -> list[Any]:
     when = when_column()
-    ranges = [
-        and_(
-            when >= literal(midnight_of(d), UTCDateTime()),
-            when < literal(midnight_of(d + timedelta(days=1)), UTCDateTime()),
-        )
-        for d in days
+    return [
+        Mention.source_id.in_(list(source_ids)),
+        when >= literal(midnight_of(day), UTCDateTime()),
+        when < literal(midnight_of(day + timedelta(days=1)), UTCDateTime()),
     ]
-    return [Mention.source_id == source_id, or_(*ranges)]
 
 
 def refresh(session: Session) -> int:
@@ -298,20 +295,21 @@ def refresh(session: Session) -> int:
         return 0
     _lock(session)
     marks = session.execute(delete(RollupChange).returning(RollupChange.source_id, RollupChange.day)).all()
-    days: dict[int, set[date]] = {}
+    # By day: a crawl of thousands of sources marks today and yesterday of each, a few statements in all.
+    sources: dict[date, set[int]] = {}
     for source_id, day in marks:
-        days.setdefault(source_id, set()).add(day)
-    count = sum(len(d) for d in days.values())
-    if count > FULL_REBUILD_DAYS:
+        sources.setdefault(day, set()).add(source_id)
+    count = sum(len(s) for s in sources.values())
+    if len(sources) > FULL_REBUILD_DAYS:
         rebuild(session)
         return count
-    for source_id, wanted in sorted(days.items()):
+    for day, wanted in sorted(sources.items()):
         ordered = sorted(wanted)
-        for i in range(0, len(ordered), DAYS_PER_QUERY):
-            chunk = ordered[i : i + DAYS_PER_QUERY]
+        for i in range(0, len(ordered), SOURCES_PER_QUERY):
+            chunk = ordered[i : i + SOURCES_PER_QUERY]
             for table in (MentionDay, TopicDay):
-                session.execute(delete(table).where(table.source_id == source_id, table.day.in_(chunk)))
-            scope = _days_scope(source_id, chunk)
+                session.execute(delete(table).where(table.day == day, table.source_id.in_(chunk)))
+            scope = _day_scope(day, chunk)
             for statement in [*_mention_rows(scope), *_topic_rows(scope)]:
                 session.execute(statement)
     return count
