@@ -3,6 +3,7 @@
 from models.alert_kinds import AlertKind
 from models.crisis_cells import CrisisCell, CrisisEvent, CrisisStep
 from models.reasons import RejectionReason
+from models.rollups import MentionDay, RollupChange, TopicDay
 from models.schema import (
     Alert,
     Author,
@@ -46,6 +47,7 @@ __all__ = [
     "CrisisStep",
     "LoginFailure",
     "Mention",
+    "MentionDay",
     "MentionKind",
     "MentionStatus",
     "MentionTopic",
@@ -55,12 +57,14 @@ __all__ = [
     "RejectionReason",
     "ScheduledTick",
     "ReportFile",
+    "RollupChange",
     "SlackSignature",
     "Source",
     "SurveyAnswer",
     "SurveyMessage",
     "SurveyOptOut",
     "SurveyOrder",
+    "TopicDay",
     "WebhookDelivery",
     "utcnow",
 ]

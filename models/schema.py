@@ -427,3 +427,16 @@ class ReportFile(Base):
 Index("ix_mention_source_when", Mention.source_id, func.coalesce(Mention.published_at, Mention.collected_at))
 # The products watchlist reads each product's last reviews by date.
 Index("ix_mention_product_when", Mention.product, func.coalesce(Mention.published_at, Mention.collected_at))
+# A report at a date corrects its rolled-up deadline figures from the mentions replied or due after that date
+# (models/rollups.py): few, found by these.
+Index("ix_mention_reply_at", Mention.reply_at)
+Index("ix_mention_reply_due_at", Mention.reply_due_at)
+# A report's quoted examples: each topic's clearest tags of one polarity, read in score order until enough.
+Index(
+    "ix_mention_topic_examples",
+    MentionTopic.version,
+    MentionTopic.topic,
+    MentionTopic.sentiment,
+    MentionTopic.score,
+    MentionTopic.mention_id,
+)

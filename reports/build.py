@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Brand, Source
-from reports import periods, topic_figures, watchlist, weak_signals
+from models.rollups import refresh
+from reports import collect, periods, rollup_figures, topic_figures, watchlist, weak_signals
 from reports.actions import ActionSettings, recommended_actions
-from reports.collect import Collector, monthly, off_topic_count, period_tally
+from reports.collect import Collector
 from reports.competitors import competitors
 from reports.crisis_cells import crisis_cells
 from reports.figures import Report
@@ -31,6 +34,8 @@ class Options:
     signal_rise: float = 0.10
     min_sample: int = 30
     actions: ActionSettings = field(default_factory=ActionSettings)
+    # Counts from the daily rollups when the period is whole days (models/rollups.py); False: from the rows.
+    rollups: bool = True
 
 
 TREND_MONTHS = 12
@@ -57,8 +62,25 @@ def build_report(
     ids = [s.id for s in sources]
     step("mentions")
     collector = Collector(sources, start, end, as_of, period.previous.start)
-    with collector.period_rows(session) as rows:
-        collector.run(session, rows)
+    span = (ids, collector.previous_start, start, end)
+    year = period.year_earlier
+    months = [periods.month_of(period.last_day).start]
+    while len(months) < TREND_MONTHS:
+        months.insert(0, periods.month_of(months[0] - timedelta(days=1)).start)
+    # Whole UTC days (every scheduled report): the counts come from the daily rollups, refreshed first.
+    fast = options.rollups and rollup_figures.aligned(collector.previous_start, start, end)
+    if fast:
+        refresh(session)
+        counts: Any = rollup_figures
+        period_rows: Any = nullcontext(rollup_figures.light_rows(*span))
+    else:
+        counts = collect
+        period_rows = collector.period_rows(session)
+    with period_rows as rows:
+        if fast:
+            rollup_figures.collect(collector, session)
+        else:
+            collector.run(session, rows)
         report = Report(
             brand=brand.name,
             slug=slug,
@@ -75,28 +97,31 @@ def build_report(
             models=sorted(collector.models),
             unit=period.unit,
             min_sample=options.min_sample,
-            off_topic=off_topic_count(session, ids, start, end),
+            off_topic=counts.off_topic_count(session, ids, start, end),
         )
-        year = period.year_earlier
-        earlier = period_tally(session, ids, year.start, year.end, year.end)
+        earlier = counts.period_tally(session, ids, year.start, year.end, year.end)
         if earlier.mentions:  # else the database holds nothing of then: no comparison, not a "-100 %"
             report.year_earlier, report.year_start = earlier, year.start
-        months = [periods.month_of(period.last_day).start]
-        while len(months) < TREND_MONTHS:
-            months.insert(0, periods.month_of(months[0] - timedelta(days=1)).start)
-        report.monthly = monthly(session, {s.id: s.name for s in sources}, months, end, as_of)
+        report.monthly = counts.monthly(session, {s.id: s.name for s in sources}, months, end, as_of)
         step("topics")
-        version = topic_figures.tagger_version(session, ids, start, end)
+        if fast:
+            version = rollup_figures.tagger_version(session, ids, start, end)
+            report.untagged = rollup_figures.untagged_count(session, version, ids, start, end)
+        else:
+            version = topic_figures.tagger_version(session, ids, start, end)
+            report.untagged = topic_figures.untagged_count(session, version, rows)
         report.topic_version = version
         report.topic_model, report.topic_lists = describe_version(version)
-        report.untagged = topic_figures.untagged_count(session, version, rows)
         if version is not None:
-            report.topics = topic_figures.topic_figures(session, options.topics, version, rows)
+            if fast:
+                report.topics = rollup_figures.topic_figures(session, options.topics, version, *span)
+            else:
+                report.topics = topic_figures.topic_figures(session, options.topics, version, rows)
             step("examples")
             shown = {t.name for t in report.praise + report.irritants}
             topic_figures.add_examples(session, [t for t in report.topics if t.name in shown], version, rows)
             report.weak_signals = weak_signals.weak_signals(
-                session, report.topics, version, rows, options.signal_min_mentions, options.signal_rise
+                session, report.topics, version, rows, options.signal_min_mentions, options.signal_rise, span
             )
     step("watchlist")
     report.low_products = watchlist.low_products(

@@ -348,6 +348,10 @@ class Collector:
             self._main(row)
         self._named(session, rows, "product", self.products, "product")
         self._named(session, rows, "location", self.locations, "location")
+        self.finish(session)
+
+    def finish(self, session: Session) -> None:
+        """What needs every row whichever way the counts came (reports/rollup_figures.py): exact medians."""
         self._reply_times(session)
         for group in [self.total, *self.sources.values(), *self.products.values(), *self.locations.values()]:
             group.current.reply_hours.sort()

@@ -159,23 +159,24 @@ def add_examples(
     """Up to two quotes per topic and polarity: the sentences the tagger found most clearly about the topic,
     whose own sentiment is that polarity. A mention is quoted once in the whole section (one quote, one topic).
 
-    One pass ranks every shown topic's tags (ROW_NUMBER per topic and sentiment) over the period's rows, then
-    the few candidates are read with their sentences."""
+    Each topic and polarity's tags are read in score order (index ix_mention_topic_examples) until enough: a
+    handful of rows per topic however long the period, then the few candidates are read with their sentences."""
     names = [t.name for t in figures]
     if not names:
         return
-    rank = func.row_number().over(
-        partition_by=(MentionTopic.topic, MentionTopic.sentiment),
-        order_by=(MentionTopic.score.desc(), rows.c.mention_id),
-    )
-    ranked = (
-        _tagged(rows, version)
-        .add_columns(rows.c.mention_id.label("id"), MentionTopic.topic, rank.label("n"))
-        .where(MentionTopic.topic.in_(names), _illustrates(rows), quotable(rows))
-        .subquery()
-    )
-    # More candidates than shown: a mention already quoted under another topic gives its place to the next.
-    chosen = session.execute(select(ranked.c.id, ranked.c.topic).where(ranked.c.n <= 3 * per_topic)).all()
+    chosen = []
+    for name in names:
+        for polarity in ("negative", "positive"):
+            # More candidates than shown: a mention already quoted under another topic gives its place to the next.
+            query = (
+                _tagged(rows, version)
+                .add_columns(rows.c.mention_id.label("id"), MentionTopic.topic)
+                .where(MentionTopic.topic == name, MentionTopic.sentiment == polarity, _illustrates(rows))
+                .where(quotable(rows))
+                .order_by(MentionTopic.score.desc(), rows.c.mention_id)
+                .limit(3 * per_topic)
+            )
+            chosen += session.execute(query).all()
     if not chosen:
         return
     query = quote_query(version, {row.id for row in chosen}).where(MentionTopic.topic.in_(names))

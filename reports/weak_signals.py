@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -25,6 +26,7 @@ from reports.topic_figures import FIVE_STARS, _quote_text, _quotes, _tagged, quo
 from reports.topic_figures import current as this_period
 from reports.topics import sentences
 
+Span = tuple[Sequence[int], datetime, datetime, datetime]
 SHOWN = 8
 TERMS_SHOWN = 3
 # Below this many mentions (or tags) in the previous period, "new" and "rising" mean nothing: the first week of
@@ -86,8 +88,10 @@ def weak_signals(
     rows: Any,
     min_mentions: int,
     rise: float,
+    span: Span,
 ) -> list[WeakSignal]:
-    found = _term_signals(session, version, rows, min_mentions)
+    """`span`: the sources and the bounds of both periods (previous start, start, end) `rows` holds."""
+    found = _term_signals(session, rows, min_mentions, span)
     found += _topic_signals(session, figures, version, rows, min_mentions, rise)
     return found[:SHOWN]
 
@@ -136,23 +140,32 @@ def _topic_quotes(session: Session, version: str, rows: Any, topic: str, sentime
     return sorted(quotes, key=lambda q: ids.index(q.mention_id))
 
 
-def _texts(session: Session, rows: Any, current: bool) -> list[tuple[int, str]]:
+def _texts(session: Session, rows: Any, current: bool, span: Span) -> list[tuple[int, str]]:
+    """The period's newest texts: per source, newest first (by ix_mention_source_when), then merged."""
+    source_ids, previous_start, start, end = span
+    low, high = (start, end) if current else (previous_start, start)
     period = this_period(rows) if current else ~this_period(rows)
-    query = (
-        select(Mention.id, Mention.title, Mention.text)
-        .join(rows, rows.c.mention_id == Mention.id)
-        .where(period, shown(rows))
-        .order_by(rows.c.when.desc(), Mention.id)
-        .limit(TERM_TEXTS)
-    )
-    return [(i, f"{title}. {text}" if title else text or "") for i, title, text in session.execute(query)]
+    found: list[tuple[datetime, int, str]] = []
+    for source_id in source_ids:
+        query = (
+            select(rows.c.when, Mention.id, Mention.title, Mention.text)
+            .join(rows, rows.c.mention_id == Mention.id)
+            .where(rows.c.source_id == source_id, rows.c.when >= low, rows.c.when < high, period, shown(rows))
+            .order_by(rows.c.when.desc(), Mention.id)
+            .limit(TERM_TEXTS)
+        )
+        found += [
+            (when, i, f"{title}. {text}" if title else text or "") for when, i, title, text in session.execute(query)
+        ]
+    found.sort(key=lambda row: (-row[0].timestamp(), row[1]))
+    return [(i, text) for _, i, text in found[:TERM_TEXTS]]
 
 
-def _term_signals(session: Session, version: str, rows: Any, min_mentions: int) -> list[WeakSignal]:
-    before = _texts(session, rows, current=False)
+def _term_signals(session: Session, rows: Any, min_mentions: int, span: Span) -> list[WeakSignal]:
+    before = _texts(session, rows, False, span)
     if len(before) < MIN_PREVIOUS:
         return []
-    now = _texts(session, rows, current=True)
+    now = _texts(session, rows, True, span)
     now_terms = [terms(text) for _, text in now]
     signals = []
     for term, n in new_terms(now_terms, (terms(text) for _, text in before), min_mentions)[:TERMS_SHOWN]:

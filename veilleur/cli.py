@@ -228,6 +228,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "classify": ("veilleur.commands.classify", "classify", "command"),
     "extract": ("veilleur.commands.extract", "extract_command", "command"),
     "report": ("veilleur.commands.report", "report", "command"),
+    "rollups": ("veilleur.commands.rollups", "rollups", "command"),
 }
 
 

@@ -1,7 +1,7 @@
 """the distributed mode's ledger of scheduled work: one row per job and tick (models/ticks.py)
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02 03:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import models.schema
 WHEN = models.schema.UTCDateTime
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
