@@ -901,6 +901,7 @@ def _key_name(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
             parts[-1] += f"[{label}]"
             node = item
         else:
-            parts.append(str(part))
+            # A key of control characters or spaces is quoted and escaped, so that the terminal shows it as it is.
+            parts.append(str(part) if re.fullmatch(r"[\w.@-]+", str(part)) else repr(str(part)))
             node = node.get(part) if isinstance(node, dict) else None
     return ".".join(parts)

@@ -205,3 +205,11 @@ def test_a_password_in_a_database_url_query_is_never_printed(tmp_path):
     text = GOOD + '\n[database]\nurl = "postgresql+psycopg://host:badport/db?password=SECRETQUERY"\n'
     message = error_of(write(tmp_path, text))
     assert "database.url" in message and "SECRETQUERY" not in message
+
+
+def test_a_key_of_control_characters_is_named_escaped(tmp_path):
+    # Found by the settings fuzz test: a key "\b" was printed raw, and a terminal erased the character before it.
+    path = write(tmp_path, '[crawl]\nuser_agent = "x"\n"\\u0008" = ""\n"with space" = 1\n')
+    message = error_of(path)
+    assert "'\\x08': unknown key" in message and "\x08" not in message
+    assert "'with space': unknown key" in message
