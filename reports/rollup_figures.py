@@ -321,18 +321,28 @@ def reply_medians(collector: Collector, session: Session) -> None:
 
 
 def _named(session: Session, collector: Collector, axis: str, groups: dict[str, Group]) -> None:
+    """The products' (or locations') counts. Their rollup rows are nearly as many as the reviews (a product, a
+    day, a rating...): the volumes of every name first (ix_mention_day_axis alone), then the other figures of the
+    ones the report shows only (Collector.top: the TOP_GROUPS largest this period)."""
     current = case((MentionDay.day >= _day(collector.start), literal_column("1")), else_=literal_column("0"))
+    rows = [
+        MentionDay.axis == axis,
+        MentionDay.source_id.in_(list(collector.sources)),
+        MentionDay.day >= _day(collector.previous_start),
+        MentionDay.day < _day(collector.end),
+    ]
+    volumes = session.execute(
+        select(MentionDay.name, func.sum(case((current == 1, MentionDay.mentions), else_=0)))
+        .where(*rows)
+        .group_by(MentionDay.name)
+    ).all()
+    ranked = sorted(volumes, key=lambda v: (-v[1], v[0]))
+    # A name known only from the medians or the deadline corrections has no mention: it cannot outrank the last
+    # shown when that one has mentions this period; else every name is read, as the row path does.
+    if len(ranked) > TOP_GROUPS and ranked[TOP_GROUPS - 1][1] > 0:
+        rows.append(MentionDay.name.in_([name for name, _ in ranked[:TOP_GROUPS]]))
     keys = [MentionDay.name, current.label("current"), MentionDay.kind, MentionDay.status, MentionDay.sentiment]
-    query = (
-        select(*keys, MentionDay.rating, *_sums())
-        .where(
-            MentionDay.axis == axis,
-            MentionDay.source_id.in_(list(collector.sources)),
-            MentionDay.day >= _day(collector.previous_start),
-            MentionDay.day < _day(collector.end),
-        )
-        .group_by(*keys, MentionDay.rating)
-    )
+    query = select(*keys, MentionDay.rating, *_sums()).where(*rows).group_by(*keys, MentionDay.rating)
     for row in session.execute(query):
         group = groups.setdefault(row.name, Group(row.name, axis))
         count(group.current if row.current else group.previous, _counts(row, 0))

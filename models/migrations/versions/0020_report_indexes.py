@@ -1,4 +1,5 @@
-"""indexes for reports at ten million mentions: topic tags in quoting order, history-marked and answered reviews
+"""indexes for reports at ten million mentions: topic tags in quoting order, history-marked and answered reviews,
+product and location rollups by name
 
 Revision ID: 0020
 Revises: 0019
@@ -39,9 +40,13 @@ def upgrade() -> None:
         sqlite_where=sa.text("kind = 'review' AND reply_at IS NOT NULL"),
         postgresql_include=["published_at", "collected_at", "reply_at", "product", "location"],
     )
+    op.create_index(
+        "ix_mention_day_axis", "mention_day", ["axis", "name", "source_id", "day"], postgresql_include=["mentions"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_mention_day_axis", table_name="mention_day")
     op.drop_index("ix_mention_replied_when", table_name="mention")
     op.drop_index("ix_mention_history_when", table_name="mention")
     op.drop_index("ix_mention_topic_ranked", table_name="mention_topic")
