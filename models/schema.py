@@ -457,6 +457,14 @@ Index(
     sqlite_where=and_(Mention.kind == MentionKind.REVIEW, Mention.reply_at.is_not(None)),
     postgresql_include=["published_at", "collected_at", "reply_at", "product", "location"],
 )
+# A report counts the reviews past their reply deadline per assignee: those never answered from this index alone.
+Index(
+    "ix_mention_unanswered",
+    Mention.reply_due_at,
+    postgresql_where=and_(Mention.reply_due_at.is_not(None), Mention.reply_at.is_(None), Mention.reply_text.is_(None)),
+    sqlite_where=and_(Mention.reply_due_at.is_not(None), Mention.reply_at.is_(None), Mention.reply_text.is_(None)),
+    postgresql_include=["source_id", "off_topic", "status", "assignee"],
+)
 # A report's quoted examples: each topic's clearest tags of one polarity, read in score order until enough.
 Index(
     "ix_mention_topic_examples",

@@ -1,5 +1,5 @@
-"""indexes for reports at ten million mentions: topic tags in quoting order, history-marked and answered reviews,
-product and location rollups by name
+"""indexes for reports at ten million mentions: topic tags in quoting order, history-marked, answered and
+unanswered reviews, product and location rollups by name
 
 Revision ID: 0020
 Revises: 0019
@@ -40,6 +40,15 @@ def upgrade() -> None:
         sqlite_where=sa.text("kind = 'review' AND reply_at IS NOT NULL"),
         postgresql_include=["published_at", "collected_at", "reply_at", "product", "location"],
     )
+    unanswered = "reply_due_at IS NOT NULL AND reply_at IS NULL AND reply_text IS NULL"
+    op.create_index(
+        "ix_mention_unanswered",
+        "mention",
+        ["reply_due_at"],
+        postgresql_where=sa.text(unanswered),
+        sqlite_where=sa.text(unanswered),
+        postgresql_include=["source_id", "off_topic", "status", "assignee"],
+    )
     op.create_index(
         "ix_mention_day_axis", "mention_day", ["axis", "name", "source_id", "day"], postgresql_include=["mentions"]
     )
@@ -47,6 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_mention_day_axis", table_name="mention_day")
+    op.drop_index("ix_mention_unanswered", table_name="mention")
     op.drop_index("ix_mention_replied_when", table_name="mention")
     op.drop_index("ix_mention_history_when", table_name="mention")
     op.drop_index("ix_mention_topic_ranked", table_name="mention_topic")
