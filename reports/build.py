@@ -129,7 +129,12 @@ def build_report(
             )
     step("watchlist")
     report.low_products = watchlist.low_products(
-        session, ids, end, options.product_last_reviews, options.product_max_rating
+        session,
+        ids,
+        end,
+        options.product_last_reviews,
+        options.product_max_rating,
+        rollup_figures.product_names(session, ids, end) if fast else None,
     )
     report.late_replies, report.late_by_assignee = watchlist.late_replies(session, ids, as_of)
     report.crises = watchlist.crises(session, brand.id, start, end)

@@ -348,6 +348,22 @@ def _named(session: Session, collector: Collector, axis: str, groups: dict[str, 
         count(group.current if row.current else group.previous, _counts(row, 0))
 
 
+def product_names(session: Session, source_ids: Sequence[int], end: datetime) -> list[str]:
+    """Every product with an on-topic mention before `end` (the day of `end` included), and "" (a name the
+    rollups leave out): candidates for watchlist.low_products, which reads each one's last reviews. From
+    ix_mention_day_axis alone."""
+    names = session.scalars(
+        select(MentionDay.name)
+        .where(
+            MentionDay.axis == PRODUCT,
+            MentionDay.source_id.in_(list(source_ids)),
+            MentionDay.day <= _day(end),
+        )
+        .group_by(MentionDay.name)
+    )
+    return ["", *names]
+
+
 def period_tally(session: Session, source_ids: Sequence[int], start: datetime, end: datetime, as_of: datetime) -> Tally:
     """reports/collect.period_tally from the rollups."""
     tally = Tally()

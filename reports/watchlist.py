@@ -22,12 +22,19 @@ LATE_SHOWN = 10
 
 
 def low_products(
-    session: Session, source_ids: Sequence[int], end: datetime, last_n: int, max_rating: float
+    session: Session,
+    source_ids: Sequence[int],
+    end: datetime,
+    last_n: int,
+    max_rating: float,
+    candidates: Sequence[str] | None = None,
 ) -> list[ProductRating]:
     """Products whose last `last_n` rated reviews before `end` average `max_rating` or less (on 5).
 
     One small query per product, each reading its last reviews from ix_mention_product_when (product, date): a
-    window over every rated review sorted a million rows on SQLite."""
+    window over every rated review sorted a million rows on SQLite. `candidates`: names that include every
+    product rated before `end` (reports/rollup_figures.product_names), else they are read from the rows (every
+    rated review: seconds at ten million)."""
     when = when_column()
     rated = (
         Mention.source_id.in_(list(source_ids)),
@@ -36,7 +43,10 @@ def low_products(
         Mention.rating_normalised.is_not(None),
         when < end,
     )
-    products = session.scalars(select(Mention.product).where(*rated).group_by(Mention.product)).all()
+    if candidates is None:
+        products = session.scalars(select(Mention.product).where(*rated).group_by(Mention.product)).all()
+    else:
+        products = list(candidates)
     found = []
     for product in products:
         last = (
