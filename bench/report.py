@@ -8,7 +8,9 @@ tags, by bulk inserts (COPY on PostgreSQL, streamed: ten million fit); then buil
 (models/rollups.py) and times a report over the whole year (every mention) and over its last 30 days, from the
 rollups and from the rows, and prints the PostgreSQL plans of the report's main queries.
 
-    python -m bench.report --mentions 10000000 --postgres-only   # the agency scale (about 20 min here)
+    python -m bench.report --mentions 10000000 --postgres-only   # the agency scale (about 45 min here)
+    python -m bench.report --mentions 10000000 --postgres-only --keep --no-rows   # prints the kept database's name
+    python -m bench.report --postgres-only --reuse veilleur_bench_1234abcd --no-rows   # times it again, no fill
 """
 
 from __future__ import annotations
@@ -265,26 +267,40 @@ def bench_sqlite(count: int, row_level: bool) -> None:
         engine.dispose()
 
 
-def bench_postgres(server: str, count: int, row_level: bool) -> None:
-    name = f"veilleur_bench_{uuid.uuid4().hex[:8]}"
+def bench_postgres(server: str, count: int, row_level: bool, keep: bool = False, reuse: str | None = None) -> None:
+    """A fresh database, filled and dropped; or kept (`keep`) to be timed again later by `reuse`, which only
+    brings its schema up to date (new migrations: an index to try) and times the reports: a 10M fill is 20 min."""
+    name = reuse or f"veilleur_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    if not reuse:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = server.rsplit("/", 1)[0] + "/" + name
     try:
         upgrade(url)
         engine = make_engine(url)
-        setup_brand(engine)
-        began = time.perf_counter()
-        load_postgres(engine, count)
-        print(f"PostgreSQL: {count} mentions loaded in {time.perf_counter() - began:.1f} s")
-        build_rollups(engine, "PostgreSQL")
+        if reuse:
+            with engine.connect() as connection:
+                count = connection.execute(text("SELECT count(*) FROM mention")).scalar_one()
+            print(f"PostgreSQL: reusing {name} ({count} mentions)")
+            # Statistics for the indexes a new migration made (an expression's); quick when nothing changed.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE"))
+        else:
+            setup_brand(engine)
+            began = time.perf_counter()
+            load_postgres(engine, count)
+            print(f"PostgreSQL: {count} mentions loaded in {time.perf_counter() - began:.1f} s")
+            build_rollups(engine, "PostgreSQL")
         time_reports(engine, "PostgreSQL", row_level)
         explain(engine)
         engine.dispose()
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep or reuse:
+            print(f"PostgreSQL: database kept, time it again with --reuse {name} (drop it with DROP DATABASE)")
+        else:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -293,14 +309,16 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--postgres-only", action="store_true", help="skip SQLite (ten million take hours there)")
     parser.add_argument("--no-rows", action="store_true", help="time the report from the rollups only")
+    parser.add_argument("--keep", action="store_true", help="keep the filled PostgreSQL database (its name is printed)")
+    parser.add_argument("--reuse", metavar="NAME", help="time the reports on a kept PostgreSQL database, no fill")
     args = parser.parse_args()
-    if not args.postgres_only:
+    if not args.postgres_only and not args.reuse:
         bench_sqlite(args.mentions, not args.no_rows)
     server = os.environ.get("VEILLEUR_TEST_POSTGRES_URL")
     if not server:
         print("PostgreSQL: VEILLEUR_TEST_POSTGRES_URL not set (tests/start_postgres.sh prints it): skipped")
         return
-    bench_postgres(server, args.mentions, not args.no_rows)
+    bench_postgres(server, args.mentions, not args.no_rows, keep=args.keep, reuse=args.reuse)
 
 
 if __name__ == "__main__":

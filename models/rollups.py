@@ -58,7 +58,12 @@ class MentionDay(Base):
     """Mentions of one source and day with the same figures' keys. No unique key: a day is always replaced whole."""
 
     __tablename__ = "mention_day"
-    __table_args__ = (Index("ix_mention_day_source_day", "source_id", "day"),)
+    __table_args__ = (
+        Index("ix_mention_day_source_day", "source_id", "day"),
+        # A report's products and locations: every name's volume (PostgreSQL reads them from the index alone),
+        # then the rows of the few names shown.
+        Index("ix_mention_day_axis", "axis", "name", "source_id", "day", postgresql_include=["mentions"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int]

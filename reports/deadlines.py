@@ -40,6 +40,14 @@ def past_deadline(as_of: datetime) -> Any:
     )
 
 
+def past_deadline_parts(as_of: datetime) -> tuple[Any, Any]:
+    """past_deadline(as_of) as two disjoint halves, each read from an index: never answered (from
+    ix_mention_unanswered alone, on PostgreSQL), and answered after `as_of` (few, by ix_mention_reply_at)."""
+    due = (Mention.reply_due_at.is_not(None), Mention.reply_due_at < _at(as_of), Mention.status.not_in(CLOSED))
+    never = and_(*due, Mention.reply_at.is_(None), Mention.reply_text.is_(None))
+    return never, and_(*due, Mention.reply_at > _at(as_of))
+
+
 def answered_late(as_of: datetime) -> Any:
     """Answered by `as_of`, after the deadline."""
     return and_(

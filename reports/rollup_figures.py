@@ -38,7 +38,7 @@ from models import Mention, MentionKind, MentionStatus
 from models.relevance import on_topic
 from models.rollups import CLOSED, LOCATION, PRODUCT, MentionDay, TopicDay
 from models.schema import UTCDateTime
-from reports.collect import PREVIOUS, Collector, count, when_column
+from reports.collect import PREVIOUS, TOP_GROUPS, Collector, count, when_column
 from reports.figures import Group, Monthly, Tally, TopicFigures
 from reports.periods import midnight
 from reports.topics import Topic
@@ -250,82 +250,118 @@ def collect(collector: Collector, session: Session) -> None:
 
 # Just above one half: percentile_disc then gives the upper of the two middle values (for fewer than 10^12 values).
 UPPER_HALF = 0.5 + 1e-12
+# Memory for the sorts of the medians (PostgreSQL's default, 4 MB, sends a million delays to disk), this query only.
+MEDIANS_WORK_MEM = "64MB"
+
+
+def shown_names(groups: dict[str, Group]) -> list[str] | None:
+    """The products (or locations) whose medians the report shows: its top groups by volume (Collector.top), once
+    the counts are in. None (all of them) when the last shown has no mention this period: a group known only from
+    its reply times (the row path makes one) could then be shown too."""
+    top = Collector.top(groups)
+    if len(top) < TOP_GROUPS or top[-1].current.mentions == 0:
+        return None
+    return [group.name for group in top]
 
 
 def reply_medians(collector: Collector, session: Session) -> None:
     """Collector.finish on PostgreSQL: the exact median reply times computed by the database, which sends only the
     two middle delays of each group (the same value twice for an odd count), in microseconds, converted here as
     timedelta.total_seconds() does: the median Python takes of them is the one of every value. The same reviews
-    as Collector._reply_times (answered, replied after their date, on-topic or not)."""
+    as Collector._reply_times (answered, replied after their date, on-topic or not), read from
+    ix_mention_replied_when alone. Only the products and locations the report shows are sorted (15 of hundreds)."""
     when = when_column()
     micros = cast(func.extract("epoch", Mention.reply_at - when) * 1_000_000, BigInteger)
-    rows = (
-        select(
-            Mention.source_id,
-            Mention.product,
-            Mention.location,
-            (when >= literal(collector.start, UTCDateTime())).label("current"),
-            micros.label("micros"),
-        )
-        .where(
-            Mention.source_id.in_(list(collector.sources)),
-            when >= literal(collector.previous_start, UTCDateTime()),
-            when < literal(collector.end, UTCDateTime()),
-            Mention.kind == MentionKind.REVIEW,
-            Mention.reply_at.is_not(None),
-            Mention.reply_at >= when,
-        )
-        .subquery()
+    answered = [
+        Mention.source_id.in_(list(collector.sources)),
+        when >= literal(collector.previous_start, UTCDateTime()),
+        when < literal(collector.end, UTCDateTime()),
+        Mention.kind == MentionKind.REVIEW,
+        Mention.reply_at.is_not(None),
+        Mention.reply_at >= when,
+    ]
+    current = (when >= literal(collector.start, UTCDateTime())).label("current")
+    middle = (
+        func.percentile_disc(0.5).within_group(micros).label("low"),
+        func.percentile_disc(UPPER_HALF).within_group(micros).label("high"),
     )
-    keys = (rows.c.source_id, rows.c.product, rows.c.location)
-    query = select(
-        *keys,
-        rows.c.current,
-        func.grouping(*keys).label("level"),
-        func.percentile_disc(0.5).within_group(rows.c.micros).label("low"),
-        func.percentile_disc(UPPER_HALF).within_group(rows.c.micros).label("high"),
-    ).group_by(
-        func.grouping_sets(
-            tuple_(rows.c.current),
-            tuple_(rows.c.current, rows.c.source_id),
-            tuple_(rows.c.current, rows.c.product),
-            tuple_(rows.c.current, rows.c.location),
+    queries = [
+        (
+            "source",
+            select(Mention.source_id, current, func.grouping(Mention.source_id).label("level"), *middle)
+            .where(*answered)
+            .group_by(func.grouping_sets(tuple_(current), tuple_(current, Mention.source_id))),
         )
-    )
-    # GROUPING(source_id, product, location): a bit set per key left out of the set.
-    for row in session.execute(query):
-        if row.level == 0b111:
-            group = collector.total
-        elif row.level == 0b011:
-            group = collector.sources[row.source_id]
-        elif row.level == 0b101:
-            if not row.product:
-                continue
-            group = collector.products.setdefault(row.product, Group(row.product, PRODUCT))
-        else:
-            if not row.location:
-                continue
-            group = collector.locations.setdefault(row.location, Group(row.location, LOCATION))
-        tally = group.current if row.current else group.previous
-        tally.reply_hours = [int(row.low) / 10**6 / 3600, int(row.high) / 10**6 / 3600]
+    ]
+    for kind, column, groups in (
+        (PRODUCT, Mention.product, collector.products),
+        (LOCATION, Mention.location, collector.locations),
+    ):
+        names = shown_names(groups)
+        wanted = [*answered, column.is_not(None) if names is None else column.in_(names)]
+        query = select(column, current, literal_column("0").label("level"), *middle).where(*wanted)
+        queries.append((kind, query.group_by(column, current)))
+    previous = session.scalar(select(func.current_setting("work_mem")))
+    session.execute(select(func.set_config("work_mem", MEDIANS_WORK_MEM, True)))
+    try:
+        for kind, query in queries:
+            for name, is_current, level, low, high in session.execute(query):
+                if kind == "source":
+                    group = collector.total if level == 1 else collector.sources[name]
+                elif not name:
+                    continue
+                else:
+                    group = (collector.products if kind == PRODUCT else collector.locations).setdefault(
+                        name, Group(name, kind)
+                    )
+                tally = group.current if is_current else group.previous
+                tally.reply_hours = [int(low) / 10**6 / 3600, int(high) / 10**6 / 3600]
+    finally:
+        session.execute(select(func.set_config("work_mem", previous, True)))
 
 
 def _named(session: Session, collector: Collector, axis: str, groups: dict[str, Group]) -> None:
+    """The products' (or locations') counts. Their rollup rows are nearly as many as the reviews (a product, a
+    day, a rating...): the volumes of every name first (ix_mention_day_axis alone), then the other figures of the
+    ones the report shows only (Collector.top: the TOP_GROUPS largest this period)."""
     current = case((MentionDay.day >= _day(collector.start), literal_column("1")), else_=literal_column("0"))
+    rows = [
+        MentionDay.axis == axis,
+        MentionDay.source_id.in_(list(collector.sources)),
+        MentionDay.day >= _day(collector.previous_start),
+        MentionDay.day < _day(collector.end),
+    ]
+    volumes = session.execute(
+        select(MentionDay.name, func.sum(case((current == 1, MentionDay.mentions), else_=0)))
+        .where(*rows)
+        .group_by(MentionDay.name)
+    ).all()
+    ranked = sorted(volumes, key=lambda v: (-v[1], v[0]))
+    # A name known only from the medians or the deadline corrections has no mention: it cannot outrank the last
+    # shown when that one has mentions this period; else every name is read, as the row path does.
+    if len(ranked) > TOP_GROUPS and ranked[TOP_GROUPS - 1][1] > 0:
+        rows.append(MentionDay.name.in_([name for name, _ in ranked[:TOP_GROUPS]]))
     keys = [MentionDay.name, current.label("current"), MentionDay.kind, MentionDay.status, MentionDay.sentiment]
-    query = (
-        select(*keys, MentionDay.rating, *_sums())
-        .where(
-            MentionDay.axis == axis,
-            MentionDay.source_id.in_(list(collector.sources)),
-            MentionDay.day >= _day(collector.previous_start),
-            MentionDay.day < _day(collector.end),
-        )
-        .group_by(*keys, MentionDay.rating)
-    )
+    query = select(*keys, MentionDay.rating, *_sums()).where(*rows).group_by(*keys, MentionDay.rating)
     for row in session.execute(query):
         group = groups.setdefault(row.name, Group(row.name, axis))
         count(group.current if row.current else group.previous, _counts(row, 0))
+
+
+def product_names(session: Session, source_ids: Sequence[int], end: datetime) -> list[str]:
+    """Every product with an on-topic mention before `end` (the day of `end` included), and "" (a name the
+    rollups leave out): candidates for watchlist.low_products, which reads each one's last reviews. From
+    ix_mention_day_axis alone."""
+    names = session.scalars(
+        select(MentionDay.name)
+        .where(
+            MentionDay.axis == PRODUCT,
+            MentionDay.source_id.in_(list(source_ids)),
+            MentionDay.day <= _day(end),
+        )
+        .group_by(MentionDay.name)
+    )
+    return ["", *names]
 
 
 def period_tally(session: Session, source_ids: Sequence[int], start: datetime, end: datetime, as_of: datetime) -> Tally:

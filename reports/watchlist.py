@@ -14,7 +14,7 @@ from models import Alert, AlertKind, Mention, MentionStatus, Source
 from models.alert_payloads import CrisisPayload
 from models.relevance import on_topic
 from reports.collect import when_column
-from reports.deadlines import CLOSED, past_deadline, waiting
+from reports.deadlines import CLOSED, past_deadline, past_deadline_parts, waiting
 from reports.figures import Backlog, Crisis, LateReply, ProductRating
 from reports.topic_figures import _quote_text
 
@@ -22,12 +22,19 @@ LATE_SHOWN = 10
 
 
 def low_products(
-    session: Session, source_ids: Sequence[int], end: datetime, last_n: int, max_rating: float
+    session: Session,
+    source_ids: Sequence[int],
+    end: datetime,
+    last_n: int,
+    max_rating: float,
+    candidates: Sequence[str] | None = None,
 ) -> list[ProductRating]:
     """Products whose last `last_n` rated reviews before `end` average `max_rating` or less (on 5).
 
     One small query per product, each reading its last reviews from ix_mention_product_when (product, date): a
-    window over every rated review sorted a million rows on SQLite."""
+    window over every rated review sorted a million rows on SQLite. `candidates`: names that include every
+    product rated before `end` (reports/rollup_figures.product_names), else they are read from the rows (every
+    rated review: seconds at ten million)."""
     when = when_column()
     rated = (
         Mention.source_id.in_(list(source_ids)),
@@ -36,7 +43,10 @@ def low_products(
         Mention.rating_normalised.is_not(None),
         when < end,
     )
-    products = session.scalars(select(Mention.product).where(*rated).group_by(Mention.product)).all()
+    if candidates is None:
+        products = session.scalars(select(Mention.product).where(*rated).group_by(Mention.product)).all()
+    else:
+        products = list(candidates)
     found = []
     for product in products:
         last = (
@@ -57,10 +67,13 @@ def low_products(
 def late_replies(session: Session, source_ids: Sequence[int], as_of: datetime) -> tuple[list[LateReply], Counter[str]]:
     """Reviews past their reply deadline at `as_of` (reports/deadlines.py, as every count of the report): the
     oldest ones, and the count per assignee."""
-    late = (Mention.source_id.in_(list(source_ids)), on_topic(), past_deadline(as_of))
+    brand = (Mention.source_id.in_(list(source_ids)), on_topic())
+    late = (*brand, past_deadline(as_of))
     per_assignee: Counter[str] = Counter()
-    for assignee, n in session.execute(select(Mention.assignee, func.count()).where(*late).group_by(Mention.assignee)):
-        per_assignee[assignee or "unassigned"] += n
+    for half in past_deadline_parts(as_of):
+        counted = select(Mention.assignee, func.count()).where(*brand, half).group_by(Mention.assignee)
+        for assignee, n in session.execute(counted):
+            per_assignee[assignee or "unassigned"] += n
     when = when_column()
     rows = session.execute(
         select(Mention.id, Source.name, Mention.assignee, Mention.reply_due_at, Mention.text, Mention.url, when)

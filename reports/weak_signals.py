@@ -23,7 +23,6 @@ from models import Classification, Mention, MentionTopic, Source
 from reports.collect import latest_classification, when_column
 from reports.figures import Quote, TopicFigures, WeakSignal
 from reports.topic_figures import FIVE_STARS, _quote_text, _quotes, _tagged, quotable, quote_query, shown
-from reports.topic_figures import current as this_period
 from reports.topics import sentences
 
 Span = tuple[Sequence[int], datetime, datetime, datetime]
@@ -34,6 +33,7 @@ TERMS_SHOWN = 3
 MIN_PREVIOUS = 20
 # Texts read per period for new terms, the newest first: a week of a large brand stays a few seconds of Python.
 TERM_TEXTS = 20_000
+TEXTS_PER_QUERY = 900  # ids in one IN (...): under SQLite's oldest limit of 999 variables
 _WORD = re.compile(r"[^\W\d_]{3,}")
 STOPWORDS = frozenset(
     """
@@ -141,24 +141,30 @@ def _topic_quotes(session: Session, version: str, rows: Any, topic: str, sentime
 
 
 def _texts(session: Session, rows: Any, current: bool, span: Span) -> list[tuple[int, str]]:
-    """The period's newest texts: per source, newest first (by ix_mention_source_when), then merged."""
+    """The period's newest texts: per source, newest first (by ix_mention_source_when), merged, then the texts of
+    those kept read by id (joined to `rows` instead, PostgreSQL read the whole mention table to find them)."""
     source_ids, previous_start, start, end = span
+    # The bounds alone pick the period (`rows` holds both): a test of its bucket besides would only hide from
+    # PostgreSQL how many rows the bounds hold (it then read every one and sorted them, not the newest by index).
     low, high = (start, end) if current else (previous_start, start)
-    period = this_period(rows) if current else ~this_period(rows)
-    found: list[tuple[datetime, int, str]] = []
+    newest: list[tuple[datetime, int]] = []
     for source_id in source_ids:
         query = (
-            select(rows.c.when, Mention.id, Mention.title, Mention.text)
-            .join(rows, rows.c.mention_id == Mention.id)
-            .where(rows.c.source_id == source_id, rows.c.when >= low, rows.c.when < high, period, shown(rows))
-            .order_by(rows.c.when.desc(), Mention.id)
+            select(rows.c.when, rows.c.mention_id)
+            .where(rows.c.source_id == source_id, rows.c.when >= low, rows.c.when < high, shown(rows))
+            .order_by(rows.c.when.desc(), rows.c.mention_id)
             .limit(TERM_TEXTS)
         )
-        found += [
-            (when, i, f"{title}. {text}" if title else text or "") for when, i, title, text in session.execute(query)
-        ]
-    found.sort(key=lambda row: (-row[0].timestamp(), row[1]))
-    return [(i, text) for _, i, text in found[:TERM_TEXTS]]
+        newest += [(when, i) for when, i in session.execute(query)]
+    newest.sort(key=lambda row: (-row[0].timestamp(), row[1]))
+    ids = [i for _, i in newest[:TERM_TEXTS]]
+    texts: dict[int, str] = {}
+    for chunk in range(0, len(ids), TEXTS_PER_QUERY):
+        query = select(Mention.id, Mention.title, Mention.text).where(
+            Mention.id.in_(ids[chunk : chunk + TEXTS_PER_QUERY])
+        )
+        texts.update((i, f"{title}. {text}" if title else text or "") for i, title, text in session.execute(query))
+    return [(i, texts[i]) for i in ids]
 
 
 def _term_signals(session: Session, rows: Any, min_mentions: int, span: Span) -> list[WeakSignal]:

@@ -47,6 +47,18 @@ def test_past_deadline_is_counted_one_way_everywhere(loaded: Loaded) -> None:
     assert re.findall(r'class="past-deadline">(\d+)<', section)[0] == "2"  # the brand's row
 
 
+def test_a_reply_dated_after_the_report_leaves_the_review_past_deadline_for_its_assignee(loaded: Loaded) -> None:
+    sessions, ids = loaded
+    with sessions.begin() as session:
+        # Answered only after the report's end: at the report's date it still waited, past its deadline (the
+        # per-assignee count reads such reviews apart from the never-answered ones, reports/deadlines.py).
+        late = {"reply_due_at": fixture.at(3, 9), "reply_at": fixture.at(20), "reply_text": "Sorry", "assignee": "bob"}
+        session.execute(update(Mention).where(Mention.id == ids[2]).values(**late))
+    report = make_report(sessions)
+    assert report.past_deadline == sum(report.late_by_assignee.values()) == 3
+    assert report.late_by_assignee["bob"] == 1
+
+
 def test_the_backlog_is_shown_apart_from_the_period(loaded: Loaded) -> None:
     sessions, ids = loaded
     with sessions.begin() as session:

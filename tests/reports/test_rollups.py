@@ -27,7 +27,7 @@ from models import (
     Source,
 )
 from models.rollups import check, rebuild, refresh
-from reports import html
+from reports import collect, html, rollup_figures
 from reports.build import Options, build_report
 from reports.topics import topics_from
 
@@ -174,6 +174,19 @@ def test_the_report_from_rollups_has_the_row_level_figures(sessions):
             assert fast.total.current.mentions > 0
             _same(dataclasses.asdict(fast), dataclasses.asdict(rows), f"{slug} {start:%F}")
             assert html.render(fast, slug) == html.render(rows, slug)
+
+
+def test_only_the_shown_products_and_locations_are_read_and_they_have_the_row_level_figures(sessions, monkeypatch):
+    # Two shown of three products and of two locations: the rollup path reads the medians (and counts) of the
+    # shown ones only; the report still equals the row path's, which computes every group.
+    for module in (collect, rollup_figures):
+        monkeypatch.setattr(module, "TOP_GROUPS", 2)
+    load(sessions)
+    start, end = datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC)
+    fast, rows = _both(sessions, "acme", start, end, end)
+    assert len(fast.products) == len(fast.locations) == 2
+    assert all(g.current.reply_hours for g in [*fast.products, *fast.locations])
+    _same(dataclasses.asdict(fast), dataclasses.asdict(rows))
 
 
 def test_a_period_not_in_whole_days_is_counted_from_rows(sessions):
