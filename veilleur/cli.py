@@ -32,7 +32,12 @@ def demo(settings: SettingsOption = Path("settings.toml")) -> None:
 
     config = settings_or_exit(settings)
     context = _context(settings)
-    with PagesServer(config.path(config.demo.pages_dir), config.demo.host, config.demo.port):
+    try:
+        pages = PagesServer(config.path(config.demo.pages_dir), config.demo.host, config.demo.port)
+    except OSError as error:  # the port is taken (a demo still running?), or the pages folder is missing
+        print_error(console, f"{settings}: [demo] port, host or pages_dir: {error}")
+        raise typer.Exit(2) from None
+    with pages:
         result = run_cycle(context, console)
     _print_cycle(result, config)
     survey_demo(context, config)

@@ -96,3 +96,22 @@ def test_a_database_that_cannot_be_opened_is_one_line_naming_the_key(tmp_path, u
     output = finished.stdout + finished.stderr
     assert finished.returncode == 2 and "Traceback" not in output, output
     assert f"{path}: database.url: cannot open the database: " in output
+
+
+def test_a_demo_port_already_taken_is_one_line_naming_the_key(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = write(
+            tmp_path,
+            GOOD + f'\n[database]\nurl = "sqlite:///db.sqlite"\n\n[demo]\nport = {port}\npages_dir = "{tmp_path}"\n',
+        )
+        result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["demo", "--settings", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"[demo] port, host or pages_dir: cannot serve pages on 127.0.0.1:{port}: Address already in use" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
