@@ -27,6 +27,20 @@ COLUMNS = [
 ]
 
 
+# One brand whose only source is its own survey export (the address is never fetched: tests import files).
+SURVEY_BRAND = """
+[[brands]]
+slug = "acme"
+name = "Acme"
+
+[[brands.sources]]
+name = "survey"
+kind = "survey"
+urls = ["http://127.0.0.1:1/export.csv"]
+own = true
+"""
+
+
 def survey_csv(rows: list[dict[str, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, COLUMNS)

@@ -13,20 +13,9 @@ from moderation.jobs import classify_pending, route_classified
 from moderation.policy import Thresholds
 from scheduler import jobs
 from tests.conftest import write_settings
+from tests.moderation.support import SURVEY_BRAND as BRAND
 from tests.moderation.support import RatingClassifier, survey_csv
 from veilleur.cli import app
-
-BRAND = """
-[[brands]]
-slug = "acme"
-name = "Acme"
-
-[[brands.sources]]
-name = "survey"
-kind = "survey"
-urls = ["http://127.0.0.1:1/export.csv"]
-own = true
-"""
 
 
 def run(path, *args: str):  # type: ignore[no-untyped-def]
