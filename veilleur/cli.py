@@ -13,9 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from config.settings import Settings, SettingsError
-from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
+from veilleur.commands.common import SettingsOption, command_group, open_context, print_error, settings_or_exit
 
-app = typer.Typer(help="Veilleur: e-reputation monitoring and review moderation.", no_args_is_help=True)
+app = command_group("Veilleur: e-reputation monitoring and review moderation.")
 console = Console(markup=False)  # prints outside text: see veilleur/commands/common.py
 
 
@@ -26,6 +26,7 @@ def _context(path: Path):  # type: ignore[no-untyped-def]
 @app.command()
 def demo(settings: SettingsOption = Path("settings.toml")) -> None:
     """Serve the demo pages locally, run one full cycle, and print where the report and Slack sink are."""
+    from veilleur.commands.demo import next_steps
     from veilleur.commands.surveys import demo as survey_demo
     from veilleur.cycle import run_cycle
     from veilleur.pages_server import PagesServer
@@ -41,6 +42,7 @@ def demo(settings: SettingsOption = Path("settings.toml")) -> None:
         result = run_cycle(context, console)
     _print_cycle(result, config)
     survey_demo(context, config)
+    next_steps(context, config, console)
 
 
 @app.command()
@@ -183,9 +185,7 @@ def serve(settings: SettingsOption = Path("settings.toml")) -> None:
     uvicorn.run(create_app(_context(settings)), host=config.serve.host, port=config.serve.port)
 
 
-survey = typer.Typer(
-    help="The brand's own post-purchase reviews: survey exports, orders, invitations.", no_args_is_help=True
-)
+survey = command_group("The brand's own post-purchase reviews: survey exports, orders, invitations.")
 
 
 @survey.command("import")

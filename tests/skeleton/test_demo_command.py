@@ -71,3 +71,27 @@ def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):
         ).all()
     engine.dispose()
     assert waiting and all(backlog and due is None for backlog, due in waiting)
+
+    # The demo ends on what to try next, with this run's ids: a moderator's approval, then the widget shows it
+    # (the widget was empty after `make demo`, and nothing said why or what to do).
+    said = " ".join(finished.stdout.split())
+    assert "veilleur queue list to_publish 4 reviews with consent waiting for approval" in said, said[-1500:]
+    approve = re.search(r"veilleur queue approve (\d+) publishes the first one, (\d)/5", said)
+    assert approve is not None and "(the widget: 0 reviews published)" in said, said[-1500:]
+
+    def veilleur(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "veilleur", *args, "--settings", str(settings)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return done.stdout
+
+    assert f"#{approve[1]}: done" in veilleur("queue", "approve", approve[1], "--as", "demo-moderator")
+    widget = veilleur("publish", "feed", "--brand", "demo", "--format", "html")
+    [graph] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', widget, re.S)
+    reviews = [node for node in json.loads(graph)["@graph"] if node["@type"] == "Review"]
+    assert [float(review["reviewRating"]["ratingValue"]) for review in reviews] == [float(approve[2])], graph

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from alerts.outbox import ALERTS
-from veilleur.commands.common import SettingsOption, open_context, settings_or_exit
+from veilleur.commands.common import SettingsOption, command_group, open_context, settings_or_exit
 
-app = typer.Typer(help="The alert outbox.", no_args_is_help=True)
+app = command_group("The alert outbox.")
 
 
 @app.command("retry")

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from scheduler.context import Context
 
 SettingsOption = Annotated[Path, typer.Option("--settings", help="settings file")]
+
+
+def command_group(help: str) -> typer.Typer:
+    """A group of commands whose help prints as written. Help is read as Markdown (`code` shows as code): with
+    Typer's default, Rich markup, "[distributed] broker_url" printed as " broker_url", the section taken for a
+    style tag and dropped (tests/skeleton/test_help.py)."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode="markdown")
+
+
 _errors = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)  # one line per problem: greppable
 
 

@@ -6,9 +6,10 @@ import sys
 
 import typer
 
+from veilleur.commands.common import command_group
 from web.console.passwords import hash_password
 
-app = typer.Typer(help="The moderation console (served by `veilleur serve` at /console).", no_args_is_help=True)
+app = command_group("The moderation console (served by `veilleur serve` at /console).")
 
 
 @app.command("hash-password")

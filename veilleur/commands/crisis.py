@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from alerts.crisis_cell import CellNotOpen, close
 from models.crisis_cells import CrisisCell, CrisisEvent, duration_words, summarise
-from veilleur.commands.common import SettingsOption, open_context, settings_or_exit
+from veilleur.commands.common import SettingsOption, command_group, open_context, settings_or_exit
 
-app = typer.Typer(help="Crisis cells: one Slack channel per crisis, its timeline, its summary.", no_args_is_help=True)
+app = command_group("Crisis cells: one Slack channel per crisis, its timeline, its summary.")
 
 
 @app.command("list")

@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veilleur.commands.common import SettingsOption, settings_or_exit
+from veilleur.commands.common import SettingsOption, command_group, settings_or_exit
 
-app = typer.Typer(help="The transformer classifier: build it, train it, measure it.", no_args_is_help=True)
+app = command_group("The transformer classifier: build it, train it, measure it.")
 console = Console(highlight=False, markup=False)
 
 

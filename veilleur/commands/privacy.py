@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
+from veilleur.commands.common import SettingsOption, command_group, open_context, print_error, settings_or_exit
 
-app = typer.Typer(help="Personal data: erasure on request and retention.", no_args_is_help=True)
+app = command_group("Personal data: erasure on request and retention.")
 console = Console(highlight=False, markup=False)
 
 

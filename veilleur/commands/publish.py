@@ -9,12 +9,12 @@ import typer
 from rich.console import Console
 
 from config.settings import Settings
-from veilleur.commands.common import SettingsOption, open_context, settings_or_exit
+from veilleur.commands.common import SettingsOption, command_group, open_context, settings_or_exit
 
 if TYPE_CHECKING:
     from scheduler.context import Context
 
-app = typer.Typer(help="The published feed, the disclosure page and the webhook push.", no_args_is_help=True)
+app = command_group("The published feed, the disclosure page and the webhook push.")
 console = Console(highlight=False, markup=False)
 BrandOption = Annotated[str, typer.Option("--brand", help="brand slug")]
 OutOption = Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")]

@@ -21,12 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Classification, Correction, Mention, MentionStatus, ModerationEvent, RejectionReason
-from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
+from veilleur.commands.common import SettingsOption, command_group, open_context, print_error, settings_or_exit
 
 if TYPE_CHECKING:
     from scheduler.context import Context
 
-app = typer.Typer(help="Moderation queues: list, show and act on reviews.", no_args_is_help=True)
+app = command_group("Moderation queues: list, show and act on reviews.")
 console = Console(highlight=False, markup=False)
 ActorOption = Annotated[str | None, typer.Option("--as", help="who acts (default: your login name)")]
 IdsArgument = Annotated[list[int], typer.Argument(help="mention ids")]
@@ -287,6 +287,7 @@ def assign(
     who: ActorOption = None,
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
+    """Give these reviews to someone (--to): the console and `queue list` show who handles each."""
     from moderation.workflow import assign as assign_one
 
     _act(settings, ids, lambda session, mention_id: assign_one(session, mention_id, _actor(who), to))

@@ -23,8 +23,9 @@ from alerts.crisis_eval import (
     score_anchor,
     today_vs_week,
 )
+from veilleur.commands.common import command_group
 
-app = typer.Typer(help="Crisis detection on mention counts.", no_args_is_help=True)
+app = command_group("Crisis detection on mention counts.")
 
 
 def _detector_alerts(times, counts):  # type: ignore[no-untyped-def]

@@ -12,14 +12,14 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
-from veilleur.commands.common import SettingsOption, open_context, print_error, settings_or_exit
+from veilleur.commands.common import SettingsOption, command_group, open_context, print_error, settings_or_exit
 
 if TYPE_CHECKING:
     from config.settings import Settings
     from scheduler.context import Context
 
 console = Console(markup=False, highlight=False, soft_wrap=True)  # a line per result: greppable
-orders = typer.Typer(help="The brand's orders, whose customers are invited to the survey.", no_args_is_help=True)
+orders = command_group("The brand's orders, whose customers are invited to the survey.")
 BrandOption = Annotated[str, typer.Option("--brand")]
 
 
