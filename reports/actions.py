@@ -61,10 +61,10 @@ def recommended_actions(report: Report, settings: ActionSettings) -> list[Action
             )
         )
     for product in report.low_products[:3]:
+        named = report.product_label(product.product)
         actions.append(
             Action(
-                f"Look into product {product.product}: {product.average_rating:.1f}/5 over its last "
-                f"{product.reviews} reviews",
+                f"Look into product {named}: {product.average_rating:.1f}/5 over its last {product.reviews} reviews",
                 settings.product_owners.get(product.product, NO_OWNER),
                 "an answer to each low review, and the cause found before the next report",
                 queue_link(settings, "to_reply", brand=report.slug, rating="1"),

@@ -34,6 +34,8 @@ class Options:
     signal_rise: float = 0.10
     min_sample: int = 30
     actions: ActionSettings = field(default_factory=ActionSettings)
+    # Each brand's product references and their names ([brands.products]): the report shows the name.
+    product_names: dict[str, dict[str, str]] = field(default_factory=dict)
     # Counts from the daily rollups when the period is whole days (models/rollups.py); False: from the rows.
     rollups: bool = True
 
@@ -102,6 +104,7 @@ def build_report(
             unit=period.unit,
             min_sample=options.min_sample,
             off_topic=counts.off_topic_count(session, ids, start, end),
+            product_names=options.product_names.get(slug, {}),
         )
         earlier = counts.period_tally(session, ids, year.start, year.end, year.end)
         if earlier.mentions:  # else the database holds nothing of then: no comparison, not a "-100 %"

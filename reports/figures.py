@@ -335,6 +335,12 @@ class Report:
     competitors: list[Competitor] = field(default_factory=list)
     off_topic: int = 0  # mentions of the period not about the brand: counted here, in no other figure
     survey: Any = None  # reports/survey_figures.py SurveyFigures, when the brand has survey orders
+    product_names: dict[str, str] = field(default_factory=dict)  # reference -> name, from [brands.products]
+
+    def product_label(self, reference: str) -> str:
+        """ "Carottes bio, 500 g (CAROTTE-500)" when [brands.products] names it, else the reference alone."""
+        name = self.product_names.get(reference)
+        return f"{name} ({reference})" if name else reference
 
     @property
     def previous_end(self) -> datetime:

@@ -41,7 +41,8 @@ def options_for(settings: Any) -> Options:
         product_owners=dict(settings.moderation.product_owners),
         public_url=settings.serve.public_url,
     )
-    return replace(options_from(settings.reports), actions=actions)
+    names = {brand.slug: dict(brand.products) for brand in settings.brands}
+    return replace(options_from(settings.reports), actions=actions, product_names=names)
 
 
 def default_name(slug: str, start: datetime, end: datetime, fmt: Format) -> str:

@@ -1,4 +1,4 @@
-"""One full pass of the pipeline (crawl every source, classify, route, send, report), with progress bars."""
+"""One full pass of the pipeline (crawl every source, classify, route, send, tag topics, report), with progress bars."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class CycleResult:
     notified: int = 0  # notices sent (authors, product owners)
     sent: int = 0
     send_failed: int = 0
+    tagged: int = 0  # mentions whose topics were tagged, for the report
     reports: list[Path] = field(default_factory=list)
     periods: list[str] = field(default_factory=list)  # each report's period, and why it was chosen
 
@@ -68,6 +69,10 @@ def run_cycle(context: Context, console: Console, min_interval: float = 1.0) -> 
         result.sent, result.send_failed = sent.sent, sent.failed
         progress.update(task, total=sent.sent + sent.failed + sent.retrying, completed=sent.sent)
         result.notified, _ = jobs.notify(context)
+        # The worker's topic job runs on its own interval; the cycle's report must not say "no topic tags yet".
+        task = progress.add_task("tagging topics", total=None)
+        result.tagged = jobs.tag_topics(context)
+        progress.update(task, total=result.tagged, completed=result.tagged)
     now = datetime.now(UTC)
     for declared in settings.brands:
         period, why = report_period(context, declared.slug, now)

@@ -190,3 +190,17 @@ def test_the_same_period_a_year_earlier_when_stored(loaded: Loaded) -> None:
     report = make_report(sessions)
     assert report.year_earlier is not None and report.year_earlier.mentions == 1
     assert "A year earlier" in html.render(report, "test")
+
+
+def test_products_are_shown_by_their_name_with_the_reference(loaded: Loaded) -> None:
+    # [brands.products] names them: a marketing team reads "Carottes bio, 500 g", not the SKU alone.
+    report = make_report(loaded[0], actions=ACTIONS, product_names={"acme": {"P2": "Burger du chef"}})
+    assert any(action.what.startswith("Look into product Burger du chef (P2): 1.7/5") for action in report.actions)
+    assert any("product P3:" in action.what for action in report.actions)  # not named: the reference alone
+    text = html.render(report, "test")
+    products = text.split("<h3>By product</h3>")[1].split("</table>")[0]
+    assert "<td>Burger du chef (P2)</td>" in products
+    watched = text.split('<section id="products">')[1].split("</section>")[0]
+    assert "<td>Burger du chef (P2)</td>" in watched
+    other = make_report(loaded[0], product_names={"other-brand": {"P2": "Not ours"}})
+    assert "Not ours" not in html.render(other, "test")

@@ -53,6 +53,10 @@ def test_demo_crawls_real_pages_and_writes_a_report_and_a_sink(tmp_path):
     html = written.read_text(encoding="utf-8")
     assert "trustpilot-fr" in html and "clevercarrot" in html
     assert "compared with the month before" in html and 'id="actions"' in html and 'data-chart="monthly"' in html
+    # The cycle tags topics before its report (the worker's topic job runs on its own interval), and products are
+    # named as [brands.products] names them.
+    assert "No topic tags yet" not in html and "Top irritants" in html, html[html.find('id="topics"') :][:2000]
+    assert "Carottes bio, 500 g (CAROTTE-500)" in html
     sink_path = tmp_path / "var" / "slack-sink.jsonl"
     sink = [json.loads(line) for line in sink_path.read_text().splitlines()] if sink_path.exists() else []
     # Burger King's 1- and 2-star French reviews of June 2024 are the source's past, found by its first crawl:
