@@ -52,6 +52,8 @@ class CellTransport(Transport, Protocol):
 class CellConfig:
     team: list[str] = field(default_factory=list)  # [slack] crisis_team
     statements: dict[str, dict[str, str]] = field(default_factory=dict)  # [crisis] holding_statements
+    # [crisis] timeline_minutes: one timeline update at most this often (zero: at every run, each minute).
+    timeline_every: timedelta = timedelta(0)
 
 
 @dataclass
@@ -108,12 +110,34 @@ def record(session: Session, config: CellConfig, now: datetime) -> CellResult:
         )
     session.flush()
     for cell in session.scalars(select(CrisisCell).where(CrisisCell.open_brand_id.is_not(None))).all():
-        added = _grow_timeline(session, cell)
-        if added:
-            last = session.scalar(select(func.max(CrisisEvent.id)).where(CrisisEvent.cell_id == cell.id))
-            _queue(session, cell, "post_timeline", str(last))
-            result.timeline += added
+        result.timeline += _grow_timeline(session, cell)
+        _queue_timeline(session, cell, now, config.timeline_every)
     return result
+
+
+def _queue_timeline(session: Session, cell: CrisisCell, now: datetime, every: timedelta) -> None:
+    """Queue an update of the timeline lines not posted yet, unless the last update is more recent than `every`:
+    during a crisis mentions come every minute, and an update a minute buries the team's own messages. Lines
+    held back are in the next update (each covers the lines after the previous one's last)."""
+    posted = session.execute(
+        select(CrisisStep.arg, CrisisStep.created_at).where(
+            CrisisStep.cell_id == cell.id, CrisisStep.step == "post_timeline"
+        )
+    ).all()
+    after = max((int(arg) for arg, _ in posted if arg), default=0)
+    newest = session.scalar(
+        select(func.max(CrisisEvent.id)).where(
+            CrisisEvent.cell_id == cell.id, CrisisEvent.kind.in_(("mention", "action"))
+        )
+    )
+    if newest is None or newest <= after:
+        return
+    last = max((at if at.tzinfo else at.replace(tzinfo=UTC) for _, at in posted), default=None)
+    if every and last is not None and now - last < every:
+        return
+    key = f"{cell.id}:post_timeline:{newest}"
+    row = {"cell_id": cell.id, "key": key, "step": "post_timeline", "arg": str(newest), "created_at": now}
+    insert_once(session, CrisisStep, [row])
 
 
 def _open(session: Session, alert: Alert, crisis: CrisisPayload, config: CellConfig, now: datetime) -> CrisisCell:
@@ -217,6 +241,7 @@ def close(session: Session, cell_id: int, actor: str, now: datetime) -> CellSumm
             f"crisis {cell_id} was closed already by {cell.closed_by} at {cell.closed_at:%Y-%m-%d %H:%M} UTC"
         )
     _grow_timeline(session, cell)  # what came in since the last run belongs to this crisis
+    _queue_timeline(session, cell, now, timedelta(0))  # the lines held back are posted before the summary
     cell.closed_at, cell.closed_by, cell.open_brand_id = now, actor, None
     session.add(
         CrisisEvent(cell_id=cell.id, key=f"{cell.id}:closed", kind="closed", at=now, actor=actor, text="closed")

@@ -396,6 +396,8 @@ class CrisisSettings(_Section):
 
     # Holding statements, offered in the channel as reply templates: language -> name -> text.
     holding_statements: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # One timeline update in the cell's channel at most this often (0: at every run of the job, each minute).
+    timeline_minutes: int = Field(default=10, ge=0, le=24 * 60)
 
     @field_validator("holding_statements")
     @classmethod

@@ -207,7 +207,10 @@ def crisis_cells(context: Context) -> CellResult:
     transport = make_transport(
         slack.bot_token, slack.base_url, context.settings.path(slack.sink_path), slack.webhook_url
     )
-    config = CellConfig(list(slack.crisis_team), dict(context.settings.crisis.holding_statements))
+    crisis = context.settings.crisis
+    config = CellConfig(
+        list(slack.crisis_team), dict(crisis.holding_statements), timedelta(minutes=crisis.timeline_minutes)
+    )
     return cell_tick(context.sessions, transport, config, worker_id())  # type: ignore[arg-type]
 
 

@@ -6,6 +6,8 @@ line, and its summary goes to the report. Slack down while opening: retried late
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -220,6 +222,28 @@ def test_the_timeline_grows_with_mentions_and_actions(context, fake_slack):
     posts = len(fake_slack.posted())
     assert run(context, slack(fake_slack), NOW + timedelta(minutes=10)).timeline == 0
     assert len(fake_slack.posted()) == posts
+
+
+def test_the_timeline_is_posted_at_most_every_timeline_minutes_and_loses_no_line(context, fake_slack):
+    # A mention a minute for 25 minutes, the job each minute: an update a minute buried the team's messages.
+    paced = replace(CONFIG, timeline_every=timedelta(minutes=10))
+    raise_crisis(context)
+    tick(context.sessions, slack(fake_slack), paced, "w", clock=lambda: NOW)
+    for minute in range(1, 26):
+        add_mention(context, minute, NOW + timedelta(minutes=minute))
+        at = NOW + timedelta(minutes=minute, seconds=30)
+        tick(context.sessions, slack(fake_slack), paced, "w", clock=lambda at=at: at)
+    updates = [p for p in fake_slack.posted() if "new mention" in json.dumps(p["blocks"])]
+    counts = [int(re.search(r"(\d+) new mention", json.dumps(u["blocks"]))[1]) for u in updates]
+    assert counts == [1, 10, 10]  # minutes 1, 11 and 21; minutes 22-25 wait for the next update
+    closed = CliRunner().invoke(
+        cli, ["crisis", "close", str(the_cell(context).id), "--settings", str(context.settings_path)]
+    )
+    assert closed.exit_code == 0, closed.output
+    tick(context.sessions, slack(fake_slack), paced, "w", clock=lambda: NOW + timedelta(minutes=26))
+    updates = [p for p in fake_slack.posted() if "new mention" in json.dumps(p["blocks"])]
+    assert int(re.search(r"(\d+) new mention", json.dumps(updates[-1]["blocks"]))[1]) == 4  # posted at close
+    assert "Crisis closed" in fake_slack.posted()[-1]["text"]  # after the last lines, not before
 
 
 def test_close_from_the_channel_button(context, fake_slack):
