@@ -1,163 +1,40 @@
 """The one place that reads settings.toml and the environment.
 
 Every other module receives a `Settings` object (or one section of it). A mistake in the file or in a
-`VEILLEUR__SECTION__KEY` variable stops start-up with a `SettingsError` that names the file and the key.
+`VEILLEUR__SECTION__KEY` variable stops start-up with a `SettingsError` that names the file and the key
+(config/errors.py). The sections of a brand are in config/brands.py, the survey's in config/survey_settings.py,
+the checks every section shares in config/checks.py.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from config.brand_query import BrandQuery, Term, parse_near
+from config.brands import BrandSettings
+from config.checks import Section, checked, database_url_problem, host_problem, key_error, url_problem
+from config.environment import apply_environment
+from config.errors import SettingsError, describe
 from config.industries import INDUSTRIES, NONE
-from config.sources import KINDS
-
-ENV_PREFIX = "VEILLEUR__"
+from config.survey_settings import SurveySettings
 
 
-class SettingsError(Exception):
-    """A broken settings file or environment override. The message names the file and the key."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class DatabaseSettings(_Section):
+class DatabaseSettings(Section):
     url: str = "sqlite:///var/veilleur.db"
 
     @field_validator("url")
     @classmethod
     def _supported(cls, url: str) -> str:
-        return _checked(url, _database_url_problem(url))
+        return checked(url, database_url_problem(url))
 
 
-class QuerySettings(_Section):
-    """A brand query (config/brand_query.py): terms and "phrases", any of / all of / none of / near."""
-
-    any: list[str] = Field(default_factory=list)
-    all: list[str] = Field(default_factory=list)
-    none: list[str] = Field(default_factory=list)
-    near: list[list[Any]] = Field(default_factory=list)  # ["word", "word", N]: checked below
-
-    @model_validator(mode="after")
-    def _parsable(self) -> QuerySettings:
-        for key in ("any", "all", "none"):
-            for index, entry in enumerate(getattr(self, key)):
-                try:
-                    Term.parse(entry)
-                except ValueError as error:
-                    raise _key_error((key, index), entry, str(error)) from None
-        for index, near in enumerate(self.near):
-            try:
-                parse_near(near)
-            except ValueError as error:
-                raise _key_error(("near", index), near, str(error)) from None
-        if not (self.any or self.all or self.near):
-            # Only `none`: every mention of a search would pass but the few excluded, which is not a query.
-            raise ValueError("a query needs `any`, `all` or `near` terms (with `none` alone everything passes)")
-        return self
-
-    def compiled(self) -> BrandQuery:
-        return BrandQuery(
-            tuple(Term.parse(t) for t in self.any),
-            tuple(Term.parse(t) for t in self.all),
-            tuple(Term.parse(t) for t in self.none),
-            tuple(parse_near(n) for n in self.near),
-        )
-
-
-class SourceSettings(_Section):
-    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    kind: str  # one of config/sources.py
-    urls: list[str] = Field(min_length=1)
-    # Reviews the brand collected itself (its post-purchase survey, its own site): they may be published.
-    own: bool = False
-    # Every author of this source agreed to publication when writing (e.g. your own site's review form).
-    consent: bool = False
-    interval_minutes: int = Field(default=60, ge=1)
-    max_pages: int = Field(default=5, ge=1)
-    # This source's own brand query, instead of the brand's (e.g. a stricter one for a noisy search).
-    query: QuerySettings | None = None
-    # A competitor's public page, named by the competitor ("Panier Vert"): crawled and classified like the
-    # brand's own, compared side by side in reports, but never moderated, answered, published or alerted.
-    competitor: str = Field(default="", max_length=200)
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, kind: str) -> str:
-        if kind not in KINDS:
-            # The same error a Literal gives, so the message lists the kinds: "Input should be 'a', 'b' or 'c'".
-            names = [repr(name) for name in KINDS]
-            raise PydanticCustomError(
-                "literal_error", "Input should be {expected}", {"expected": f"{', '.join(names[:-1])} or {names[-1]}"}
-            )
-        return kind
-
-    @model_validator(mode="after")
-    def _competitor_not_own(self) -> SourceSettings:
-        # The brand may publish its own reviews; a competitor's are only compared.
-        if self.competitor and (self.own or self.consent):
-            raise _key_error(("competitor",), self.competitor, "a competitor's source cannot be own or consent")
-        return self
-
-    @model_validator(mode="after")
-    def _crawlable_urls(self) -> SourceSettings:
-        # Checked with the kind: only a kind that reads local files (a survey export) may name a file:// URL.
-        schemes = ("http", "https", "file") if KINDS[self.kind].local_files else ("http", "https")
-        for index, url in enumerate(self.urls):
-            problem = _url_problem(url, schemes)
-            if problem:
-                raise _key_error(("urls", index), url, problem)
-        return self
-
-
-class BrandSettings(_Section):
-    slug: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str = Field(min_length=1)
-    # Which posts speak of the brand (README, "Brand queries"). Reviews need none: they come from the brand's own
-    # review pages; a source's own `query` applies to all it collects.
-    query: QuerySettings | None = None
-    # What the brand is, in a sentence or two (either language), and what its name also means: the relevance
-    # score compares each post with them (moderation/relevance). Empty `about`: no score, the query alone.
-    about: str = ""
-    not_about: list[str] = Field(default_factory=list)
-    sources: list[SourceSettings] = Field(default_factory=list)
-    # "product reference" = "name": the published widget shows a product by its name, never its reference, and
-    # marks it up as a schema.org Product (a review of a product without a name here is shown without it).
-    products: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("products")
-    @classmethod
-    def _named_products(cls, products: dict[str, str]) -> dict[str, str]:
-        for reference, name in products.items():
-            if not reference.strip() or not name.strip():
-                raise _key_error((reference,), name, "a product needs a reference and a name, neither empty")
-            if len(name) > 200:
-                raise _key_error((reference,), name, "a product name is at most 200 characters")
-        return products
-
-    @model_validator(mode="after")
-    def _unique_source_names(self) -> BrandSettings:
-        names = [source.name for source in self.sources]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"source names must be unique within a brand: {', '.join(duplicates)}")
-        return self
-
-
-class RelevanceSettings(_Section):
+class RelevanceSettings(Section):
     """Relevance of posts to their brand beyond the query (moderation/relevance/score.py)."""
 
     # A post that passed its query is off-topic when its score is under this (see docs/relevance.md).
@@ -166,7 +43,7 @@ class RelevanceSettings(_Section):
     marks: int = Field(default=200, ge=0)
 
 
-class CrawlSettings(_Section):
+class CrawlSettings(Section):
     user_agent: str = Field(min_length=1)
     obey_robots_txt: bool = True
     autothrottle: bool = True
@@ -179,13 +56,13 @@ class CrawlSettings(_Section):
     pseudonym_secret: str = ""
 
 
-class Thresholds(_Section):
+class Thresholds(Section):
     negative: float = Field(default=0.5, ge=0, le=1)
     toxic: float = Field(default=0.5, ge=0, le=1)
     spam: float = Field(default=0.5, ge=0, le=1)
 
 
-class ClassifierSettings(_Section):
+class ClassifierSettings(Section):
     model: Literal["baseline", "transformer"] = "baseline"
     labelled_dir: str = "../shared/labelled"
     cache_dir: str = ".cache/veilleur"
@@ -201,7 +78,7 @@ class ClassifierSettings(_Section):
     thresholds: Thresholds = Thresholds()
 
 
-class SmtpSettings(_Section):
+class SmtpSettings(Section):
     """Where author and product-owner notices leave from. No host: a local JSONL sink (the demo's default)."""
 
     host: str = ""
@@ -216,10 +93,10 @@ class SmtpSettings(_Section):
     @field_validator("host")
     @classmethod
     def _bare_host(cls, host: str) -> str:
-        return _checked(host, _host_problem(host) if host else "")
+        return checked(host, host_problem(host) if host else "")
 
 
-class ModerationSettings(_Section):
+class ModerationSettings(Section):
     reply_sla_hours: int = Field(default=24, ge=1)
     # A reminder goes to Slack when a reply is due within this many hours, another when it is late.
     reply_reminder_hours: int = Field(default=4, ge=0)
@@ -243,7 +120,7 @@ class ModerationSettings(_Section):
     smtp: SmtpSettings = SmtpSettings()
 
 
-class SlackSettings(_Section):
+class SlackSettings(Section):
     bot_token: str = ""
     channel: str = Field(default="#veilleur-alerts", min_length=1)
     base_url: str = "https://slack.com/api/"
@@ -287,10 +164,10 @@ class SlackSettings(_Section):
     @field_validator("base_url", "webhook_url")
     @classmethod
     def _slack_url(cls, url: str) -> str:
-        return _checked(url, _url_problem(url, ("https",), local_http=True) if url else "")
+        return checked(url, url_problem(url, ("https",), local_http=True) if url else "")
 
 
-class TopicSettings(_Section):
+class TopicSettings(Section):
     """A topic of the customer journey and example phrases (French and English) that mean it."""
 
     name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_]*$")
@@ -298,7 +175,7 @@ class TopicSettings(_Section):
     examples: list[str] = Field(min_length=2)
 
 
-class ReportSettings(_Section):
+class ReportSettings(Section):
     out_dir: str = "var/reports"
     # The weekly report (every [scheduler] report_hours): these files are kept in out_dir and posted to Slack.
     weekly_formats: list[Literal["html", "pdf", "csv"]] = ["html", "pdf"]
@@ -338,14 +215,14 @@ class ReportSettings(_Section):
         return self
 
 
-class SchedulerSettings(_Section):
+class SchedulerSettings(Section):
     classify_minutes: int = Field(default=5, ge=1)
     route_minutes: int = Field(default=5, ge=1)
     send_minutes: int = Field(default=1, ge=1)
     report_hours: int = Field(default=168, ge=1)
 
 
-class DistributedSettings(_Section):
+class DistributedSettings(Section):
     """Distributed mode (docs/distributed.md): `veilleur scheduler` enqueues, `veilleur worker` processes run the
     jobs from a Redis broker (Celery), on a shared PostgreSQL database. Empty broker_url: the embedded mode."""
 
@@ -365,11 +242,11 @@ class DistributedSettings(_Section):
     @field_validator("broker_url")
     @classmethod
     def _redis(cls, url: str) -> str:
-        problem = _url_problem(url, ("redis", "rediss")) if url else ""
-        return _checked(url, problem and f"{problem} (e.g. redis://127.0.0.1:6379/0)")
+        problem = url_problem(url, ("redis", "rediss")) if url else ""
+        return checked(url, problem and f"{problem} (e.g. redis://127.0.0.1:6379/0)")
 
 
-class SignalsSettings(_Section):
+class SignalsSettings(Section):
     """Crisis detection (alerts/crisis.py). Defaults measured on NAB realTweets: see README."""
 
     window_minutes: int = Field(default=30, ge=5, multiple_of=5)
@@ -391,7 +268,7 @@ class SignalsSettings(_Section):
     check_minutes: int = Field(default=5, ge=1)
 
 
-class CrisisSettings(_Section):
+class CrisisSettings(Section):
     """The crisis cell (alerts/crisis_cell.py): what its channel offers the team."""
 
     # Holding statements, offered in the channel as reply templates: language -> name -> text.
@@ -411,7 +288,7 @@ class CrisisSettings(_Section):
         return statements
 
 
-class IntakeSettings(_Section):
+class IntakeSettings(Section):
     """The survey intake endpoint of `veilleur serve` (POST /intake/survey/BRAND/SOURCE)."""
 
     token: str = ""  # a secret: set VEILLEUR__INTAKE__TOKEN; empty refuses every request
@@ -419,81 +296,7 @@ class IntakeSettings(_Section):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
 
-class SurveyTemplate(_Section):
-    """One language's invitation e-mail. Placeholders: {first_name} {brand} {order_ref} {link} {unsubscribe}."""
-
-    subject: str
-    reminder_subject: str
-    text: str
-    html: str
-
-    @model_validator(mode="after")
-    def _known_placeholders(self) -> SurveyTemplate:
-        values = dict.fromkeys(SURVEY_PLACEHOLDERS, "x")
-        for key in ("subject", "reminder_subject", "text", "html"):
-            try:
-                getattr(self, key).format(**values)
-            except (KeyError, IndexError, ValueError) as error:
-                known = ", ".join("{" + name + "}" for name in SURVEY_PLACEHOLDERS)
-                raise _key_error(
-                    (key,), getattr(self, key)[:60], f"unknown placeholder {error} (known: {known})"
-                ) from None
-        for key in ("text", "html"):
-            if "{link}" not in getattr(self, key) or "{unsubscribe}" not in getattr(self, key):
-                raise _key_error((key,), getattr(self, key)[:60], "must contain {link} and {unsubscribe}")
-        return self
-
-
-SURVEY_PLACEHOLDERS = ("first_name", "brand", "order_ref", "link", "unsubscribe")
-SURVEY_TEMPLATES = {
-    "fr": SurveyTemplate(
-        subject="{brand} : votre avis sur la commande {order_ref}",
-        reminder_subject="Rappel : votre avis sur la commande {order_ref}",
-        text="Bonjour {first_name},\n\nVotre commande {order_ref} est arrivée. Deux minutes pour nous dire ce que"
-        " vous en pensez ?\n\n{link}\n\nNe plus recevoir ces messages : {unsubscribe}\n",
-        html="<p>Bonjour {first_name},</p><p>Votre commande {order_ref} est arrivée. Deux minutes pour nous dire ce"
-        ' que vous en pensez ?</p><p><a href="{link}">Donner mon avis</a></p>'
-        '<p><small><a href="{unsubscribe}">Ne plus recevoir ces messages</a></small></p>',
-    ),
-    "en": SurveyTemplate(
-        subject="{brand}: how was order {order_ref}?",
-        reminder_subject="Reminder: how was order {order_ref}?",
-        text="Hello {first_name},\n\nYour order {order_ref} has arrived. Two minutes to tell us what you think?"
-        "\n\n{link}\n\nStop these messages: {unsubscribe}\n",
-        html="<p>Hello {first_name},</p><p>Your order {order_ref} has arrived. Two minutes to tell us what you"
-        ' think?</p><p><a href="{link}">Give my opinion</a></p>'
-        '<p><small><a href="{unsubscribe}">Stop these messages</a></small></p>',
-    ),
-}
-
-
-class SurveySettings(_Section):
-    """The post-purchase survey (surveys/): invitations by e-mail, the hosted form, the solicitation cap."""
-
-    source: str = "survey"  # the brand's source of kind survey that answers are filed under as reviews
-    campaign: str = Field(default="post-purchase", min_length=1, max_length=100)  # for orders that name none
-    delay_days: int = Field(default=3, ge=0)  # the invitation leaves this long after delivery
-    reminder_days: int = Field(default=4, ge=0)  # one reminder this long after an unanswered invitation; 0: none
-    # The cap: never more than cap_invitations invitations to one customer in cap_days, across every campaign.
-    cap_invitations: int = Field(default=1, ge=1)
-    cap_days: int = Field(default=90, ge=1)
-    link_days: int = Field(default=30, ge=1)  # the survey link works this long after the invitation
-    edit_hours: float = Field(default=24.0, ge=0)  # an answer can be changed this long, then becomes a review
-    send_minutes: int = Field(default=15, ge=1)
-    max_attempts: int = Field(default=5, ge=1)
-    templates: dict[str, SurveyTemplate] = Field(default_factory=lambda: dict(SURVEY_TEMPLATES))
-
-    @field_validator("templates")
-    @classmethod
-    def _both_languages(cls, templates: dict[str, SurveyTemplate]) -> dict[str, SurveyTemplate]:
-        missing = [language for language in ("fr", "en") if language not in templates]
-        extra = [language for language in templates if language not in ("fr", "en")]
-        if missing or extra:
-            raise ValueError(f"templates must be exactly fr and en (missing: {missing}, unknown: {extra})")
-        return templates
-
-
-class PublishingSettings(_Section):
+class PublishingSettings(Section):
     """The published feed and its webhook push to the brand's site (moderation/publishing/)."""
 
     # Where feed changes are pushed (POST, signed). Empty: no push; the site reads /feed/BRAND.json instead.
@@ -514,12 +317,12 @@ class PublishingSettings(_Section):
     @field_validator("disclosure_url")
     @classmethod
     def _disclosure_url(cls, url: str) -> str:
-        return _checked(url, _url_problem(url, ("http", "https")) if url else "")
+        return checked(url, url_problem(url, ("http", "https")) if url else "")
 
     @field_validator("webhook_url")
     @classmethod
     def _site_url(cls, url: str) -> str:
-        return _checked(url, _url_problem(url, ("https",), local_http=True) if url else "")
+        return checked(url, url_problem(url, ("https",), local_http=True) if url else "")
 
     @model_validator(mode="after")
     def _signed(self) -> PublishingSettings:
@@ -528,7 +331,7 @@ class PublishingSettings(_Section):
         return self
 
 
-class PrivacySettings(_Section):
+class PrivacySettings(Section):
     """Personal data retention (moderation/privacy.py)."""
 
     # Authors whose newest mention is older than this lose their name, contact and display name.
@@ -538,7 +341,7 @@ class PrivacySettings(_Section):
     retention_hours: int = Field(default=24, ge=1)
 
 
-class ConsoleUser(_Section):
+class ConsoleUser(Section):
     """A console account. In header mode the proxy authenticates and password_hash stays empty."""
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
@@ -549,7 +352,7 @@ class ConsoleUser(_Section):
 MIN_SECRET_KEY = 32  # characters; secrets.token_urlsafe(32) gives 43
 
 
-class ConsoleSettings(_Section):
+class ConsoleSettings(Section):
     """The moderation console at /console on `veilleur serve` (docs/console.md)."""
 
     # Signs the session cookie: set VEILLEUR__CONSOLE__SECRET_KEY. Empty keeps the console off.
@@ -589,7 +392,7 @@ class ConsoleSettings(_Section):
         return self
 
 
-class ServeSettings(_Section):
+class ServeSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     # The address moderators reach `veilleur serve` at (behind a proxy, say): Slack alerts link to the console
@@ -600,13 +403,13 @@ class ServeSettings(_Section):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
 
-class DemoSettings(_Section):
+class DemoSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
     pages_dir: str = "tests/fixtures/realdata"
 
 
-class Settings(_Section):
+class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     crawl: CrawlSettings
     classifier: ClassifierSettings = ClassifierSettings()
@@ -644,11 +447,11 @@ class Settings(_Section):
     def _public_url(cls, serve: ServeSettings) -> ServeSettings:
         # Checked here rather than in ServeSettings: links are built as PUBLIC_URL/console/review/ID.
         url = serve.public_url
-        problem = _url_problem(url, ("http", "https")) if url else ""
+        problem = url_problem(url, ("http", "https")) if url else ""
         if url and not problem and (urlsplit(url).query or urlsplit(url).fragment):
             problem = "no ? or # part: links are made as PUBLIC_URL/console/review/ID"
         if problem:
-            raise _key_error(("public_url",), url, problem)
+            raise key_error(("public_url",), url, problem)
         return serve
 
     def path(self, value: str) -> Path:
@@ -697,213 +500,17 @@ def load_settings(
         raise SettingsError(f"{path}: not valid TOML: arrays or tables nested too deep") from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits (Python's limit on int("..."))
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
-    _apply_environment(raw, environ, path)
+    apply_environment(raw, environ, path)
     if "base_dir" in raw:
         raise SettingsError(f"{path}: unknown key 'base_dir'")
     raw["base_dir"] = path.resolve().parent
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as error:
-        raise SettingsError(_describe(error, path, raw, environ)) from None
+        raise SettingsError(describe(error, path, raw, environ)) from None
     if need_brand and not settings.brands:
         raise SettingsError(
             f"{path}: no brand: add a [[brands]] table (slug, name) and its [[brands.sources]]"
             " (a worker with no brand watches nothing)"
         )
     return settings
-
-
-def _apply_environment(raw: dict[str, Any], environ: dict[str, str], path: Path) -> None:
-    """VEILLEUR__SLACK__BOT_TOKEN=x sets [slack] bot_token. Values are read as TOML when they parse, else text.
-
-    Not pydantic-settings' EnvSettingsSource: it reads lists and tables as JSON (not TOML), silently ignores a
-    variable whose section is misspelt (VEILLEUR__SLAK__BOT_TOKEN) or missing (VEILLEUR__TOKEN), and reads only
-    os.environ; keeping these promises would take more code than this loop."""
-    for name, value in sorted(environ.items()):
-        if not name.startswith(ENV_PREFIX):
-            continue
-        keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
-        if len(keys) < 2 or not all(keys):
-            raise SettingsError(f"{path}: environment variable {name}: expected VEILLEUR__SECTION__KEY")
-        section = raw
-        for depth, key in enumerate(keys[:-1], start=1):
-            child = section.setdefault(key, {})
-            where = ".".join(keys[:depth])
-            if isinstance(child, list):
-                raise SettingsError(
-                    f"{path}: environment variable {name}: {where} is a list in the file; a variable can set a key"
-                    f" of a table, not of one list item: set it in the file, or set the whole {where} in"
-                    f" {ENV_PREFIX}{'__'.join(keys[:depth]).upper()}"
-                )
-            if not isinstance(child, dict):
-                raise SettingsError(f"{path}: environment variable {name}: [{where}] in the file is not a table")
-            section = child
-        try:
-            section[keys[-1]] = _parse_env_value(value)
-        except RecursionError:
-            raise SettingsError(f"{path}: environment variable {name}: arrays or tables nested too deep") from None
-
-
-def _parse_env_value(value: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {value}")["v"]
-    except ValueError:  # not TOML (TOMLDecodeError), or an integer too long for Python to read: text
-        return value
-
-
-# Checks of URLs and hosts in settings (not of URLs found in crawled pages: crawlers check those themselves).
-_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-_EXAMPLE_DATABASES = '"sqlite:///var/veilleur.db" or "postgresql+psycopg://user@host/veilleur"'
-
-
-def _url_problem(url: str, schemes: tuple[str, ...], local_http: bool = False) -> str:
-    """Why `url` is not an absolute URL with one of `schemes` (and a host, or a path for file://); "" if it is.
-    local_http: http:// is accepted only to this machine (the tests' fake servers), else https:// is required."""
-    expected = " or ".join(f"{scheme}://" for scheme in schemes)
-    if local_http:
-        expected += " (http:// only to 127.0.0.1 or localhost)"
-    if any(ord(char) < 32 or ord(char) == 127 for char in url):
-        return "holds a control character"
-    if url != url.strip():
-        return "starts or ends with a space"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number from 0 to 65535)
-    except ValueError as error:
-        return f"not a URL ({error}): expected {expected}"
-    scheme = parts.scheme.lower()
-    local = local_http and scheme == "http" and parts.hostname in _LOCAL_HOSTS
-    if scheme not in schemes and not local:
-        return f"expected a URL starting with {expected}"
-    if scheme == "file":
-        if parts.netloc not in ("", "localhost") or len(parts.path) < 2:
-            return "expected file:///absolute/path/of/the/export"
-        return ""
-    if not parts.hostname:
-        return f"no host name: expected {scheme}://host/..."
-    if any(char.isspace() for char in parts.netloc):
-        return "the host name holds a space"
-    return ""
-
-
-def _host_problem(host: str) -> str:
-    """Why `host` is not a bare host name or IP address (what smtplib connects to); "" if it is."""
-    try:
-        ipaddress.ip_address(host)
-        return ""
-    except ValueError:
-        pass
-    if "://" in host:
-        return "a host name only, without scheme (e.g. smtp.example.com)"
-    if ":" in host:
-        return "a host name only: put the port in `port`"
-    if not re.fullmatch(r"[\w-]+(\.[\w-]+)*\.?", host):
-        return "not a host name (e.g. smtp.example.com)"
-    return ""
-
-
-def _database_url_problem(url: str) -> str:
-    """Why `url` is not a database URL Veilleur can open; "" if it is."""
-    if any(ord(char) < 32 or ord(char) == 127 for char in url):
-        return "holds a control character"
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return f"not a database URL: expected e.g. {_EXAMPLE_DATABASES}"
-    driver = parsed.drivername
-    if driver in ("postgres", "postgresql") or driver.startswith(("postgresql+", "postgres+")):
-        if driver != "postgresql+psycopg":
-            return "write postgresql+psycopg://... (psycopg 3, the PostgreSQL driver Veilleur installs)"
-    elif driver == "sqlite":
-        if parsed.host or parsed.username or parsed.password or parsed.port:
-            return 'a SQLite URL has no host: "sqlite:///relative/path.db" or "sqlite:////absolute/path.db"'
-    else:
-        return "unsupported database: use sqlite or postgresql+psycopg"
-    return ""
-
-
-def _checked(value: str, problem: str) -> str:
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _key_error(at: tuple[str | int, ...], value: Any, problem: str) -> PydanticCustomError:
-    """An error found by a check of a whole section about one of its keys (`at`, inside the section): the
-    message names that key, as if the key's own validator had raised it."""
-    return PydanticCustomError("settings_key", "{problem}", {"problem": problem, "at": at, "value": value})
-
-
-def _describe(error: ValidationError, path: Path, raw: dict[str, Any], environ: dict[str, str]) -> str:
-    lines = [f"{path}: invalid settings"]
-    for problem in error.errors():
-        loc, value = problem["loc"], problem.get("input")
-        if problem["type"] == "settings_key":
-            loc, value = (*loc, *problem["ctx"]["at"]), problem["ctx"]["value"]
-        kind = problem["type"]
-        if kind == "extra_forbidden":
-            message = "unknown key"
-        elif kind == "missing":
-            message = "missing required value"
-        else:
-            message = f"{problem['msg'].removeprefix('Value error, ')}{_got(loc, value)}"
-        lines.append(f"  {_key_name(loc, raw)}{_env_hint(loc, environ)}: {message}")
-    return "\n".join(lines)
-
-
-def _env_hint(loc: tuple[Any, ...], environ: dict[str, str]) -> str:
-    """' (or environment variable X)' when X set this key or a table or list holding it."""
-    names: list[str] = []
-    for part in loc:
-        if not isinstance(part, str):
-            break  # a variable cannot reach inside a list
-        names.append(part.upper())
-        if ENV_PREFIX + "__".join(names) in environ:
-            return f" (or environment variable {ENV_PREFIX + '__'.join(names)})"
-    return ""
-
-
-# A key whose name says it holds a secret: its value is never printed, even when it is the one rejected.
-SECRET_KEY = re.compile(r"secret|token|password|webhook_url|smtp_url", re.IGNORECASE)
-# user:password@ in a URL (a database URL, say): the password is left out of what is printed.
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
-
-
-def _got(loc: tuple[Any, ...], value: Any) -> str:
-    """' (got ...)' to show which value was refused, with secrets left out; nothing for a whole section."""
-    named = [part for part in loc if isinstance(part, str)]
-    if named and SECRET_KEY.search(named[-1]):
-        return " (value hidden: it is a secret)"
-    if isinstance(value, dict | list):
-        return ""  # a section or a list failed as a whole (e.g. duplicate users): it may hold secrets
-    if isinstance(value, str):
-        value = _URL_PASSWORD.sub(r"\1***@", value)
-        if "://" in value and "?" in value:  # a query may carry a password (?password=...): never printed
-            value = value.split("?", 1)[0] + "?***"
-    return f" (got {value!r})"
-
-
-# The key that names the items of a list, as the reader of the file knows them; other lists: "name".
-_NAMED_BY = {"brands": "slug"}
-
-
-def _key_name(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
-    """('brands', 0, 'sources', 1, 'kind') -> brands[demo].sources[shop].kind, as a user would look for it.
-    An item without a usable name is shown by its place, counted from 1: brands[demo].sources[#2]."""
-    parts: list[str] = []
-    node: Any = raw
-    for part in loc:
-        if isinstance(part, int) and parts:
-            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
-            label = item.get(_NAMED_BY.get(parts[-1].split("[")[0], "name")) if isinstance(item, dict) else None
-            if not isinstance(label, str) or not label:
-                label = f"#{part + 1}"
-            elif not re.fullmatch(r"[\w.@-]+", label):
-                label = repr(label)
-            parts[-1] += f"[{label}]"
-            node = item
-        else:
-            # A key of control characters or spaces is quoted and escaped, so that the terminal shows it as it is.
-            parts.append(str(part) if re.fullmatch(r"[\w.@-]+", str(part)) else repr(str(part)))
-            node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts)

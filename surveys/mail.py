@@ -8,7 +8,7 @@ import html
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from config.settings import SurveyTemplate
+from config.survey_settings import SurveyTemplate
 from models.mailer import mail
 
 

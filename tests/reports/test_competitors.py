@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.settings import SourceSettings
+from config.brands import SourceSettings
 from models import Alert, Brand, Mention, MentionKind, MentionStatus, MentionTopic, Source
 from moderation.jobs import Rules, classify_pending, route_classified
 from moderation.policy import Thresholds
