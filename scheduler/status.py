@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Alert, Brand, Mention, Notification, ReportFile, Source, utcnow
+from models import Alert, Brand, Mention, MentionStatus, Notification, ReportFile, Source, utcnow
+from moderation.queues import QUEUES, queue_condition
 
 
 def overview(session: Session, now: datetime | None = None) -> list[tuple[str, list[tuple[Any, ...]], list[str]]]:
@@ -18,14 +19,21 @@ def overview(session: Session, now: datetime | None = None) -> list[tuple[str, l
             source.kind,
             "ok" if source.healthy else "UNHEALTHY",
             source.health_reason or "",
-            source.last_crawl_at or "never",
+            f"{source.last_crawl_at:%Y-%m-%d %H:%M} UTC" if source.last_crawl_at else "never",
         )
         for source, brand in session.execute(select(Source, Brand.slug).join(Brand).order_by(Brand.slug, Source.name))
     ]
-    queues = [
-        (status.value, count)
-        for status, count in session.execute(select(Mention.status, func.count()).group_by(Mention.status))
+    # The moderators' queues as `veilleur queue list` and the console count them (off-topic mentions apart), and
+    # what the pipeline has not reached yet.
+    queues: list[tuple[Any, ...]] = [
+        (queue, session.scalar(select(func.count()).select_from(Mention).where(queue_condition(queue))), held)
+        for queue, held in QUEUES.items()
     ]
+    for status, held in (
+        (MentionStatus.NEW, "collected, not classified yet"),
+        (MentionStatus.CLASSIFIED, "classified, not routed to a queue yet"),
+    ):
+        queues.append(("-", session.scalar(select(func.count()).where(Mention.status == status)), held))
     now = now or utcnow()
     sent = session.scalar(select(func.count()).where(Alert.sent_at.is_not(None)))
     failed = [
@@ -43,7 +51,7 @@ def overview(session: Session, now: datetime | None = None) -> list[tuple[str, l
     ]
     return [
         ("Sources", sources, ["source", "kind", "health", "reason", "last crawl"]),
-        ("Queues", queues, ["status", "mentions"]),
+        ("Queues", queues, ["queue", "mentions", "what it holds"]),
         ("Alert outbox", [*_waiting(session, Alert, now), ("sent", sent), ("failed", failures)], ["state", "alerts"]),
         ("Notice outbox (e-mail)", _waiting(session, Notification, now), ["state", "notices"]),
         ("Failed alerts (`veilleur alerts retry` sends them again)", failed, ["id", "kind", "channel", "error"]),
@@ -63,9 +71,18 @@ def _waiting(session: Session, table: type[Alert] | type[Notification], now: dat
         .order_by(table.next_attempt_at.desc(), table.id.desc())
         .limit(1)
     ).first()
+    # A notice held for the undo window, or an alert backing off, is not stuck: say when it is due.
+    upcoming = session.scalar(select(func.min(table.next_attempt_at)).where(*pending, table.next_attempt_at > now))
+    due_now = session.scalar(
+        select(func.count())
+        .select_from(table)
+        .where(*pending, (table.next_attempt_at.is_(None)) | (table.next_attempt_at <= now))
+    )
     return [
         ("pending", count),
         ("oldest pending", _age(now - oldest) if oldest is not None else "-"),
+        ("due now", due_now or 0),
+        ("next one due in", _age(upcoming - now) if upcoming is not None else "-"),
         ("last error", last_error or "-"),
     ]
 

@@ -159,6 +159,9 @@ def status(settings: SettingsOption = Path("settings.toml")) -> None:
 
             view += distributed_overview(session, make_app(config, settings), config.distributed.broker_url)
     for title, rows, columns in view:
+        if not rows:
+            console.print(f"{title}: none")
+            continue
         table = Table(title=title)
         for column in columns:
             table.add_column(column)

@@ -207,6 +207,12 @@ def test_status_shows_the_last_error_and_the_oldest_pending_age(sessions, fake_s
     assert outbox["pending"] == 2
     assert outbox["oldest pending"] == "1h 15m"
     assert "HTTP 500" in outbox["last error"]
+    assert outbox["due now"] == 2 and outbox["next one due in"] == "-"
+    with sessions() as session:
+        # Ten seconds after the failure the alerts back off (30 s): not stuck, due soon, and status says so.
+        backing_off = {title: dict(rows) for title, rows, _ in overview(session, now=NOW + timedelta(seconds=10))}
+    assert backing_off["Alert outbox"]["due now"] == 0
+    assert backing_off["Alert outbox"]["next one due in"] == "0h 00m"
 
 
 SINK_SETTINGS = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -232,3 +233,24 @@ def test_rejecting_a_published_review_asks_for_confirmation(settings):
     with context.sessions() as session:
         assert session.get_one(Mention, 1).status == MentionStatus.WITHDRAWN
         assert session.scalars(select(WebhookDelivery.event).order_by(WebhookDelivery.id)).all()[-1] == "withdrawn"
+
+
+def test_status_counts_the_queues_as_queue_list_does(settings):
+    # `veilleur status` listed raw statuses ("watch 61") while `queue list` said "flagged 41": off-topic mentions
+    # counted in both. Now one count, the queues' own (moderation/queues.py), and what the pipeline has not reached.
+    path, context = settings
+    with context.sessions.begin() as session:
+        first, second = session.scalars(select(Mention).order_by(Mention.id)).all()
+        second.off_topic = True
+        source = session.scalars(select(Source)).one()
+        session.add(Mention(source_id=source.id, external_id="later", kind="review", text="Pas encore lu."))
+    listed = run(path, "list")[1]
+    shown = CliRunner().invoke(app, ["status", "--settings", str(path)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    for queue in ("to_publish", "to_reply", "off_topic"):
+        in_list = re.search(rf"│ {queue} +│ +(\d+) │", listed)
+        in_status = re.search(rf"│ {queue} +│ (\d+) +│", shown.output)
+        assert in_list and in_status and in_list[1] == in_status[1], (queue, listed, shown.output)
+    assert re.search(r"│ off_topic +│ 1 +│", shown.output)
+    assert re.search(r"│ - +│ 1 +│ collected, not classified yet", shown.output)
+    assert "Failed alerts (`veilleur alerts retry` sends them again): none" in shown.output
