@@ -95,7 +95,8 @@ def queue_owner_notice(session: Session, mention: Mention, owner: str) -> Notifi
         mention_id=mention.id,
         dedupe_key=key,
         recipient=owner,
-        subject=f"[Veilleur] {mention.product}: review rated {rating}",
+        # The product comes from a crawled page: one line, or the subject header could not be written.
+        subject=f"[Veilleur] {' '.join(str(mention.product).split())}: review rated {rating}",
         body=f"Product {mention.product} received a review rated {rating} (mention {mention.id}).\n\n"
         f"{mention.title + chr(10) if mention.title else ''}{mention.text}\n\n"
         f"It is assigned to you: `veilleur queue show {mention.id}`.\n",
@@ -176,12 +177,15 @@ def send_due(
         try:
             if not (retaken and notifier.already_sent(key)):
                 notifier.send(recipient, subject, body, key)
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException, ValueError) as error:
+            # ValueError: the message cannot be written (a line break in a header): given up at once, and the
+            # notices after it still leave.
             failed += 1
             with sessions.begin() as session:
                 notification = session.get_one(Notification, notification_id)
                 message = f"{type(error).__name__}: {error}"
-                NOTIFICATIONS.mark_failure(notification, notification.created_at, now, message, retry, refused(error))
+                final = refused(error) or isinstance(error, ValueError)
+                NOTIFICATIONS.mark_failure(notification, notification.created_at, now, message, retry, final)
             continue
         with sessions.begin() as session:
             NOTIFICATIONS.mark_sent(session.get_one(Notification, notification_id), utcnow())

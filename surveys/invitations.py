@@ -174,16 +174,19 @@ def send_due(
                 key=f"veilleur.{outbox_instance(session)}.survey.{message_id}",
             )
             retaken = row.attempts > 1  # an earlier sender may have sent it, then died
-        message = compose(invitation, settings.surveys.templates[order.language], settings.moderation.smtp.sender)
         try:
+            message = compose(invitation, settings.surveys.templates[order.language], settings.moderation.smtp.sender)
             if not (retaken and transport.already_sent(message["Message-ID"])):
                 transport.send(message)
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException, ValueError) as error:
+            # ValueError: the message cannot be written (a line break in a header, stored before orders were
+            # checked for them): given up at once, and the invitations after it still leave.
             failed += 1
             with sessions.begin() as session:
                 row = session.get_one(SurveyMessage, message_id)
                 said = f"{type(error).__name__}: {error}"
-                MESSAGES.mark_failure(row, row.created_at, now, said, retry, refused(error))
+                final = refused(error) or isinstance(error, ValueError)
+                MESSAGES.mark_failure(row, row.created_at, now, said, retry, final)
             continue
         with sessions.begin() as session:
             MESSAGES.mark_sent(session.get_one(SurveyMessage, message_id), now)

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -204,7 +205,15 @@ def _text(values: dict[str, Any], key: str, limit: int = 1000) -> str | None:
     text = str(value).strip()
     if len(text) > limit:
         raise ValueError(f"{key}: longer than {limit} characters")
+    _no_control(key, text)
     return text or None
+
+
+def _no_control(key: str, text: str) -> None:
+    """The order's fields go into e-mail headers (the subject names the order) and the survey page: a line break
+    in an order reference is a header injection attempt or a broken export, never a real reference."""
+    if any(unicodedata.category(char) == "Cc" or char in "\u2028\u2029" for char in text):
+        raise ValueError(f"{key}: holds a line break or another control character")
 
 
 def _date(values: dict[str, Any], key: str) -> datetime | None:
@@ -224,7 +233,11 @@ def _products(value: Any) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, str):
-        return [part.strip() for part in value.split("|") if part.strip()]
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return [item.strip() for item in value if item.strip()]
-    raise ValueError(f"products: {value!r} is neither text nor a list of text")
+        products = [part.strip() for part in value.split("|") if part.strip()]
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        products = [item.strip() for item in value if item.strip()]
+    else:
+        raise ValueError(f"products: {value!r} is neither text nor a list of text")
+    for product in products:
+        _no_control("products", product)
+    return products

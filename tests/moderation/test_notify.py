@@ -68,3 +68,25 @@ def test_smtp_down_is_retried_later_and_nothing_is_lost(sessions, smtp_server, t
     with sessions.begin() as session:
         workflow.reject(session, ids["A1"], "cli:alice", RejectionReason.DUPLICATE)  # no e-mail known: no notice
     assert send_due(sessions, SinkNotifier(tmp_path / "mail.jsonl"), now=utcnow()) == (0, 0)
+
+
+def test_a_product_name_with_a_line_break_makes_a_one_line_subject(sessions, smtp_server):  # noqa: F811
+    # The product comes from a crawled page; "Burger\r\nBcc: victim@example.org" could not be written as a
+    # subject, and the notice loop raised at every run (the notices after it never left).
+    from models import Mention
+    from moderation.notify import queue_owner_notice
+
+    inbox, port = smtp_server
+    ids = load(sessions, ROWS)
+    with sessions.begin() as session:
+        mention = session.get_one(Mention, ids["A2"])
+        mention.product = "Burger\r\nBcc: victim@example.org"
+        queue_owner_notice(session, mention, "owner@acme.example")
+        session.add(Notification(dedupe_key="broken", recipient="x@acme.example", subject="a\nb", body="."))
+        queue_owner_notice(session, session.get_one(Mention, ids["A1"]), "owner@acme.example")
+    notifier = SmtpNotifier("127.0.0.1", port, "avis@acme.example")
+    assert send_due(sessions, notifier) == (2, 1)  # the unwritable one given up alone, the others sent
+    subjects = [message_from_bytes(raw, policy=policy.default)["Subject"] for _, raw in inbox.messages]
+    assert "[Veilleur] Burger Bcc: victim@example.org: review rated 1/5" in subjects
+    assert all(recipients == ["owner@acme.example"] for recipients, _ in inbox.messages)
+    assert send_due(sessions, notifier) == (0, 0)  # given up for good, not retried

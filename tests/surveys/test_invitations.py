@@ -63,6 +63,24 @@ def test_the_invitation_leaves_after_the_delay_in_both_parts_with_the_list_heade
     assert invite(context, NOW + timedelta(days=2)).sent == 0  # sent once
 
 
+def test_an_order_that_cannot_be_written_as_an_e_mail_fails_alone(world):
+    # Stored before orders were checked for line breaks: its subject cannot be written. The invitation job raised
+    # on it at every run and the invitations after it never left; now it is given up at once, the others leave.
+    context, mailbox, _ = world
+    rows = [{"order_ref": ref, "email": f"{ref.lower()}@example.com", "delivered_at": "2026-11-28"} for ref in "ABC"]
+    add_orders(context, rows)
+    with context.sessions.begin() as session:
+        session.query(SurveyOrder).filter_by(order_ref="A").one().order_ref = "A\r\nBcc: victim@example.org"
+    queued = invite(context, NOW + timedelta(days=1))
+    assert (queued.invitations, queued.sent, queued.failed) == (3, 2, 1)
+    assert sorted(message["To"] for message in mailbox.messages) == ["b@example.com", "c@example.com"]
+    assert not any("victim" in str(message) for message in mailbox.messages)
+    with context.sessions() as session:
+        [given_up] = session.query(SurveyMessage).filter(SurveyMessage.failed_at.is_not(None)).all()
+    assert "linefeed" in given_up.last_error
+    assert invite(context, NOW + timedelta(days=1, minutes=30)).failed == 0  # given up, not retried
+
+
 def test_one_reminder_at_most_and_none_after_an_answer(world):
     context, mailbox, _ = world
     add_orders(

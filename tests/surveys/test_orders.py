@@ -99,3 +99,24 @@ def test_the_endpoint_wants_the_token_and_checks_the_whole_body(context):
         accepted = httpx.post(post, content=json.dumps(good), headers=signed)
         assert accepted.status_code == 200 and accepted.json()["new"] == 1
         assert httpx.post(f"{url}/intake/orders/nobody", content=b"[]", headers=signed).status_code == 404
+
+
+def test_a_line_break_in_an_order_field_is_refused_it_would_reach_the_mail_headers(context):
+    # The invitation's subject names the order: "A1\r\nBcc: ..." from the brand's shop (or anyone holding the
+    # token) was stored as is, and every invitation run then failed on it.
+    hostile = [
+        {"order_ref": "D-1\r\nBcc: victim@example.org", "ordered_at": "2026-11-20", "email": "a@example.com",
+         "language": "fr"},
+        {"order_ref": "D-2", "ordered_at": "2026-11-20", "email": "b@example.com", "language": "fr",
+         "first_name": "Ca\u2028mille", "products": ["P1\nP2"]},
+    ]  # fmt: skip
+    with serve(create_app(context)) as url:
+        signed = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+        refused = httpx.post(f"{url}/intake/orders/acme", content=json.dumps(hostile), headers=signed)
+    assert refused.status_code == 422
+    assert refused.json()["problems"] == [
+        "entry 1: order_ref: holds a line break or another control character",
+        "entry 2: first_name: holds a line break or another control character",
+    ]
+    with context.sessions() as session:
+        assert session.query(SurveyOrder).count() == 0
