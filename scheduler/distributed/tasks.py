@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from config.settings import Settings, load_settings
 from models import ticks
 from scheduler.context import Context
 from scheduler.handover import CRAWL, next_jobs
-from scheduler.jobs import worker_id
+from scheduler.jobs import release_models, worker_id
 from scheduler.schedule import QUEUES, Job, job_table, what_it_did
 
 log = logging.getLogger("veilleur.distributed")
@@ -33,6 +34,7 @@ TASK = "veilleur.run_job"
 WAKE_EXPIRES = timedelta(minutes=5)  # a wake-up not run by then is moot: the job's next tick comes anyway
 WAKE_GAP = 2.0  # seconds: one process wakes a job at most this often (fifty crawls ending wake classify once)
 RETRY_BASE = 30  # seconds before the first retry of a failed job; doubles each time
+RELEASE_CHECK_SECONDS = 60.0  # how often a worker process looks for models idle [classifier] idle_unload_minutes
 
 
 def make_app(settings: Settings, settings_path: Path) -> Celery:
@@ -77,7 +79,25 @@ def _context(app: Celery) -> tuple[Context, dict[str, Job]]:
         context = Context(load_settings(path), path)
         _process.clear()
         _process.update(pid=os.getpid(), context=context, table=job_table(context), woken={})
+        if context.settings.classifier.idle_unload_minutes:
+            # The embedded worker's "release-models" job runs in its one process; a Celery worker has a pool of
+            # processes, each with its own models: each process checks its own, on a thread of its own.
+            threading.Thread(target=_release_idle_models, args=(context,), name="release-models", daemon=True).start()
     return _process["context"], _process["table"]
+
+
+def _release_idle_models(context: Context) -> None:
+    """Drop this process's models once unused for [classifier] idle_unload_minutes (1.6 GB for both): a classify
+    worker idle overnight holds only its code, as the embedded worker does."""
+    while _process.get("context") is context:
+        time.sleep(RELEASE_CHECK_SECONDS)
+        try:
+            dropped = release_models(context)
+        except Exception:  # never take the worker down for this; the next check tries again
+            log.warning("could not release idle models", exc_info=True)
+            continue
+        if dropped:
+            log.info("released idle models: %s", ", ".join(dropped))
 
 
 def lease_for(context: Context, job: Job) -> timedelta:
