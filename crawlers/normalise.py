@@ -24,6 +24,7 @@ from crawlers.limits import (
     TEXT_LIMITS,
 )
 from models.ratings import rating_share
+from models.text import without_controls
 from models.urls import safe_url
 
 TEXT_FIELDS = ("text", "title", "author", "reply_text", "language")
@@ -34,8 +35,6 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # Markup starts with a letter, "/" or "!" after "<": "<3" or "a < b" are the author's words, not tags.
 _MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!]|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
-# C0 controls other than tab and newline break terminals, JSON logs and some databases.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def finish(item: MentionItem, now: datetime | None = None) -> MentionItem:
@@ -151,7 +150,7 @@ def to_plain_text(value: str) -> str:
         value = _BREAKS.sub("\n", value)
         value = remove_tags(remove_tags_with_content(value, which_ones=("script", "style")))
         value = html.unescape(replace_entities(value))
-    value = _CONTROL.sub("", value)
+    value = without_controls(value)
     lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 

@@ -31,6 +31,7 @@ from models import (
     utcnow,
 )
 from models.identity import minimised_name
+from models.text import without_controls
 from moderation import notify
 
 S = MentionStatus
@@ -156,7 +157,7 @@ def reject(session: Session, mention_id: int, actor: str, reason: RejectionReaso
 def reply(session: Session, mention_id: int, actor: str, text: str) -> Mention:
     """Record the brand's answer (DESIGN.md rule 4). A third-party review leaves the reply queue as replied; an
     own review keeps its publication state and shows the answer beside it."""
-    text = text.strip()
+    text = without_controls(text).strip()
     if not text:
         raise WorkflowError("an empty reply")
     mention = _get(session, mention_id)
@@ -176,7 +177,7 @@ def reply(session: Session, mention_id: int, actor: str, text: str) -> Mention:
 def assign(session: Session, mention_id: int, actor: str, assignee: str) -> Mention:
     mention = _get(session, mention_id)
     undo = {"assignee": mention.assignee}
-    mention.assignee = assignee.strip() or None
+    mention.assignee = without_controls(assignee).strip() or None
     _audit(session, mention, actor, "assign", f"assigned to {mention.assignee}", mention.status, undo=undo)
     return mention
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import SurveyAnswer, SurveyOrder
+from models.text import without_controls
 
 TITLE_LIMIT, TEXT_LIMIT = 200, 5000
 SCALES = {"stars": (1, 5), "nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -61,7 +62,8 @@ def check(form: dict[str, str], order: SurveyOrder, now: datetime) -> tuple[Fiel
         problems["experienced_at"] = "required"
     elif experienced is not None and not order.ordered_at.date() <= experienced.date() <= now.date():
         problems["experienced_at"] = "date_range"  # between the order and today
-    title, text = (form.get("title") or "").strip() or None, (form.get("text") or "").strip() or None
+    title = without_controls(form.get("title") or "").strip() or None
+    text = without_controls(form.get("text") or "").strip() or None
     if title and len(title) > TITLE_LIMIT:
         problems["title"] = "long"
     if text and len(text) > TEXT_LIMIT:

@@ -16,7 +16,7 @@ from scheduler.context import Context
 from web.console.app import console_mount
 from web.feed import publishing_routes
 from web.intake import intake_routes
-from web.limits import BodyLimit
+from web.limits import BodyLimit, NoNul
 from web.slack import slack_routes
 from web.survey import survey_routes
 
@@ -41,5 +41,8 @@ def create_app(context: Context) -> Starlette:
     routes += publishing_routes(context.sessions, settings)
     routes += survey_routes(context)
     limits = [("/intake/", settings.intake.max_body_bytes)]
-    middleware = [Middleware(BodyLimit, default=settings.serve.max_body_bytes, limits=limits)]
+    middleware = [
+        Middleware(BodyLimit, default=settings.serve.max_body_bytes, limits=limits),
+        Middleware(NoNul),
+    ]
     return Starlette(routes=[*routes, console_mount(context)], middleware=middleware)

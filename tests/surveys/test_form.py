@@ -104,6 +104,22 @@ def test_an_answer_is_checked_then_editable_then_a_second_one_is_refused(world):
         assert session.query(SurveyAnswer).one().stars == 5
 
 
+def test_control_characters_in_an_answer_are_refused_or_dropped_never_a_server_error(world):
+    # PostgreSQL refuses a NUL in text: an answer holding one was a 500 there (and stored as is on SQLite). A NUL
+    # is refused before the form is read (web/limits.py); other control characters are dropped from the words.
+    context, _ = world
+    link = link_of(context, "F-1")
+    refused = httpx.post(link, data={**ANSWER, "text": "Livré\x00 à l'heure."})
+    assert refused.status_code == 400 and "NUL" in refused.text
+    with context.sessions() as session:
+        assert session.query(SurveyAnswer).count() == 0
+    answered = httpx.post(link, data={**ANSWER, "title": "Tr\x1b[31mès bien", "text": "Livré\x07 à l'heure.\nMerci"})
+    assert answered.status_code == 200 and "Merci pour votre avis" in answered.text
+    with context.sessions() as session:
+        answer = session.query(SurveyAnswer).one()
+    assert (answer.title, answer.text) == ("Tr[31mès bien", "Livré à l'heure.\nMerci")
+
+
 def test_an_answer_becomes_a_verified_review_in_the_publishing_queue(world):
     context, _ = world
     httpx.post(link_of(context, "F-1"), data=ANSWER)

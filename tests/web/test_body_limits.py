@@ -165,3 +165,45 @@ def test_memory_does_not_follow_a_large_upload(served):
         test_a_chunked_body_is_refused_while_it_streams(served, "/slack/actions")
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 50, f"peak memory grew {grown_mb:.0f} MB"
+
+
+def ask(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(request)
+        answer = read_answer(sock)
+        length = int(
+            next(line.split(b":")[1] for line in answer.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        )
+        body = answer.split(b"\r\n\r\n", 1)[1]
+        while len(body) < length:
+            body += sock.recv(65536)
+    return answer.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n" + body
+
+
+@pytest.fixture
+def served_on(tmp_path, database_url) -> Iterator[Server]:
+    path = write_settings(
+        tmp_path, database_url, BRAND, console='secret_key = "a-test-key-long-enough-to-sign-sessions"'
+    )
+    context = Context(load_settings(path), path)
+    with Server(create_app(context)) as server:
+        yield server
+    context.close()
+
+
+def test_a_nul_in_the_address_or_a_form_is_refused_before_anything_reads_it(served_on):
+    # PostgreSQL refuses a NUL in text: a console login named "mi%00a", a queue filter or an orders URL with one
+    # was a 500 error there (a failed login could not even be recorded).
+    port = served_on.port
+    form = b"name=mi%00a&password=x&csrf=y"
+    login = b"POST /console/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    answer = ask(port, login + b"Content-Length: %d\r\n\r\n" % len(form) + form)
+    assert status_of(answer) == 400 and b"NUL" in answer
+    # Sent in chunks that split "%0" from "0": still seen.
+    chunked = login + b"Transfer-Encoding: chunked\r\n\r\n" + b"5\r\nname=\r\n4\r\nmi%0\r\n1\r\n0\r\n0\r\n\r\n"
+    assert status_of(ask(port, chunked)) == 400
+    for address in (b"/console/queue/to_reply?q=%00", b"/intake/orders/ac%00me", b"/feed/%00.json"):
+        answer = ask(port, b"GET " + address + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status_of(answer) == 400 and b"NUL" in answer, address
+    # What has no NUL goes on as before.
+    assert status_of(ask(port, b"GET /console/queue/to_reply?q=a%20b HTTP/1.1\r\nHost: x\r\n\r\n")) == 303
