@@ -4,8 +4,8 @@ Bodies are limited: a declared Content-Length over the route's limit is refused 
 body sent in chunks is counted while it streams and refused as soon as it passes the limit. Nothing is buffered
 beyond the limit, so a 300 MB POST costs the server what the limit allows, not 300 MB.
 
-A NUL character is refused in the address (path or query string) or a form: no person types one, and PostgreSQL refuses it in text
-(a console login named "mi%00a" was a 500 error there, its failed attempt unrecordable)."""
+A NUL character is refused in the address (path or query string) or a form: no person types one, and PostgreSQL
+refuses it in text (a console login named "mi%00a" was a 500 error there, its failed attempt unrecordable)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ async def _refuse(send: Send, limit: int) -> None:
 
 class NoNul:
     """ASGI middleware: 400 for an address (path, query string) or a URL-encoded form body holding a NUL (%00),
-    the body read while it streams. JSON bodies are checked by what reads them (their texts go through models/text.py)."""
+    the body read while it streams. JSON bodies are checked by what reads them (their texts: models/text.py)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
