@@ -28,6 +28,7 @@ from models.text import without_controls
 from models.urls import safe_url
 
 TEXT_FIELDS = ("text", "title", "author", "reply_text", "language")
+KEY_FIELDS = ("external_id", "author_id", "order_ref", "contact", "product", "location")
 DATE_FIELDS = ("published_at", "experienced_at", "updated_at", "reply_at")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BREAKS = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
@@ -69,6 +70,12 @@ def clean_text(item: MentionItem) -> list[str]:
     if not item.text and item.title:
         # Some sites allow a title-only review; the title is then the whole of what the author said.
         item.text = item.title
+    for name in KEY_FIELDS:
+        # Ids and names are kept as given but for control characters: PostgreSQL refuses a NUL in text, and a
+        # review whose id held one was lost there (its insert failed) while SQLite kept it.
+        value = getattr(item, name)
+        if isinstance(value, str):
+            setattr(item, name, without_controls(value).strip() or None)
     return unparsed
 
 

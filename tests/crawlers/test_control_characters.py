@@ -1,0 +1,69 @@
+"""A NUL (or another control character) in any field of a crawled review, on real parts: a local server, a real
+Scrapy crawl, SQLite and PostgreSQL. PostgreSQL refuses a NUL in text: a review whose id held one was lost there
+(its insert failed, the source "1 errors while crawling") while SQLite stored the NUL."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from config.settings import load_settings
+from models import Mention
+from scheduler import jobs
+from tests.conftest import write_settings
+from veilleur.pages_server import PagesServer
+
+RATING = {"@type": "Rating", "ratingValue": "4", "bestRating": "5"}
+HOSTILE = {
+    "@type": "Review",
+    "@id": "https://shop.example/r/1\u0000x",
+    "author": {"@type": "Person", "name": "Ca\u0000mille", "url": "https://shop.example/u/\u00001"},
+    "itemReviewed": {"@type": "Product", "name": "Cafeti\u0000ère"},
+    "datePublished": "2024-06-01",
+    "name": "Tr\u001bès bien",
+    "reviewBody": "Bien\u0000 reçu, merci.",
+    "reviewRating": RATING,
+    "inLanguage": "f\u0000r",
+}
+PLAIN = {
+    "@type": "Review",
+    "@id": "https://shop.example/r/2",
+    "author": {"@type": "Person", "name": "Jo"},
+    "datePublished": "2024-06-02",
+    "reviewBody": "Parfait.",
+    "reviewRating": RATING,
+}
+
+
+def test_control_characters_are_dropped_from_every_field_and_no_review_is_lost(tmp_path, database_url):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    graph = json.dumps({"@context": "https://schema.org", "@graph": [HOSTILE, PLAIN]})
+    page = f'<html><head><script type="application/ld+json">{graph}</script></head><body></body></html>'
+    (folder / "shop.html").write_text(page, encoding="utf-8")
+    with PagesServer(folder) as server:
+        brand = f"""
+[[brands]]
+slug = "acme"
+name = "Acme"
+
+[[brands.sources]]
+name = "shop"
+kind = "schema_org"
+urls = ["{server.base_url}/shop.html"]
+"""
+        path = write_settings(tmp_path, database_url, brand)
+        context = jobs.Context(load_settings(path), path)
+        try:
+            crawled = jobs.crawl_source(context, "acme", "shop")
+            with context.sessions() as session:
+                stored = {m.external_id: m for m in session.scalars(select(Mention))}
+                hostile = stored.get("https://shop.example/r/1x")
+                assert hostile is not None, sorted(stored)
+                fields = (hostile.text, hostile.title, hostile.language, hostile.author.name)
+        finally:
+            context.close()
+    assert (crawled.status, crawled.healthy, crawled.health_reason) == (0, True, None)
+    assert sorted(stored) == ["https://shop.example/r/1x", "https://shop.example/r/2"]
+    assert fields == ("Bien reçu, merci.", "Très bien", "fr", "Camille")
