@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from config.brand_query import BrandQuery, Term, fold, parse_near
 from config.settings import SettingsError, load_settings
@@ -105,3 +107,36 @@ def test_a_broken_query_is_refused_naming_the_brand_and_key(
         load_settings(settings_with(tmp_path, query_toml))
     line = next(line for line in str(error.value).splitlines() if key in line)
     assert says in line
+
+
+@given(
+    st.lists(st.sampled_from(["burger", "king", "burgers", "a", "b"]), max_size=30),
+    st.sampled_from([("burger", "king"), ("king", "burger"), ("burger king", "king"), ("burg*", "b"), ("a", "a")]),
+    st.integers(min_value=1, max_value=5),
+)
+def test_near_finds_what_every_pair_of_places_finds(tokens, terms, within) -> None:
+    near = parse_near([*terms, within])
+    every_pair = any(
+        near._gap(a, b) <= near.within for a in near.first.positions(tokens) for b in near.second.positions(tokens)
+    )
+    assert near.matches(tokens) == every_pair
+
+
+def test_near_looks_at_the_nearest_places_only_not_every_pair(monkeypatch) -> None:
+    # One hostile post of 500,000 characters, "burger" x 7,000 then "king" x 7,000: every pair (49 million) was
+    # tried, minutes of CPU in the relevance filter. Now two candidates per place of the first term.
+    from config.brand_query import Near
+
+    calls = 0
+    gap = Near._gap
+
+    def counted(self, a: int, b: int) -> int:  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return gap(self, a, b)
+
+    monkeypatch.setattr(Near, "_gap", counted)
+    text = "burger " * 7000 + "padding " * 10 + "king " * 7000
+    assert not query(near=[["burger", "king", 3]]).matches(text)
+    assert calls <= 2 * 7000
+    assert query(near=[["burger", "king", 3]]).matches(text + " burger king")
