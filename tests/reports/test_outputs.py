@@ -182,6 +182,29 @@ def test_report_command_names_a_bad_date_and_an_unknown_brand(database_url: str,
 
 
 @SQLITE
+def test_report_command_without_dates_writes_the_schedules_last_full_period(database_url: str, tmp_path: Path) -> None:
+    # A marketing team asking `veilleur report --brand acme` got "Missing option '--from'": the default is now
+    # what the weekly report covers, the last full Monday-to-Sunday week (or month, by [scheduler] report_hours).
+    from datetime import UTC, datetime
+
+    from reports.periods import last_full_week
+    from veilleur.cli import app
+
+    settings = write_settings(tmp_path, database_url, '[[brands]]\nslug = "acme"\nname = "Acme"\n')
+    week = last_full_week(datetime.now(UTC))
+    out = tmp_path / "weekly.html"
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["report", "--brand", "acme", "--out", str(out), "--no-tag", "--settings", str(settings)]
+    )
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, said
+    assert f"period: {week.start.date()} to {week.last_day.date()}, the last full week" in said
+    assert f"{week.start.date()}" in out.read_text(encoding="utf-8")
+    one = CliRunner().invoke(app, ["report", "--brand", "acme", "--from", "2026-03-01", "--settings", str(settings)])
+    assert one.exit_code == 2 and "give both --from and --to, or neither" in one.output
+
+
+@SQLITE
 def test_report_command_refuses_an_out_path_it_cannot_write_before_counting(database_url: str, tmp_path: Path) -> None:
     from veilleur.cli import app
 

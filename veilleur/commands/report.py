@@ -1,5 +1,6 @@
-"""`veilleur report --brand B --from D --to D --format html|pdf|csv --out PATH`: the reputation report of a
-brand for a period, recomputed from the database, with progress bars for the long steps."""
+"""`veilleur report --brand B [--from D --to D] --format html|pdf|csv --out PATH`: the reputation report of a
+brand for a period (by default the schedule's last full week or month), recomputed from the database, with
+progress bars for the long steps."""
 
 from __future__ import annotations
 
@@ -49,8 +50,10 @@ def _tag_period(context, brand: str, start: datetime, end: datetime, progress: P
 
 def report(
     brand: Annotated[str, typer.Option("--brand")],
-    start: Annotated[str, typer.Option("--from", help="first day (YYYY-MM-DD)")],
-    end: Annotated[str, typer.Option("--to", help="last day, included (YYYY-MM-DD)")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="first day (YYYY-MM-DD); default: the last full week or month")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day, included (YYYY-MM-DD)")] = None,
     fmt: Annotated[Literal["html", "pdf", "csv"], typer.Option("--format")] = "html",
     out: Annotated[
         Path | None, typer.Option("--out", help="file (a folder for csv); default in [reports] out_dir")
@@ -62,7 +65,19 @@ def report(
     from scheduler.jobs import report as write_report
 
     config = settings_or_exit(settings, brand)
-    first, last = _day(start, "--from"), _day(end, "--to") + timedelta(days=1)
+    if start is None and end is None:
+        # What the weekly report would cover now: the last full week, or month (`[scheduler] report_hours`).
+        from reports.periods import scheduled
+
+        period = scheduled(datetime.now(UTC), config.scheduler.report_hours)
+        first, last = period.start, period.end
+        named = {"week": "the last full week", "month": "the last full month"}.get(period.unit, "the schedule's period")
+        err.print(f"period: {first.date()} to {period.last_day.date()}, {named} (--from and --to choose another)")
+    elif start is None or end is None:
+        print_error(err, "give both --from and --to, or neither (the last full week or month)")
+        raise typer.Exit(2)
+    else:
+        first, last = _day(start, "--from"), _day(end, "--to") + timedelta(days=1)
     if last <= first:
         print_error(err, "--to is before --from")
         raise typer.Exit(2)
