@@ -151,13 +151,16 @@ def status(settings: SettingsOption = Path("settings.toml")) -> None:
 
     config = settings_or_exit(settings)
     context = _context(settings)
-    with context.sessions.begin() as session:
-        view = overview(session)
-        if config.distributed.broker_url and not refusal(config):
-            from scheduler.distributed.status import overview as distributed_overview
-            from scheduler.distributed.tasks import make_app
+    try:
+        with context.sessions.begin() as session:
+            view = overview(session)
+            if config.distributed.broker_url and not refusal(config):
+                from scheduler.distributed.status import overview as distributed_overview
+                from scheduler.distributed.tasks import make_app
 
-            view += distributed_overview(session, make_app(config, settings), config.distributed.broker_url)
+                view += distributed_overview(session, make_app(config, settings), config.distributed.broker_url)
+    finally:
+        context.close()
     for title, rows, columns in view:
         if not rows:
             console.print(f"{title}: none")
