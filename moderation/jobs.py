@@ -172,7 +172,8 @@ class Route:
 
 
 def _facts(mention: Mention, source: Source, author: AuthorSignals) -> MentionFacts:
-    return MentionFacts(mention.kind.value, source.own, mention.consent, mention.rating_normalised, author)
+    rating = f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else None
+    return MentionFacts(mention.kind.value, source.own, mention.consent, mention.rating_normalised, author, rating)
 
 
 def _prediction(classification: Classification) -> Prediction:

@@ -28,6 +28,7 @@ class MentionFacts:
     consent: bool  # the author agreed to publication
     rating_normalised: float | None  # 0-1 on the source's own scale
     author: AuthorSignals = AuthorSignals()  # bursts, duplicates, rejected history
+    rating: str | None = None  # as the author gave it, "2/5": what a moderator reads in the reason
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def polarity(facts: MentionFacts, prediction: Prediction, thresholds: Thresholds
     rating = facts.rating_normalised
     if rating is not None:
         label = "negative" if rating <= 0.25 else "positive" if rating >= 0.75 else "neutral"
-        return label, f"rating {rating:.2f} of the scale", rating
+        # "rated 2/5", not "rating 0.25 of the scale": a 1-star review read as if it were under a threshold.
+        return label, f"rated {facts.rating}" if facts.rating else f"rated {rating:.0%} of the scale", rating
     negative = prediction.sentiment.get("negative", 0.0)
     if negative >= thresholds.negative:
         return "negative", f"model negative {negative:.2f} >= {thresholds.negative}", negative

@@ -73,3 +73,11 @@ def test_troll_signals_raise_an_abuse_alert_for_a_negative_post_under_the_abuse_
 def test_negative_reviews_need_a_reply_and_positive_ones_do_not(facts):
     assert decide(facts, NEGATIVE, T).needs_reply
     assert not decide(facts, POSITIVE, T).needs_reply
+
+
+def test_the_reason_names_the_authors_rating_as_they_gave_it():
+    # "negative review (rating 0.25 of the scale)" read as a score under a threshold; the moderator wants "2/5".
+    two = MentionFacts("review", True, True, rating_normalised=0.25, rating="2/5")
+    assert decide(two, POSITIVE, T).reason == "negative review (rated 2/5)"
+    unknown_scale = MentionFacts("review", True, True, rating_normalised=0.25)
+    assert "rated 25% of the scale" in decide(unknown_scale, POSITIVE, T).reason
