@@ -70,6 +70,7 @@ def test_list_approve_undo_reject_reply_and_export_corrections(settings, tmp_pat
     assert run(path, "correct", "2", "--task", "sentiment", "--label", "negative")[0] == 0
     code, out = run(path, "show", "2")
     assert code == 0 and "cli:bob: reject" in out and "off_topic" in out
+    assert re.search(r"written: \d{4}-\d\d-\d\d \d\d:\d\d UTC · experienced: (\d{4}-\d\d-\d\d|-)\n", out), out
     out_file = tmp_path / "corrections.jsonl"
     assert run(path, "corrections", "--out", str(out_file))[0] == 0
     assert [json.loads(line) for line in out_file.read_text().splitlines()] == [

@@ -24,6 +24,7 @@ from models import Classification, Correction, Mention, MentionStatus, Moderatio
 from veilleur.commands.common import SettingsOption, command_group, open_context, print_error, settings_or_exit
 
 if TYPE_CHECKING:
+    from config.settings import Settings
     from scheduler.context import Context
 
 app = command_group("Moderation queues: list, show and act on reviews.")
@@ -144,10 +145,16 @@ def show(mention_id: int, settings: SettingsOption = Path("settings.toml")) -> N
             if mention is None:
                 print_error(console, f"no mention {mention_id}")
                 raise typer.Exit(1)
-            _print_mention(session, mention)
+            _print_mention(session, mention, context.settings)
 
 
-def _print_mention(session: Session, mention: Mention) -> None:
+def _when(moment: datetime | None, day_only: bool = False) -> str:
+    if moment is None:
+        return "-"
+    return f"{moment:%Y-%m-%d}" if day_only else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _print_mention(session: Session, mention: Mention, settings: Settings) -> None:
     author = mention.author
     what = f" {mention.kind.value} from {mention.source.name} · {mention.status}"
     console.print(Text.assemble((f"#{mention.id}", "bold"), what))
@@ -156,9 +163,12 @@ def _print_mention(session: Session, mention: Mention) -> None:
         f"author: {(author.display_name or '-') if author else '-'} ({author.handle[:12] if author else '-'})"
     )
     rating = f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "-"
-    console.print(f"rating: {rating} · language: {mention.language or '-'} · product: {mention.product or '-'}")
-    console.print(f"written: {mention.published_at} · experienced: {mention.experienced_at}")
-    console.print(f"reply due: {mention.reply_due_at or '-'} · assignee: {mention.assignee or '-'}")
+    product = mention.product or "-"
+    named = next((b.products.get(product) for b in settings.brands if b.slug == mention.source.brand.slug), None)
+    product = f"{named} ({product})" if named else product  # [brands.products] names it
+    console.print(f"rating: {rating} · language: {mention.language or '-'} · product: {product}")
+    console.print(f"written: {_when(mention.published_at)} · experienced: {_when(mention.experienced_at, True)}")
+    console.print(f"reply due: {_when(mention.reply_due_at)} · assignee: {mention.assignee or '-'}")
     if mention.relevance_reason:
         flag = "OFF-TOPIC" if mention.off_topic else "about the brand"
         console.print(f"relevance: {flag} ({mention.relevance_reason})", style="yellow" if mention.off_topic else None)
@@ -166,7 +176,7 @@ def _print_mention(session: Session, mention: Mention) -> None:
         console.print(mention.title, style="bold")
     console.print(mention.text)
     if mention.reply_text:
-        console.print(f"reply ({mention.reply_at}):")
+        console.print(f"reply ({_when(mention.reply_at)}):")
         console.print(mention.reply_text)
     classification = session.scalars(
         select(Classification).where(Classification.mention_id == mention.id).order_by(Classification.id.desc())
