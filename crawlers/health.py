@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from scrapy import signals
 from sqlalchemy import func, select, update
 
-from crawlers.runs import open_run
+from crawlers.runs import INTERRUPTED, STOPPED_BY_SIGNAL, open_run
 from models import CrawlRun, Mention, Source, utcnow
 from models.db import make_engine, make_session_factory
 
@@ -132,6 +132,9 @@ class SourceHealth:
         items_seen = stats.get_value("item_scraped_count", 0) + stats.get_value("item_dropped_count", 0)
         errors = stats.get_value("log_count/ERROR", 0) + stats.get_value("spider_exceptions/count", 0)
         unparsed = stats.get_value("pages/unrecognised", 0)
+        if reason == "shutdown":
+            self._interrupted(spider, items_seen, errors)
+            return
         with self.sessions.begin() as session:
             source = session.get_one(Source, spider.source_id)
             problem = judge(
@@ -161,3 +164,17 @@ class SourceHealth:
             run.http_statuses,
             problem or "healthy",
         )
+
+    def _interrupted(self, spider, items_seen: int, errors: int) -> None:  # type: ignore[no-untyped-def]
+        """Stopped by a signal (Ctrl-C, or a service manager stopping the worker and its crawls together): the
+        run says so and the source's health is left as it was: a source is not unhealthy because we stopped."""
+        with self.sessions.begin() as session:
+            run = session.get_one(CrawlRun, self.run_id)
+            run.finished_at = utcnow()
+            run.items_seen = items_seen
+            run.items_new = self.crawler.stats.get_value("mentions/new", 0)
+            run.errors = errors
+            run.http_statuses = {str(status): count for status, count in sorted(self.statuses.items())}
+            run.outcome, run.reason = INTERRUPTED, STOPPED_BY_SIGNAL
+        self.engine.dispose()
+        spider.logger.info("crawl of %s interrupted: %s seen, %s new", spider.source_name, items_seen, run.items_new)

@@ -14,6 +14,9 @@ from models import CrawlRun, Source, utcnow
 # "abandoned": another crawl of the source found this run open and guessed its process had died; the worker that
 # owns it knows better and closes it with the reason.
 OPEN = ("running", "abandoned")
+INTERRUPTED = "interrupted"  # a run's outcome when a signal stopped its crawl: says nothing of the source
+INTERRUPTED_EXIT = 3  # crawlers/run.py's exit status then
+STOPPED_BY_SIGNAL = "stopped by a signal before the end (the worker was stopping)"
 
 
 def open_run(session: Session, source_id: int) -> int:
@@ -36,3 +39,13 @@ def fail(session: Session, run_id: int, reason: str) -> None:
     source.healthy = False
     source.health_reason = reason
     source.last_crawl_at = now
+
+
+def interrupt(session: Session, run_id: int, reason: str) -> None:
+    """A signal stopped the crawl before its health extension closed the run: closed as interrupted, the source's
+    health left as it was."""
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id == run_id, CrawlRun.outcome.in_(OPEN))
+        .values(outcome=INTERRUPTED, reason=reason, finished_at=utcnow())
+    )

@@ -41,6 +41,9 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "DOWNLOAD_WARNSIZE": 8 * 1024 * 1024,
         "LOG_LEVEL": "INFO",
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 starts, in every crawl, an HTTP server on localhost that runs Python code sent to it (for its
+        # MCP server), its token in a job file in the user's home: no worker needs it, and it is a way in.
+        "REMOTE_CONTROL_ENABLED": False,
         "VEILLEUR_DATABASE_URL": settings.database_url(),
         # Empty: the store pipeline uses the key generated for the database (models/identity.py).
         "VEILLEUR_PSEUDONYM_SECRET": settings.crawl.pseudonym_secret,

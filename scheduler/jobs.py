@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -80,11 +81,18 @@ def crawl_source(context: Context, brand: str, source: str) -> Crawled:
     try:
         finished = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         status = finished.returncode
-        tail = (finished.stderr or "").strip().splitlines()[-3:]
-        failure = f"crawl process exited {status}: {' | '.join(tail)}" if status else None
+        failure = f"crawl process exited {status}: {_why(finished.stderr)}" if status else None
     except subprocess.TimeoutExpired:
         status, failure = -1, f"crawl timed out after {timeout}s"
+    interrupted = status in (runs.INTERRUPTED_EXIT, -signal.SIGINT, -signal.SIGTERM)
+    if interrupted:
+        # Stopped by a signal with the worker (Ctrl-C reaches the whole process group; a service manager may stop
+        # every process of the service): the run says "interrupted", the source keeps its health.
+        log.info("crawl %s/%s: interrupted (stopping)", brand, source)
+        failure = None
     with context.sessions.begin() as session:
+        if interrupted:
+            runs.interrupt(session, run_id, runs.STOPPED_BY_SIGNAL)  # if the crawl could not close it itself
         run = session.get_one(CrawlRun, run_id)
         if failure is None and run.outcome in runs.OPEN:
             failure = "the crawl process ended without recording its crawl"
@@ -102,6 +110,15 @@ def crawl_source(context: Context, brand: str, source: str) -> Crawled:
     else:
         log.warning("crawl %s/%s: %s; unhealthy: %s", brand, source, seen, crawled.health_reason)
     return crawled
+
+
+def _why(stderr: str | None) -> str:
+    """The line of a failed crawl's output that says why: its last error, else its last line. The last lines alone
+    were Scrapy's stats dump ("'scheduler/enqueued/memory': 3, | 'start_time': ...")."""
+    lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
+    said = [line for line in lines if " ERROR: " in line or " CRITICAL: " in line or line.startswith("error:")]
+    said += [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]  # a traceback's end
+    return (said[-1] if said else lines[-1] if lines else "no output")[:300]
 
 
 def _source(session: Session, brand: str, source: str) -> Source:

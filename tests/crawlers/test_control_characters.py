@@ -67,3 +67,43 @@ urls = ["{server.base_url}/shop.html"]
     assert (crawled.status, crawled.healthy, crawled.health_reason) == (0, True, None)
     assert sorted(stored) == ["https://shop.example/r/1x", "https://shop.example/r/2"]
     assert fields == ("Bien reçu, merci.", "Très bien", "fr", "Camille")
+
+
+def test_a_crawl_process_opens_no_remote_code_server(tmp_path, database_url):
+    # Scrapy 2.19 starts, in every crawl, an HTTP server on localhost that runs the Python code posted to it, and
+    # writes its port and token in a job file under the user's home. The worker's crawls must not.
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "shop.html").write_text("<html><body>no reviews</body></html>", encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    with PagesServer(folder) as server:
+        brand = f"""
+[[brands]]
+slug = "acme"
+name = "Acme"
+
+[[brands.sources]]
+name = "shop"
+kind = "schema_org"
+urls = ["{server.base_url}/shop.html"]
+"""
+        path = write_settings(tmp_path, database_url, brand)
+        crawl = subprocess.run(
+            [sys.executable, "-m", "crawlers.run", "--settings", str(path), "--brand", "acme", "--source", "shop"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share")},
+            timeout=120,
+        )
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    assert "Spider closed (finished)" in crawl.stderr
+    assert "Remote control" not in crawl.stderr and "remote_control" not in crawl.stderr
+    assert not [p for p in home.rglob("*") if p.is_file()], list(home.rglob("*"))

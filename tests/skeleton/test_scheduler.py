@@ -173,6 +173,58 @@ def test_sigterm_lets_the_running_jobs_finish_then_the_worker_exits_cleanly(tmp_
     assert "executed successfully" not in output  # the worker says what jobs did, not APScheduler's chatter
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_ctrl_c_to_the_worker_and_its_crawls_leaves_the_sources_healthy(tmp_path, database_url):
+    """Ctrl-C in a terminal signals the whole process group (a service manager may stop every process of the
+    service alike): the crawls stop too. Each source was then marked unhealthy ("crawl process exited 1: 'scheduler/
+    enqueued/memory': 3, ...", Scrapy's stats dump) and alerted. Now their runs say "interrupted", health unchanged."""
+    asked = threading.Event()
+
+    class SlowSite(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            asked.set()
+            time.sleep(3)
+            self.send_error(404)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), SlowSite)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    path = write_settings(tmp_path, database_url, brand_body(f"http://127.0.0.1:{site.server_address[1]}"))
+    environment = {**os.environ, "VEILLEUR__CLASSIFIER__MODEL": "baseline", "PYTHONUNBUFFERED": "1"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "veilleur", "worker", "--settings", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment,
+        start_new_session=True,  # its own process group, as a shell gives a command: Ctrl-C reaches them all
+    )
+    try:
+        assert asked.wait(timeout=120), "no crawl reached the site"
+        os.killpg(worker.pid, signal.SIGINT)
+        output, _ = worker.communicate(timeout=240)
+    finally:
+        site.shutdown()
+        site.server_close()
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    assert worker.returncode == 0, output
+    assert "Traceback" not in output and "crawl process exited" not in output, output
+    assert "interrupted (stopping)" in output
+    context = jobs.Context(load_settings(path), path)
+    try:
+        with context.sessions() as session:
+            outcomes = set(session.scalars(select(CrawlRun.outcome)))
+            assert "interrupted" in outcomes and "failed" not in outcomes, outcomes
+            assert all(source.healthy for source in session.scalars(select(Source)))
+            kinds = [alert.kind.value for alert in session.scalars(select(Alert))]
+            assert "source_unhealthy" not in kinds, kinds  # the weekly report's alert may be there
+    finally:
+        context.close()
+
+
 def test_the_worker_says_what_a_job_did_and_nothing_for_an_idle_run():
     from alerts.send import SendResult
     from scheduler.schedule import what_it_did as _what_it_did
