@@ -182,7 +182,8 @@ def check_settings(settings: SettingsOption = Path("settings.toml")) -> None:
 
 @app.command()
 def serve(settings: SettingsOption = Path("settings.toml")) -> None:
-    """Serve Slack's button clicks (/slack/actions) and the survey intake (/intake/survey/BRAND/SOURCE)."""
+    """Serve the HTTP side: Slack's buttons (/slack/actions), the console (/console), the survey form and the
+    intakes (/survey, /intake), the brand's feed, widget and disclosure page (/feed, /disclosure)."""
     import uvicorn
 
     from web.app import create_app
