@@ -10,13 +10,17 @@ refuses it in text (a console login named "mi%00a" was a 500 error there, its fa
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class Refused(Exception):
+    """A body check's verdict, raised while the body streams: the request is answered with it instead."""
+
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status, self.error = status, error
 
 
 class BodyLimit:
@@ -35,53 +39,20 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
+        too_large = Refused(413, f"request body over {limit} bytes")
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(send, limit)
+            await _answer(send, too_large)
             return
         received = 0
-        started = exceeded = False
 
-        async def counting_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    exceeded = True
-                    raise BodyTooLarge
-            return message
+        def count(chunk: bytes) -> None:
+            nonlocal received
+            received += len(chunk)
+            if received > limit:
+                raise too_large
 
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            if exceeded:
-                return  # Starlette's error page for our own exception: the 413 below answers instead
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, watching_send)
-        except BodyTooLarge:
-            if not started:
-                await _refuse(send, limit)
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps({"error": f"request body over {limit} bytes"}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        await _checking_body(self.app, scope, receive, send, count)
 
 
 class NoNul:
@@ -96,42 +67,63 @@ class NoNul:
             await self.app(scope, receive, send)
             return
         if "\x00" in scope["path"] or _holds_nul(scope.get("query_string", b"")):
-            await _bad_request(send, "a NUL character (%00) in the address")
+            await _answer(send, Refused(400, "refused: a NUL character (%00) in the address"))
             return
-        if _header(scope, b"content-type").startswith(b"application/x-www-form-urlencoded"):
-            tail = b""  # the end of the previous chunk: "%0" and "0" may arrive apart
-            found = started = False
+        if not _header(scope, b"content-type").startswith(b"application/x-www-form-urlencoded"):
+            await self.app(scope, receive, send)
+            return
+        tail = b""  # the end of the previous chunk: "%0" and "0" may arrive apart
 
-            async def checking_receive() -> Message:
-                nonlocal tail, found
-                message = await receive()
-                if message["type"] == "http.request":
-                    body = message.get("body", b"")
-                    if _holds_nul(tail + body):
-                        found = True
-                        raise NulInBody
-                    tail = body[-2:]
-                return message
+        def look(chunk: bytes) -> None:
+            nonlocal tail
+            if _holds_nul(tail + chunk):
+                raise Refused(400, "refused: a NUL character (%00) in the form")
+            tail = chunk[-2:]
 
-            async def watching_send(message: Message) -> None:
-                nonlocal started
-                if found:
-                    return
-                if message["type"] == "http.response.start":
-                    started = True
-                await send(message)
+        await _checking_body(self.app, scope, receive, send, look)
 
+
+async def _checking_body(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, check: Callable[[bytes], None]
+) -> None:
+    """Run `app`, each body chunk passed to `check` as it arrives. When `check` raises Refused, the refusal answers
+    (unless a response has begun) and what the app sends after it (its error page for our exception) is dropped."""
+    refused: Refused | None = None
+    started = False
+
+    async def checking_receive() -> Message:
+        nonlocal refused
+        message = await receive()
+        if message["type"] == "http.request":
             try:
-                await self.app(scope, checking_receive, watching_send)
-            except NulInBody:
-                if not started:
-                    await _bad_request(send, "a NUL character (%00) in the form")
+                check(message.get("body", b""))
+            except Refused as verdict:
+                refused = verdict
+                raise
+        return message
+
+    async def watching_send(message: Message) -> None:
+        nonlocal started
+        if refused is not None:
             return
-        await self.app(scope, receive, send)
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await app(scope, checking_receive, watching_send)
+    except Refused as verdict:
+        if verdict is not refused:
+            raise  # an outer check's (a body over its limit inside a form): that check answers
+        if not started:
+            await _answer(send, verdict)
 
 
-class NulInBody(Exception):
-    pass
+def _content_length(scope: Scope) -> int | None:
+    try:
+        return int(_header(scope, b"content-length")) if _header(scope, b"content-length") else None
+    except ValueError:
+        return None
 
 
 def _holds_nul(raw: bytes) -> bool:
@@ -145,8 +137,8 @@ def _header(scope: Scope, wanted: bytes) -> bytes:
     return b""
 
 
-async def _bad_request(send: Send, why: str) -> None:
-    body = json.dumps({"error": f"refused: {why}"}).encode()
+async def _answer(send: Send, refusal: Refused) -> None:
+    body = json.dumps({"error": refusal.error}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
