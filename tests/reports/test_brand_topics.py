@@ -250,3 +250,34 @@ def test_two_brands_two_lists_and_a_change_re_tags_only_its_brand(tmp_path: Path
             assert _report_lists(context, "grill", rollups)[0] == "restaurant.v1+custom"
     finally:
         context.close()
+
+
+@pytest.mark.model
+def test_the_vegetable_box_of_the_issue_is_a_delivery_not_a_restaurant_hygiene_issue(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Issue 18: "Les carottes sont arrivées molles" stood under the restaurant list's "Cleanliness and hygiene"
+    for every brand of the deployment. A retail brand next to the restaurant now has its own list."""
+    path = settings_file(tmp_path, database_url, inn_industry="retail")
+    context = jobs.Context(load_settings(path, environ={}), path)
+    text = "Les carottes sont arrivées molles."
+    try:
+        with context.sessions.begin() as session:
+            for slug in ("grill", "inn"):
+                source = session.scalars(
+                    select(Source).join(Brand).where(Brand.slug == slug, Source.name == "reviews")
+                ).one()
+                session.add(Mention(source_id=source.id, external_id="carrots", kind=MentionKind.REVIEW, text=text))
+        assert jobs.tag_topics(context) == 2
+        with context.sessions() as session:
+            tagged = dict(
+                session.execute(
+                    select(Brand.slug, MentionTopic.topic)
+                    .join(Mention, Mention.id == MentionTopic.mention_id)
+                    .join(Source, Source.id == Mention.source_id)
+                    .join(Brand, Brand.id == Source.brand_id)
+                ).all()
+            )
+        assert tagged == {"inn": "delivery", "grill": "cleanliness"}  # the grill: the restaurant list, where both stood before
+    finally:
+        context.close()
