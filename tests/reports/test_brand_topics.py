@@ -278,6 +278,7 @@ def test_the_vegetable_box_of_the_issue_is_a_delivery_not_a_restaurant_hygiene_i
                     .join(Brand, Brand.id == Source.brand_id)
                 ).all()
             )
-        assert tagged == {"inn": "delivery", "grill": "cleanliness"}  # the grill: the restaurant list, where both stood before
+        # The grill keeps the restaurant list, where both brands' mentions stood before.
+        assert tagged == {"inn": "delivery", "grill": "cleanliness"}
     finally:
         context.close()
