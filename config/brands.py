@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 from config.brand_query import BrandQuery, Term, parse_near
 from config.checks import Section, key_error, url_problem
 from config.sources import KINDS
+from config.topic_settings import TopicSettings, known_industry, topic_name_problem
 
 
 class QuerySettings(Section):
@@ -106,6 +107,24 @@ class BrandSettings(Section):
     # "product reference" = "name": the published widget shows a product by its name, never its reference, and
     # marks it up as a schema.org Product (a review of a product without a name here is shown without it).
     products: dict[str, str] = Field(default_factory=dict)
+    # The brand's topic list (reports/topic_lists/INDUSTRY.toml, or "none" for `topics` alone). Unset: [reports]
+    # industry, with [[reports.topics]]. `topics` extend the brand's list as [[reports.topics]] extend the default.
+    # Changing either re-tags this brand's mentions (and its competitors' sources), no other brand's.
+    industry: str | None = None
+    topics: list[TopicSettings] = Field(default_factory=list)
+
+    @field_validator("industry")
+    @classmethod
+    def _known_industry(cls, industry: str | None) -> str | None:
+        return None if industry is None else known_industry(industry)
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_topics(cls, topics: list[TopicSettings]) -> list[TopicSettings]:
+        problem = topic_name_problem(topics)
+        if problem:
+            raise ValueError(problem)
+        return topics
 
     @field_validator("products")
     @classmethod

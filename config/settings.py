@@ -21,8 +21,9 @@ from config.brands import BrandSettings
 from config.checks import Section, checked, database_url_problem, host_problem, key_error, url_problem
 from config.environment import apply_environment
 from config.errors import SettingsError, describe
-from config.industries import INDUSTRIES, NONE
+from config.industries import NONE
 from config.survey_settings import SurveySettings
+from config.topic_settings import TopicSettings, known_industry, topic_name_problem
 
 
 class DatabaseSettings(Section):
@@ -167,14 +168,6 @@ class SlackSettings(Section):
         return checked(url, url_problem(url, ("https",), local_http=True) if url else "")
 
 
-class TopicSettings(Section):
-    """A topic of the customer journey and example phrases (French and English) that mean it."""
-
-    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_]*$")
-    label: str = Field(min_length=1)
-    examples: list[str] = Field(min_length=2)
-
-
 class ReportSettings(Section):
     out_dir: str = "var/reports"
     # The weekly report (every [scheduler] report_hours): these files are kept in out_dir and posted to Slack.
@@ -192,24 +185,23 @@ class ReportSettings(Section):
     min_sample: int = Field(default=30, ge=1)
     # No longer read (weak signals are no longer "rare topics"): accepted so older settings files still load.
     rare_topic_share: float = Field(default=0.05, ge=0, le=1)
-    # The shipped topic list (reports/topic_lists/INDUSTRY.toml), or "none" for `topics` alone.
+    # The shipped topic list (reports/topic_lists/INDUSTRY.toml), or "none" for `topics` alone: the default of
+    # every brand without its own `[[brands]] industry`.
     industry: str = "retail"
-    # Extends the industry's list; a topic named as a shipped one replaces it. Changing either re-tags mentions.
+    # Extends this industry's list, for every brand on it; a topic named as a shipped one replaces it. Changing
+    # either re-tags those brands' mentions.
     topics: list[TopicSettings] = Field(default_factory=list)
 
     @field_validator("industry")
     @classmethod
     def _known_industry(cls, industry: str) -> str:
-        if industry not in (*INDUSTRIES, NONE):
-            raise ValueError(f"unknown industry {industry!r}: one of {', '.join(INDUSTRIES)}, or {NONE!r}")
-        return industry
+        return known_industry(industry)
 
     @model_validator(mode="after")
     def _unique_topics(self) -> ReportSettings:
-        names = [topic.name for topic in self.topics]
-        duplicates = sorted({name for name in names if names.count(name) > 1 or name == "other"})
-        if duplicates:
-            raise ValueError(f"topic names must be unique and not 'other': {', '.join(duplicates)}")
+        problem = topic_name_problem(self.topics)
+        if problem:
+            raise ValueError(problem)
         if self.industry == NONE and not self.topics:
             raise ValueError(f"industry {NONE!r} needs [[reports.topics]]: no topic would be tagged")
         return self
@@ -441,6 +433,15 @@ class Settings(Section):
         if duplicates:
             raise ValueError(f"brand slugs must be unique: {', '.join(duplicates)}")
         return brands
+
+    @model_validator(mode="after")
+    def _brand_topic_lists(self) -> Settings:
+        # Checked here: whether a brand on industry "none" has topics depends on [reports] too.
+        for index, brand in enumerate(self.brands):
+            if brand.industry == NONE and not brand.topics and self.reports.industry != NONE:
+                problem = f"{NONE!r} needs [[brands.topics]]: no topic would be tagged"
+                raise key_error(("brands", index, "industry"), brand.industry, problem)
+        return self
 
     @field_validator("serve")
     @classmethod

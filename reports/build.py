@@ -20,7 +20,7 @@ from reports.competitors import competitors
 from reports.crisis_cells import crisis_cells
 from reports.figures import Report
 from reports.survey_figures import report_figures
-from reports.topics import Topic, describe_version
+from reports.topics import EmbeddingTagger, Topic, describe_version
 
 Progress = Callable[[str], None]
 
@@ -38,6 +38,11 @@ class Options:
     product_names: dict[str, dict[str, str]] = field(default_factory=dict)
     # Counts from the daily rollups when the period is whole days (models/rollups.py); False: from the rows.
     rollups: bool = True
+    # Each brand's own topic list ([[brands]] industry and topics); a brand not named here has `topics`.
+    brand_topics: dict[str, list[Topic]] = field(default_factory=dict)
+
+    def topics_for(self, slug: str) -> list[Topic]:
+        return self.brand_topics.get(slug, self.topics)
 
 
 TREND_MONTHS = 12
@@ -111,19 +116,22 @@ def build_report(
             report.year_earlier, report.year_start = earlier, year.start
         report.monthly = counts.monthly(session, {s.id: s.name for s in sources}, months, end, as_of)
         step("topics")
+        # The brand's own list: its version wins a tie with an older one (both have tagged the whole period).
+        topics = options.topics_for(slug)
+        own = EmbeddingTagger.version_for(topics)
         if fast:
-            version = rollup_figures.tagger_version(session, ids, start, end)
+            version = rollup_figures.tagger_version(session, ids, start, end, own)
             report.untagged = rollup_figures.untagged_count(session, version, ids, start, end)
         else:
-            version = topic_figures.tagger_version(session, ids, start, end)
+            version = topic_figures.tagger_version(session, ids, start, end, own)
             report.untagged = topic_figures.untagged_count(session, version, rows)
         report.topic_version = version
         report.topic_model, report.topic_lists = describe_version(version)
         if version is not None:
             if fast:
-                report.topics = rollup_figures.topic_figures(session, options.topics, version, *span)
+                report.topics = rollup_figures.topic_figures(session, topics, version, *span)
             else:
-                report.topics = topic_figures.topic_figures(session, options.topics, version, rows)
+                report.topics = topic_figures.topic_figures(session, topics, version, rows)
             step("examples")
             shown = {t.name for t in report.praise + report.irritants}
             topic_figures.add_examples(session, [t for t in report.topics if t.name in shown], version, rows)
@@ -145,7 +153,7 @@ def build_report(
     report.backlog = watchlist.backlog(session, ids, start, as_of)
     step("competitors")
     report.competitors = competitors(
-        session, declared, start, end, period.previous.start, as_of, report.topic_version, options.topics
+        session, declared, start, end, period.previous.start, as_of, report.topic_version, topics
     )
     report.survey = report_figures(session, brand.id, start, end)
     report.actions = recommended_actions(report, options.actions)

@@ -16,7 +16,7 @@ from reports import csv_export, html, pdf
 from reports.actions import ActionSettings
 from reports.build import Options
 from reports.figures import Report
-from reports.topics import topics_from
+from reports.topics import brand_topics, topics_from
 
 Format = Literal["html", "pdf", "csv"]
 
@@ -42,7 +42,8 @@ def options_for(settings: Any) -> Options:
         public_url=settings.serve.public_url,
     )
     names = {brand.slug: dict(brand.products) for brand in settings.brands}
-    return replace(options_from(settings.reports), actions=actions, product_names=names)
+    lists = {brand.slug: brand_topics(settings.reports, brand) for brand in settings.brands}
+    return replace(options_from(settings.reports), actions=actions, product_names=names, brand_topics=lists)
 
 
 def default_name(slug: str, start: datetime, end: datetime, fmt: Format) -> str:

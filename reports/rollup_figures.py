@@ -405,14 +405,17 @@ def _topic_days(source_ids: Sequence[int], start: datetime, end: datetime) -> li
     return [TopicDay.source_id.in_(list(source_ids)), TopicDay.day >= _day(start), TopicDay.day < _day(end)]
 
 
-def tagger_version(session: Session, source_ids: Sequence[int], start: datetime, end: datetime) -> str | None:
-    """reports/topic_figures.tagger_version from the rollups: the version that tagged most of the period's mentions."""
+def tagger_version(
+    session: Session, source_ids: Sequence[int], start: datetime, end: datetime, preferred: str | None = None
+) -> str | None:
+    """reports/topic_figures.tagger_version from the rollups: the version that tagged most of the period's mentions,
+    `preferred` first in a tie."""
     tagged = func.sum(TopicDay.mentions)
     row = session.execute(
         select(TopicDay.version, tagged.label("n"))
         .where(TopicDay.topic == "", *_topic_days(source_ids, start, end))
         .group_by(TopicDay.version)
-        .order_by(tagged.desc(), TopicDay.version)
+        .order_by(tagged.desc(), case((TopicDay.version == preferred, 0), else_=1), TopicDay.version)
         .limit(1)
     ).first()
     return row.version if row else None

@@ -1,10 +1,12 @@
 """Tag the topics of mentions that have none for the current tagger version, in batches, once per mention: each
 batch claims its mentions (models/claims.py), so on PostgreSQL any number of workers can tag at once. Each tag
-keeps the sentence(s) that speak of its topic and their sentiment (aspect-level sentiment, reports/topics.py)."""
+keeps the sentence(s) that speak of its topic and their sentiment (aspect-level sentiment, reports/topics.py).
+Each brand's mentions (its competitors' sources too) are tagged with its own topic list (`topic_lists`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -12,10 +14,39 @@ from typing import Any, cast
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Mention, MentionTopic
+from models import Brand, Mention, MentionTopic, Source
 from models.claims import claim, insert_once
 from models.relevance import on_topic
-from reports.topics import Tagger, Topic, make_tagger
+from reports.topics import Tagger, Topic, brand_topics, make_tagger, topics_from
+
+
+@dataclass(frozen=True)
+class TopicList:
+    """One topic list and the mentions it tags (`scope`: conditions on Mention)."""
+
+    topics: tuple[Topic, ...]
+    slugs: tuple[str, ...]  # the brands on this list; the default list also tags brands not in settings
+    scope: tuple[Any, ...]
+
+
+def _of_brands(slugs: Sequence[str]) -> Any:
+    return Mention.source_id.in_(select(Source.id).join(Brand).where(Brand.slug.in_(list(slugs))))
+
+
+def topic_lists(settings: Any) -> list[TopicList]:
+    """The deployment's topic lists, each with the brands on it: brands with the same list share it (and its
+    tags). The default list (`[reports]`) comes first and covers every brand not on another one, so with no
+    `[[brands]] industry` it is the one list, over every mention, as before lists per brand."""
+    default = tuple(topics_from(settings.reports.topics, settings.reports.industry))
+    brands: dict[tuple[Topic, ...], list[str]] = {default: []}
+    for brand in settings.brands:
+        brands.setdefault(tuple(brand_topics(settings.reports, brand)), []).append(brand.slug)
+    elsewhere = [slug for topics, slugs in brands.items() if topics != default for slug in slugs]
+    lists = [TopicList(default, tuple(brands[default]), (~_of_brands(elsewhere),) if elsewhere else ())]
+    for topics, slugs in brands.items():
+        if topics != default:
+            lists.append(TopicList(topics, tuple(slugs), (_of_brands(slugs),)))
+    return lists
 
 
 def untagged(
@@ -94,13 +125,16 @@ def tag_pending(
     return done
 
 
-@lru_cache(maxsize=2)
+# Taggers kept: one per topic list in use (the encoder itself is loaded once per process and shared; a tagger
+# adds its list's example embeddings, a few hundred vectors).
+@lru_cache(maxsize=16)
 def _tagger(topics: tuple[Topic, ...], cache_dir: Path, method: str) -> Tagger:
     return make_tagger(topics, cache_dir, method)
 
 
 def cached_tagger(topics: Sequence[Topic], cache_dir: Path, method: str = "embeddings") -> Tagger:
-    """One tagger per topic list and process: loading the encoder takes seconds, tagging a batch less."""
+    """One tagger per topic list and process: loading the encoder takes seconds, embedding a list's examples a
+    fraction of one, tagging a batch less."""
     return _tagger(tuple(topics), cache_dir, method)
 
 

@@ -28,8 +28,11 @@ def _in_period(source_ids: Sequence[int], start: datetime, end: datetime) -> Any
     return and_(Mention.source_id.in_(list(source_ids)), on_topic(), when >= start, when < end)
 
 
-def tagger_version(session: Session, source_ids: Sequence[int], start: datetime, end: datetime) -> str | None:
-    """The tagger version that covers most of the period's mentions (a changed topic list re-tags gradually)."""
+def tagger_version(
+    session: Session, source_ids: Sequence[int], start: datetime, end: datetime, preferred: str | None = None
+) -> str | None:
+    """The tagger version that covers most of the period's mentions (a changed topic list re-tags gradually);
+    `preferred` (the brand's current list) wins a tie, else the first by name."""
     versions = session.scalars(select(MentionTopic.version).distinct().limit(2)).all()
     if len(versions) < 2:  # the usual case, one tagger ever: no need to count the period's mentions per version
         tagged = select(MentionTopic.id).join(Mention, Mention.id == MentionTopic.mention_id)
@@ -40,7 +43,11 @@ def tagger_version(session: Session, source_ids: Sequence[int], start: datetime,
         .join(Mention, Mention.id == MentionTopic.mention_id)
         .where(_in_period(source_ids, start, end))
         .group_by(MentionTopic.version)
-        .order_by(func.count(func.distinct(MentionTopic.mention_id)).desc(), MentionTopic.version)
+        .order_by(
+            func.count(func.distinct(MentionTopic.mention_id)).desc(),
+            case((MentionTopic.version == preferred, 0), else_=1),
+            MentionTopic.version,
+        )
         .limit(1)
     ).first()
     return row.version if row else None

@@ -55,6 +55,15 @@ def topics_from(settings_topics: Sequence[Any], industry: str = "retail") -> lis
     return list(topics.values())
 
 
+def brand_topics(reports_settings: Any, brand_settings: Any) -> list[Topic]:
+    """A brand's topic list: the shipped list of its industry (`[[brands]] industry`, else `[reports] industry`),
+    extended by `[[reports.topics]]` when that is the `[reports]` industry, then by its own `[[brands.topics]]`
+    (one named as a shipped or `[reports]` topic replaces it)."""
+    industry = brand_settings.industry or reports_settings.industry
+    shared = list(reports_settings.topics) if industry == reports_settings.industry else []
+    return topics_from([*shared, *brand_settings.topics], industry)
+
+
 def describe_version(version: str | None) -> tuple[str | None, str | None]:
     """(models, topic lists) of a tagger version, as a report says them: ("embeddings-e5-small, sentence
     sentiment e5-small-vei.3bcc50f11dcf", "restaurant.v1"). Versions from before topic lists: (version, None)."""

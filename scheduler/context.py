@@ -29,7 +29,8 @@ class Context:
         with self.sessions.begin() as session:
             sync_brands(session, settings.brands)
         self._classifier: Classifier | None = None
-        self._tagger: Any = None  # reports/topics.py Tagger: reports is a floor above this one
+        # The topic taggers (reports/topics.py Tagger), one per topic list: reports is a floor above this one.
+        self._tagger: Any = None
         # When each model was last used (time.monotonic()); a model set from outside counts as used now.
         self._used = {"classifier": time.monotonic(), "tagger": time.monotonic()}
 
@@ -46,7 +47,7 @@ class Context:
         return self._classifier
 
     def tagger(self, load: Callable[[], Any]) -> Any:
-        """The topic tagger, loaded by `load` at first use or after it was released."""
+        """The topic tagger(s), loaded by `load` at first use or after they were released."""
         self._used["tagger"] = time.monotonic()
         if self._tagger is None:
             self._tagger = load()

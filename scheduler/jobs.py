@@ -35,7 +35,7 @@ from moderation.publishing.webhook import send_due as send_webhook_due
 from moderation.relevance.judge import Relevance
 from reports import output
 from reports.rewrite import Rewritten, rewrite_flagged
-from reports.tagging import cached_tagger, forget_taggers, tag_pending, untagged
+from reports.tagging import cached_tagger, forget_taggers, tag_pending, topic_lists, untagged
 from reports.topics import EmbeddingTagger
 from reports.writing import write_report, write_weekly
 from scheduler.context import Context
@@ -257,14 +257,24 @@ def rewrite_reports(context: Context) -> Rewritten:
 
 
 def tag_topics(context: Context, limit: int = 5000) -> int:
-    """Tag the topics of mentions the current tagger has not seen (reports/topics.py), `limit` per run."""
+    """Tag the topics of mentions the current tagger has not seen (reports/topics.py), each brand's with its own
+    topic list, `limit` per run in all."""
     settings = context.settings
-    topics = output.options_from(settings.reports).topics
-    with context.sessions() as session:
-        if not untagged(session, EmbeddingTagger.version_for(topics), 1):
-            return 0  # every mention tagged by the encoder's tagger: it is not loaded for nothing
-    tagger = context.tagger(lambda: cached_tagger(topics, settings.path(settings.classifier.cache_dir)))
-    return tag_pending(context.sessions, tagger, limit=limit)
+    cache_dir = settings.path(settings.classifier.cache_dir)
+    done = 0
+    for topic_list in topic_lists(settings):
+        topics = list(topic_list.topics)
+        with context.sessions() as session:
+            if not untagged(session, EmbeddingTagger.version_for(topics), 1, topic_list.scope):
+                continue  # this list's mentions all tagged by the encoder's tagger: it is not loaded for nothing
+        # One tagger per list, kept by the context (released together when idle); they share one encoder.
+        taggers = context.tagger(dict)
+        if topic_list.topics not in taggers:
+            taggers[topic_list.topics] = cached_tagger(topics, cache_dir)
+        done += tag_pending(context.sessions, taggers[topic_list.topics], limit=limit - done, scope=topic_list.scope)
+        if done >= limit:
+            break
+    return done
 
 
 def release_models(context: Context) -> list[str]:

@@ -32,14 +32,15 @@ def _tag_period(context, brand: str, start: datetime, end: datetime, progress: P
     from sqlalchemy import func, select
 
     from models import Brand, Mention, Source
-    from reports.output import options_from
+    from reports.output import options_for
     from reports.tagging import cached_tagger, tag_pending, untagged_count
 
     settings = context.settings
     when = func.coalesce(Mention.published_at, Mention.collected_at)
     sources = select(Source.id).join(Brand).where(Brand.slug == brand)
     scope = [Mention.source_id.in_(sources), when >= start - (end - start), when < end]
-    tagger = cached_tagger(options_from(settings.reports).topics, settings.path(settings.classifier.cache_dir))
+    topics = options_for(settings).topics_for(brand)  # the brand's own list ([[brands]] industry)
+    tagger = cached_tagger(topics, settings.path(settings.classifier.cache_dir))
     with context.sessions.begin() as session:
         waiting = untagged_count(session, tagger.version, scope)
     if not waiting:
