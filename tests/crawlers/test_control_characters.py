@@ -5,6 +5,9 @@ Scrapy crawl, SQLite and PostgreSQL. PostgreSQL refuses a NUL in text: a review 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -36,11 +39,11 @@ PLAIN = {
 }
 
 
-def test_control_characters_are_dropped_from_every_field_and_no_review_is_lost(tmp_path, database_url):
+@contextmanager
+def shop_page(tmp_path: Path, database_url: str, page: str) -> Iterator[Path]:
+    """`page` served on 127.0.0.1 as brand acme's schema_org source "shop"; the settings file, while it is served."""
     folder = tmp_path / "site"
     folder.mkdir()
-    graph = json.dumps({"@context": "https://schema.org", "@graph": [HOSTILE, PLAIN]})
-    page = f'<html><head><script type="application/ld+json">{graph}</script></head><body></body></html>'
     (folder / "shop.html").write_text(page, encoding="utf-8")
     with PagesServer(folder) as server:
         brand = f"""
@@ -53,7 +56,13 @@ name = "shop"
 kind = "schema_org"
 urls = ["{server.base_url}/shop.html"]
 """
-        path = write_settings(tmp_path, database_url, brand)
+        yield write_settings(tmp_path, database_url, brand)
+
+
+def test_control_characters_are_dropped_from_every_field_and_no_review_is_lost(tmp_path, database_url):
+    graph = json.dumps({"@context": "https://schema.org", "@graph": [HOSTILE, PLAIN]})
+    page = f'<html><head><script type="application/ld+json">{graph}</script></head><body></body></html>'
+    with shop_page(tmp_path, database_url, page) as path:
         context = jobs.Context(load_settings(path), path)
         try:
             crawled = jobs.crawl_source(context, "acme", "shop")
@@ -78,23 +87,9 @@ def test_a_crawl_process_opens_no_remote_code_server(tmp_path, database_url):
 
     from tests.conftest import ROOT
 
-    folder = tmp_path / "site"
-    folder.mkdir()
-    (folder / "shop.html").write_text("<html><body>no reviews</body></html>", encoding="utf-8")
     home = tmp_path / "home"
     home.mkdir()
-    with PagesServer(folder) as server:
-        brand = f"""
-[[brands]]
-slug = "acme"
-name = "Acme"
-
-[[brands.sources]]
-name = "shop"
-kind = "schema_org"
-urls = ["{server.base_url}/shop.html"]
-"""
-        path = write_settings(tmp_path, database_url, brand)
+    with shop_page(tmp_path, database_url, "<html><body>no reviews</body></html>") as path:
         crawl = subprocess.run(
             [sys.executable, "-m", "crawlers.run", "--settings", str(path), "--brand", "acme", "--source", "shop"],
             capture_output=True,

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -130,16 +131,14 @@ def test_a_hung_crawl_closes_its_own_run_as_failed_and_alerts_once(tmp_path, dat
         context.close()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_sigterm_lets_the_running_jobs_finish_then_the_worker_exits_cleanly(tmp_path, database_url):
-    """As systemd or `docker stop` would: SIGTERM while a crawl waits on a slow site; it finishes (and says so),
-    then the worker exits 0."""
+def stopped_while_crawling(tmp_path, database_url, stop: Callable[[subprocess.Popen[str]], None]) -> tuple[Path, str]:
+    """A worker whose crawls wait on a slow site, `stop` called once one reached it; its settings and output."""
     asked = threading.Event()
 
     class SlowSite(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             asked.set()
-            time.sleep(3)  # the crawl is in flight while the test sends SIGTERM
+            time.sleep(3)  # the crawl is in flight while the test stops the worker
             self.send_error(404)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
@@ -155,18 +154,27 @@ def test_sigterm_lets_the_running_jobs_finish_then_the_worker_exits_cleanly(tmp_
         stderr=subprocess.STDOUT,
         text=True,
         env=environment,
+        start_new_session=True,  # its own process group, as a shell gives a command
     )
     try:
         assert asked.wait(timeout=120), "no crawl reached the site"
-        worker.send_signal(signal.SIGTERM)
+        stop(worker)
         output, _ = worker.communicate(timeout=240)
     finally:
         site.shutdown()
         site.server_close()
         if worker.poll() is None:
-            worker.kill()
+            os.killpg(worker.pid, signal.SIGKILL)
     assert worker.returncode == 0, output
     assert "Traceback" not in output
+    return path, output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sigterm_lets_the_running_jobs_finish_then_the_worker_exits_cleanly(tmp_path, database_url):
+    """As systemd or `docker stop` would: SIGTERM while a crawl waits on a slow site; it finishes (and says so),
+    then the worker exits 0."""
+    _, output = stopped_while_crawling(tmp_path, database_url, lambda worker: worker.send_signal(signal.SIGTERM))
     stopping, stopped = output.index("SIGTERM: no new job starts"), output.index("worker stopped")
     crawled = [output.find(f"crawl acme/{name}: ") for name in ("carrot", "book", "shop")]
     assert any(stopping < at < stopped for at in crawled)  # a crawl running when asked to stop still finished
@@ -178,41 +186,8 @@ def test_ctrl_c_to_the_worker_and_its_crawls_leaves_the_sources_healthy(tmp_path
     """Ctrl-C in a terminal signals the whole process group (a service manager may stop every process of the
     service alike): the crawls stop too. Each source was then marked unhealthy ("crawl process exited 1: 'scheduler/
     enqueued/memory': 3, ...", Scrapy's stats dump) and alerted. Now their runs say "interrupted", health unchanged."""
-    asked = threading.Event()
-
-    class SlowSite(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            asked.set()
-            time.sleep(3)
-            self.send_error(404)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    site = ThreadingHTTPServer(("127.0.0.1", 0), SlowSite)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    path = write_settings(tmp_path, database_url, brand_body(f"http://127.0.0.1:{site.server_address[1]}"))
-    environment = {**os.environ, "VEILLEUR__CLASSIFIER__MODEL": "baseline", "PYTHONUNBUFFERED": "1"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "veilleur", "worker", "--settings", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=environment,
-        start_new_session=True,  # its own process group, as a shell gives a command: Ctrl-C reaches them all
-    )
-    try:
-        assert asked.wait(timeout=120), "no crawl reached the site"
-        os.killpg(worker.pid, signal.SIGINT)
-        output, _ = worker.communicate(timeout=240)
-    finally:
-        site.shutdown()
-        site.server_close()
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-    assert worker.returncode == 0, output
-    assert "Traceback" not in output and "crawl process exited" not in output, output
-    assert "interrupted (stopping)" in output
+    path, output = stopped_while_crawling(tmp_path, database_url, lambda worker: os.killpg(worker.pid, signal.SIGINT))
+    assert "crawl process exited" not in output and "interrupted (stopping)" in output, output
     context = jobs.Context(load_settings(path), path)
     try:
         with context.sessions() as session:
