@@ -64,7 +64,8 @@ def recommended_actions(report: Report, settings: ActionSettings) -> list[Action
         named = report.product_label(product.product)
         actions.append(
             Action(
-                f"Look into product {named}: {product.average_rating:.1f}/5 over its last {product.reviews} reviews",
+                f"Look into product {named}: {product.average_rating:.1f}/5 over its last "
+                + (f"{product.reviews} reviews" if product.reviews > 1 else "review"),
                 settings.product_owners.get(product.product, NO_OWNER),
                 "an answer to each low review, and the cause found before the next report",
                 queue_link(settings, "to_reply", brand=report.slug, rating="1"),
