@@ -21,10 +21,9 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
 )
 
-from alerts.mention_actions import buttons, console_queue_url, item_links, item_menu
+from alerts.mention_actions import Element, buttons, console_queue_url, item_links, item_menu
 from alerts.mrkdwn import (
     FALLBACK_LIMIT,
     FIELD_LIMIT,
@@ -165,7 +164,7 @@ def _author_lines(facts: MentionPayload) -> str:
     return "\n".join(lines)
 
 
-def moderation_buttons(mention_id: int) -> list[ButtonElement | StaticSelectElement]:
+def moderation_buttons(mention_id: int) -> list[Element]:
     """An own review's buttons (approve, reject with a reason, reply): what a moderator can do with a mention."""
     facts = MentionPayload(mention_id=mention_id)
     return buttons(AlertKind.REVIEW_TO_ANSWER, facts, Setting(subjects={mention_id: "own_review"}))
