@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from config.people import SLACK_USER_ID, People
+from config.people import People
 from models import RejectionReason
 
 # action_id -> handler(session, mention_id, actor, value) -> a short sentence for the message ("Approved")
@@ -45,14 +45,11 @@ def workflow_handlers(people: People | None = None) -> dict[str, Handler]:
         refusing(workflow.reject)(session, mention_id, actor, reason)
         return f"Rejected ({reason.value})"
 
-    def assign_me(session: Session, mention_id: int, actor: str, value: str | None) -> str:
-        refusing(workflow.assign)(session, mention_id, actor, actor)
-        return "Assigned"
-
     def assign_to(session: Session, mention_id: int, actor: str, value: str | None) -> str:
-        # value: the Slack user picked in the menu (web/slack.py says who in the message).
-        if not value or not SLACK_USER_ID.fullmatch(value):
-            raise ActionRefused(f"not a Slack user to assign to: {(value or '')[:40]!r}")
+        # value: the Slack user picked in the menu, or who clicked "Assign to me" (web/slack.py puts it there and
+        # says who in the message). Stored under the account that names that user, as the console knows it.
+        if not value:  # from a signed request (web/slack.py checked its length): Slack's word on who
+            raise ActionRefused("no Slack user to assign to")
         refusing(workflow.assign)(session, mention_id, actor, people.name(value))
         return "Assigned"
 
@@ -63,7 +60,7 @@ def workflow_handlers(people: People | None = None) -> dict[str, Handler]:
     return {
         "approve": approve,
         "reject": reject,
-        "assign_me": assign_me,
+        "assign_me": assign_to,
         "assign_to": assign_to,
         "mark_handled": mark_handled,
     }

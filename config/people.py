@@ -34,6 +34,11 @@ class People:
         """The one name stored for a Slack user: the account's that names it, else "slack:U…"."""
         return self.by_slack_id.get(slack_id) or f"{SLACK_PREFIX}{slack_id}"
 
+    def actor(self, slack_id: str) -> str:
+        """Who did it from Slack, for the audit log: "slack:alice" for an account's Slack user (the channel kept,
+        as "console:alice" and "cli:alice" keep theirs), else "slack:U…" as always."""
+        return f"{SLACK_PREFIX}{self.by_slack_id.get(slack_id) or slack_id}"
+
     def slack_id(self, name: str) -> str | None:
         """The Slack user behind a stored name ("alice" or "slack:U…"), to mention in a message; None if none."""
         if name.startswith(SLACK_PREFIX):

@@ -222,7 +222,7 @@ def _submitted(
         return refuse("replying from Slack is not configured")
     try:
         with sessions.begin() as session:
-            done = submit_reply(session, submission, people.name(user), replies.templates)
+            done = submit_reply(session, submission, people.actor(user), replies.templates)
     except ActionRefused as refusal:
         return refuse(str(refusal))
     said = f"{short(done, FALLBACK_LIMIT - 50)} by {_mention(user)}"
@@ -253,15 +253,15 @@ def _act(
     handler = handlers.get(click.action_id)
     if handler is None:
         return f"unknown action {short(repr(click.action_id))}"
+    value = click.user if click.action_id == Button.ASSIGN else click.value  # "me": who clicked
     try:
         with sessions.begin() as session:
-            done = handler(session, click.mention_id, people.name(click.user), click.value)
+            done = handler(session, click.mention_id, people.actor(click.user), value)
     except ActionRefused as refusal:
         return f"not done: {cap(escape(str(refusal)), SECTION_LIMIT - 10)}"
     said = short(done, FALLBACK_LIMIT - 80)
     if click.action_id in (Button.ASSIGN, Button.ASSIGN_TO):  # to whom, as Slack shows the person
-        picked = click.value or "" if click.action_id == Button.ASSIGN_TO else click.user
-        said += f" to {_mention(picked)}"
+        said += f" to {_mention(value or '')}"
     return f"{said} by {who}"  # the line whole in the fallback, mentions included
 
 
