@@ -149,6 +149,9 @@ def _fields(facts: QuotedPayload, setting: Setting) -> list[MarkdownTextObject]:
         due = answer_by(facts, setting)
         if due:
             fields.append(f"*Answer by:* {due}")
+        if facts.assignee:  # whose it is; a Slack user (an account's, or "slack:U…") as Slack shows the person
+            slack_id = setting.people.slack_id(facts.assignee)
+            fields.append(f"*Assigned to:* {f'<@{slack_id}>' if slack_id else short(facts.assignee)}")
     return [MarkdownTextObject(text=cap(field, FIELD_LIMIT)) for field in fields]
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from alerts.blocks import BLOCKS_LIMIT, build_group_message
+from alerts.blocks import BLOCKS_LIMIT, build_group_message, build_message
 from alerts.fatigue import Fatigue
 from alerts.send import send_due
 from alerts.transports import SlackTransport
@@ -256,3 +256,49 @@ def test_an_accounts_slack_id_is_checked(tmp_path, accounts, said):
     with pytest.raises(SettingsError) as caught:
         load_settings(path)
     assert said in str(caught.value)
+
+
+def test_an_alert_names_its_assignee_as_slack_shows_the_person(desk, fake_slack):
+    client, context = desk
+    due = NOW + timedelta(hours=5)
+    with context.sessions.begin() as session:
+        payload = MentionPayload(
+            mention_id=5, source="trustpilot-fr", source_kind="trustpilot", reply_due=due.isoformat(), assignee="alice"
+        )
+        brand = session.scalars(select(Brand)).one()
+        session.add(
+            Alert(
+                brand_id=brand.id,
+                mention_id=5,
+                kind=AlertKind.REPLY_DUE,
+                dedupe_key="reply_due:mention:5",
+                channel="#alerts",
+                payload=payload.to_json(),
+                created_at=NOW,
+            )
+        )
+    jobs.send(context, min_interval=0)  # as the scheduler sends: the accounts from the settings
+    reminder = next(
+        body
+        for body in fake_slack.posted()
+        if "mention:5" in json.dumps(body["blocks"])  # type: ignore[index]
+    )
+    blocks = json.loads(reminder["blocks"]) if isinstance(reminder["blocks"], str) else reminder["blocks"]
+    fields = [field["text"] for field in blocks[1]["fields"]]
+    assert f"*Assigned to:* <@{ALICE}>" in fields  # her account's Slack user: Slack shows her name
+    check_message({**reminder, "blocks": blocks}, mentions=True)
+
+
+@pytest.mark.parametrize(
+    ("assignee", "shown"),
+    [
+        ("owner@example.org", "*Assigned to:* owner@example.org"),  # a product's owner, no Slack user
+        (f"slack:{ZED}", f"*Assigned to:* <@{ZED}>"),  # assigned from Slack to a user no account names
+        ("slack:<!channel>", "*Assigned to:* slack:&lt;!channel&gt;"),  # not a user id: text, escaped
+    ],
+)
+def test_an_assignee_without_an_account_is_shown_safely(assignee, shown):
+    payload = MentionPayload(mention_id=5, source="trustpilot-fr", source_kind="trustpilot", assignee=assignee)
+    message = build_message(AlertKind.REPLY_DUE, "Acme", payload.to_json(), 1)
+    assert shown in [field["text"] for field in message["blocks"][1]["fields"]]
+    check_message(message, mentions=True)
