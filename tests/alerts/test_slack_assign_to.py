@@ -230,6 +230,8 @@ def test_assigned_from_slack_is_found_under_the_account_name_in_the_cli_and_the_
     assert 'value="me" selected' in mine  # the filter shows what it filters on
     nobody = client.get("/console/queue/to_reply", params={"assignee": "none"}).text
     assert 'href="/console/review/4' in nobody and 'href="/console/review/1' not in nobody
+    review = client.get("/console/review/4").text  # assigning in the console offers the same names
+    assert '<option value="alice">' in review and '<option value="bob">' in review
 
 
 def test_assigning_from_slack_refuses_as_other_buttons_do(desk, fake_slack):

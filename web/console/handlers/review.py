@@ -50,6 +50,7 @@ def _review_page(
             preview=preview,
             back=console_page(request.scope.get("root_path", ""), request.query_params.get("back")) or "",
             sla=sla_state(view.mention.reply_due_at, console.clock(), console.near),
+            accounts=[account.name for account in console.config.users],
         )
 
 
