@@ -1,7 +1,7 @@
 """The Slack interactivity endpoint: button clicks arrive here, are verified, acted on through the moderation
-workflow (the same functions the CLI calls), recorded with the Slack user as the actor (the console account's
-name when one names that Slack user: config/people.py), and the message updated. The Reply button opens a modal
-instead (alerts/reply_modal.py), whose submission comes back here too.
+workflow (the same functions the CLI calls), recorded with the Slack user as the actor ("slack:alice" when a
+console account names that Slack user, else "slack:U…": config/people.py), and the message updated. The Reply
+button opens a modal instead (alerts/reply_modal.py), whose submission comes back here too.
 
 Slack wants an answer within 3 seconds: the action itself is one small transaction; the message update goes
 to Slack's `response_url` in a background task after the answer."""
