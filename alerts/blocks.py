@@ -21,10 +21,9 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
 )
 
-from alerts.mention_actions import buttons, console_queue_url, item_links, item_menu
+from alerts.mention_actions import Element, buttons, console_queue_url, item_links, item_menu
 from alerts.mrkdwn import (
     FALLBACK_LIMIT,
     FIELD_LIMIT,
@@ -150,6 +149,9 @@ def _fields(facts: QuotedPayload, setting: Setting) -> list[MarkdownTextObject]:
         due = answer_by(facts, setting)
         if due:
             fields.append(f"*Answer by:* {due}")
+        if facts.assignee:  # whose it is; a Slack user (an account's, or "slack:U…") as Slack shows the person
+            slack_id = setting.people.slack_id(facts.assignee)
+            fields.append(f"*Assigned to:* {f'<@{slack_id}>' if slack_id else short(facts.assignee)}")
     return [MarkdownTextObject(text=cap(field, FIELD_LIMIT)) for field in fields]
 
 
@@ -165,7 +167,7 @@ def _author_lines(facts: MentionPayload) -> str:
     return "\n".join(lines)
 
 
-def moderation_buttons(mention_id: int) -> list[ButtonElement | StaticSelectElement]:
+def moderation_buttons(mention_id: int) -> list[Element]:
     """An own review's buttons (approve, reject with a reason, reply): what a moderator can do with a mention."""
     facts = MentionPayload(mention_id=mention_id)
     return buttons(AlertKind.REVIEW_TO_ANSWER, facts, Setting(subjects={mention_id: "own_review"}))

@@ -2,9 +2,13 @@
 the mention's subject (models/alert_kinds.py); what a click does is alerts/slack_actions.py. Pure, but for
 `subjects`, which reads what each mention is from the database when a message is built.
 
-A button's value starts with the mention id ("7", "7:spam"): web/slack.py reads it from there. A grouped
-message gives each item one menu (action_id "item") whose option values also name the action
-("7:approve", "7:reject:spam"), so one element per line keeps a group of 48 within Slack's 50 blocks.
+A button's value starts with the mention id ("7", "7:spam"): web/slack.py reads it from there. "Assign to…"
+is a users menu, which has no value: its action_id carries the mention ("assign_to:7") and Slack sends the
+chosen user. A grouped message gives each item one menu (action_id "item") whose option values also name the
+action ("7:approve", "7:reject:spam"), so one element per line keeps a group of 48 within Slack's 50 blocks.
+A group's lines offer "Assign to me" but no users menu: a section holds one element, so a users menu per line
+would take a second block per line and halve what a group shows; each line's console link (and the alert
+alone, with `[slack] group_max = 1`) assigns to anyone.
 """
 
 from __future__ import annotations
@@ -12,7 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
-from slack_sdk.models.blocks import ButtonElement, Option, PlainTextObject, StaticSelectElement
+from slack_sdk.models.blocks import (
+    ButtonElement,
+    Option,
+    PlainTextObject,
+    StaticSelectElement,
+    UserSelectElement,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +42,7 @@ LABELS = {
     Button.REPLY: "Reply…",
     Button.REPLY_ON_PLATFORM: "Reply on the platform",
     Button.ASSIGN: "Assign to me",
+    Button.ASSIGN_TO: "Assign to…",
     Button.MARK_HANDLED: "Mark handled",
     Button.OPEN_SOURCE: "Open source",
     Button.OPEN_CONSOLE: "Open in console",
@@ -78,19 +89,24 @@ def _urls(facts: MentionPayload) -> dict[Button, str | None]:
     return {Button.REPLY_ON_PLATFORM: source, Button.OPEN_SOURCE: source, Button.OPEN_CONSOLE: console}
 
 
-def buttons(kind: AlertKind, facts: MentionPayload, setting: Setting) -> list[ButtonElement | StaticSelectElement]:
+Element = ButtonElement | StaticSelectElement | UserSelectElement
+
+
+def buttons(kind: AlertKind, facts: MentionPayload, setting: Setting) -> list[Element]:
     """The elements of a message about one mention, in the subject's order."""
     if not facts.mention_id:
         return []
     urls = _urls(facts)
     mention = str(facts.mention_id)
-    elements: list[ButtonElement | StaticSelectElement] = []
+    elements: list[Element] = []
     for button in ALERT_KINDS[kind].actions(subject_of(kind, facts, setting)):
         if button in LINKS:
             if urls[button]:
                 elements.append(_button(button, url=urls[button]))
         elif button == Button.REJECT:
             elements.append(reject_menu(facts.mention_id))
+        elif button == Button.ASSIGN_TO:
+            elements.append(assign_menu(facts.mention_id))
         else:
             style = "primary" if button == Button.APPROVE else None
             elements.append(_button(button, value=mention, style=style))
@@ -117,6 +133,17 @@ def reject_menu(mention_id: int) -> StaticSelectElement:
     )
 
 
+def assign_menu(mention_id: int) -> UserSelectElement:
+    """Assign to a teammate picked among the workspace's users (Slack lists them: nothing to keep in sync)."""
+    return UserSelectElement(
+        action_id=assign_action_id(mention_id), placeholder=PlainTextObject(text=LABELS[Button.ASSIGN_TO])
+    )
+
+
+def assign_action_id(mention_id: int) -> str:
+    return f"{Button.ASSIGN_TO.value}:{mention_id}"
+
+
 def item_menu(kind: AlertKind, facts: MentionPayload, setting: Setting) -> StaticSelectElement | None:
     """A group line's actions as one menu ("7:approve", "7:reject:spam"); None when it has none to answer."""
     if not facts.mention_id:
@@ -130,6 +157,8 @@ def item_menu(kind: AlertKind, facts: MentionPayload, setting: Setting) -> Stati
     for button in actions:
         if button in LINKS:
             continue  # links are in the line itself
+        if button == Button.ASSIGN_TO:
+            continue  # a users menu is an element of its own, which a group's line has no room for (see above)
         if button == Button.REJECT:
             options += [
                 Option(

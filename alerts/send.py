@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,6 +17,7 @@ from alerts.fatigue import NEVER_HELD, Fatigue, hold_reason
 from alerts.mention_actions import subjects
 from alerts.transports import PermanentFailure, RetryLater, Transport
 from alerts.wording import Setting
+from config.people import People
 from models import Alert, AlertKind, Brand
 from models.alert_payloads import RedactionPayload
 from models.identity import outbox_instance
@@ -47,13 +48,14 @@ def send_due(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     fatigue: Fatigue | None = None,
     retry: Retry | None = None,
+    people: People | None = None,
 ) -> SendResult:
     """Send every due alert once, about one message per second per channel (Slack's posting limit).
 
     Alerts of one brand and kind due together go as one message; in quiet hours or within the cooldown of
     the last message of that brand and kind, they are held for the next digest (alerts/digest.py). A message
     whose sender died while sending it goes again as it was (the same alerts together) after its lease, unless
-    the channel shows it arrived."""
+    the channel shows it arrived. `people`: whose Slack user an assignee is, to show as a mention."""
     fatigue = fatigue or Fatigue(cooldown=timedelta(0))
     retry = retry or Retry(FIRST_RETRY, RETRY_CEILING, RETRY_WINDOW, max_attempts)
     result = SendResult()
@@ -72,7 +74,8 @@ def send_due(
                 retaken.setdefault((claimed_by, claimed_at), []).append(alert_id)
             else:
                 groups.setdefault((brand_id, kind), []).append(alert_id)
-    send = _Sender(sessions, transport, worker, pace, clock, retry, result, fatigue.timezone)
+    reader = Setting(timezone=fatigue.timezone, people=people or People())
+    send = _Sender(sessions, transport, worker, pace, clock, retry, result, reader)
     for members in retaken.values():
         send(members)
     for (brand_id, kind), members in groups.items():
@@ -114,7 +117,7 @@ class _Sender:
     clock: Callable[[], datetime]
     retry: Retry
     result: SendResult
-    timezone: tzinfo  # `[slack] timezone`: where the deadlines are read
+    reader: Setting  # `[slack] timezone` (where the deadlines are read) and who the assignees are in Slack
 
     def __call__(self, ids: list[int]) -> None:
         _send(self, ids)
@@ -151,10 +154,10 @@ def _send(sender: _Sender, ids: list[int]) -> None:
         alerts = [session.get_one(Alert, alert_id) for alert_id in won]
         brand = session.get_one(Brand, alerts[0].brand_id)
         replaces = None
-        setting = _setting(session, alerts, brand, sender.timezone, clock())
+        setting = _setting(session, alerts, brand, sender.reader, clock())
         if alerts[0].kind == AlertKind.REDACTION:
             replaces = RedactionPayload.from_json(alerts[0].payload).delivery_ref
-            message = _posted_again(session, replaces, brand, sender.timezone, clock())
+            message = _posted_again(session, replaces, brand, sender.reader, clock())
         elif len(alerts) == 1:
             built = build_message(alerts[0].kind, brand.name, alerts[0].payload, alerts[0].id, setting)
             message = _stamped(built, instance, won)
@@ -183,19 +186,19 @@ def _stamped(message: dict[str, Any], instance: str, ids: list[int]) -> dict[str
     return message
 
 
-def _setting(session: Session, alerts: list[Alert], brand: Brand, timezone: tzinfo, now: datetime) -> Setting:
+def _setting(session: Session, alerts: list[Alert], brand: Brand, reader: Setting, now: datetime) -> Setting:
     """Where the message is read (its deadlines in local time, a late mark) and what each mention is now (its
     buttons): read when the message is built, so a message sent late or built again is right then."""
     mention_ids = [alert.mention_id for alert in alerts if alert.mention_id is not None]
-    return Setting(timezone, now, subjects(session, mention_ids), brand.slug)
+    return replace(reader, now=now, subjects=subjects(session, mention_ids), brand_slug=brand.slug)
 
 
-def _posted_again(session: Session, delivery_ref: str, brand: Brand, timezone: tzinfo, now: datetime) -> dict[str, Any]:
+def _posted_again(session: Session, delivery_ref: str, brand: Brand, reader: Setting, now: datetime) -> dict[str, Any]:
     """The message delivered as `delivery_ref`, built again from its alerts' payloads as they are now (scrubbed
     by an erasure): the same builder as the first time, one alert or a group of them."""
     same = select(Alert).where(Alert.delivery_ref == delivery_ref, Alert.kind != AlertKind.REDACTION)
     alerts = list(session.scalars(same.order_by(Alert.id)))
-    setting = _setting(session, alerts, brand, timezone, now)
+    setting = _setting(session, alerts, brand, reader, now)
     if len(alerts) > 1:
         return build_group_message(alerts[0].kind, brand.name, [(a.id, a.payload) for a in alerts], setting)
     if alerts:

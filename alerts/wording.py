@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from alerts.mrkdwn import FIELD_LIMIT, short
+from config.people import People
 from models.alert_payloads import MentionPayload, Why
 
 # The router's rules (moderation/policy.py) whose score is the abuse model's, not the sentiment's.
@@ -26,6 +27,7 @@ class Setting:
     now: datetime | None = None
     subjects: dict[int, str] = field(default_factory=dict)  # mention id -> Subject, as the database says
     brand_slug: str = ""  # a group's console link filters the queue on it
+    people: People = field(default_factory=People)  # an assignee's Slack user, shown as a mention
 
 
 def local_time(iso: str, timezone: tzinfo) -> str | None:

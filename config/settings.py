@@ -22,6 +22,7 @@ from config.checks import Section, checked, database_url_problem, host_problem, 
 from config.environment import apply_environment
 from config.errors import SettingsError, describe
 from config.industries import NONE
+from config.people import SLACK_USER_ID, People
 from config.survey_settings import SurveySettings
 from config.topic_settings import TopicSettings, known_industry, topic_name_problem
 
@@ -146,7 +147,7 @@ class SlackSettings(Section):
     @classmethod
     def _user_ids(cls, users: list[str]) -> list[str]:
         # conversations.invite takes ids, not names: "@alice" or an e-mail would fail only during a crisis.
-        wrong = [user for user in users if not re.fullmatch(r"[UW][A-Z0-9]{2,40}", user)]
+        wrong = [user for user in users if not SLACK_USER_ID.fullmatch(user)]
         if wrong:
             raise ValueError(f"not Slack user ids (like U0123ABCD): {', '.join(repr(user) for user in wrong)}")
         return users
@@ -339,6 +340,16 @@ class ConsoleUser(Section):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
     role: Literal["viewer", "moderator", "admin"]
     password_hash: str = ""  # from `veilleur console hash-password`
+    # The account's Slack user (U0123ABCD): what Slack assigns to that user, or does, is stored under the
+    # account's name, so the console, the CLI and Slack name the person the same way (config/people.py).
+    slack_id: str = ""
+
+    @field_validator("slack_id")
+    @classmethod
+    def _slack_user_id(cls, value: str) -> str:
+        if value and not SLACK_USER_ID.fullmatch(value):
+            raise ValueError(f"not a Slack user id (like U0123ABCD, from the profile's menu): {value[:60]!r}")
+        return value
 
 
 MIN_SECRET_KEY = 32  # characters; secrets.token_urlsafe(32) gives 43
@@ -381,7 +392,16 @@ class ConsoleSettings(Section):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"console user names must be unique: {', '.join(duplicates)}")
+        # One Slack user, one account: otherwise whose name a Slack assignment gets would be a guess.
+        slack_ids = [user.slack_id for user in self.users if user.slack_id]
+        taken = sorted({slack_id for slack_id in slack_ids if slack_ids.count(slack_id) > 1})
+        if taken:
+            raise ValueError(f"console users' slack_id must be unique: {', '.join(taken)} named twice")
         return self
+
+    def people(self) -> People:
+        """Account names by Slack user id: one name per person across Slack, the console and the CLI."""
+        return People.of((user.name, user.slack_id) for user in self.users)
 
 
 class ServeSettings(Section):

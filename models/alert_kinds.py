@@ -50,6 +50,8 @@ class Button(enum.StrEnum):
     REPLY = "reply"  # a modal with the language's templates; stored and published as a console reply
     REPLY_ON_PLATFORM = "reply_on_platform"  # a link to the review where it was written
     ASSIGN = "assign_me"
+    # A teammate picked in a users menu; its action_id is "assign_to:MENTION_ID" (a menu has no value to carry it).
+    ASSIGN_TO = "assign_to"
     MARK_HANDLED = "mark_handled"
     OPEN_SOURCE = "open_source"
     OPEN_CONSOLE = "open_console"
@@ -68,8 +70,14 @@ class Subject(enum.StrEnum):
 
 SUBJECT_ACTIONS: dict[Subject, tuple[Button, ...]] = {
     Subject.OWN_REVIEW: (Button.APPROVE, Button.REJECT, Button.REPLY, Button.OPEN_CONSOLE),
-    Subject.REVIEW: (Button.REPLY_ON_PLATFORM, Button.ASSIGN, Button.MARK_HANDLED, Button.OPEN_CONSOLE),
-    Subject.POST: (Button.ASSIGN, Button.MARK_HANDLED, Button.OPEN_SOURCE, Button.OPEN_CONSOLE),
+    Subject.REVIEW: (
+        Button.REPLY_ON_PLATFORM,
+        Button.ASSIGN,
+        Button.ASSIGN_TO,
+        Button.MARK_HANDLED,
+        Button.OPEN_CONSOLE,
+    ),
+    Subject.POST: (Button.ASSIGN, Button.ASSIGN_TO, Button.MARK_HANDLED, Button.OPEN_SOURCE, Button.OPEN_CONSOLE),
 }
 
 

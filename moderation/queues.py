@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select
@@ -73,8 +74,17 @@ def with_route_rule(query: Any) -> tuple[Any, ColumnElement[str]]:
     return query, route.details["rule"].as_string()
 
 
-def queue_query(queue: str, brand: str | None = None, rule: str | None = None) -> Select[Any]:
-    """Rows of (mention, rule) in `queue`, most urgent first; only `brand`'s, only those routed by `rule`."""
+def assigned_to(names: Collection[str]) -> ColumnElement[bool]:
+    """Assigned to one of these names (every stored spelling of one person: config/people.py); none given,
+    unassigned. The console's assignee filter and `queue list --assignee` both."""
+    return Mention.assignee.in_(sorted(names)) if names else Mention.assignee.is_(None)
+
+
+def queue_query(
+    queue: str, brand: str | None = None, rule: str | None = None, assignees: Collection[str] | None = None
+) -> Select[Any]:
+    """Rows of (mention, rule) in `queue`, most urgent first; only `brand`'s, only those routed by `rule`, only
+    those `assigned_to(assignees)` when given."""
     condition = queue_condition(queue)
     query, applied = with_route_rule(select(Mention).join(Source, Mention.source_id == Source.id))
     query = query.add_columns(applied).where(condition)
@@ -82,4 +92,6 @@ def queue_query(queue: str, brand: str | None = None, rule: str | None = None) -
         query = query.join(Brand, Source.brand_id == Brand.id).where(Brand.slug == brand)
     if rule is not None:
         query = query.where(applied == rule)
+    if assignees is not None:
+        query = query.where(assigned_to(assignees))
     return query.order_by(*most_urgent_first())

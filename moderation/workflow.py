@@ -174,8 +174,15 @@ def reply(session: Session, mention_id: int, actor: str, text: str) -> Mention:
     return mention
 
 
+# Nothing left to do on these: an assignment would put a closed case on someone's list (a Slack message keeps
+# its buttons after the mention was handled, so a late click must be told, not obeyed).
+CLOSED = (S.REJECTED, S.WITHDRAWN, S.DISMISSED, S.REPLIED)
+
+
 def assign(session: Session, mention_id: int, actor: str, assignee: str) -> Mention:
     mention = _get(session, mention_id)
+    if mention.status in CLOSED:
+        raise WorkflowError(f"mention {mention_id} is {mention.status.value}: nothing left to assign")
     undo = {"assignee": mention.assignee}
     mention.assignee = without_controls(assignee).strip() or None
     _audit(session, mention, actor, "assign", f"assigned to {mention.assignee}", mention.status, undo=undo)

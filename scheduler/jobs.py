@@ -206,8 +206,15 @@ def send(context: Context, min_interval: float = 1.0) -> SendResult:
     )
     with context.sessions.begin() as session:
         make_digests(session, datetime.now(UTC), fatigue(context), slack.channel)
+    people = context.settings.console.people()  # an assignee whose account names a Slack user is a mention
     return send_due(
-        context.sessions, transport, worker_id(), min_interval, slack.max_attempts, fatigue=fatigue(context)
+        context.sessions,
+        transport,
+        worker_id(),
+        min_interval,
+        slack.max_attempts,
+        fatigue=fatigue(context),
+        people=people,
     )
 
 

@@ -35,8 +35,10 @@ def create_app(context: Context) -> Starlette:
         if slack.bot_token
         else None
     )
-    handlers = workflow_handlers() | crisis_cell_handlers()  # the crisis channel's "Close crisis" button
-    routes += slack_routes(context.sessions, slack.signing_secret, set(slack.moderators), handlers, replies=replies)
+    people = settings.console.people()  # a Slack user an account names acts and is assigned under its name
+    handlers = workflow_handlers(people) | crisis_cell_handlers()  # the crisis channel's "Close crisis" button
+    moderators = set(slack.moderators)
+    routes += slack_routes(context.sessions, slack.signing_secret, moderators, handlers, replies=replies, people=people)
     routes += intake_routes(context.sessions, settings.intake.token, settings.crawl.pseudonym_secret)
     routes += publishing_routes(context.sessions, settings)
     routes += survey_routes(context)

@@ -1,6 +1,7 @@
 """The Slack interactivity endpoint: button clicks arrive here, are verified, acted on through the moderation
-workflow (the same functions the CLI calls), recorded with the Slack user as the actor, and the message updated.
-The Reply button opens a modal instead (alerts/reply_modal.py), whose submission comes back here too.
+workflow (the same functions the CLI calls), recorded with the Slack user as the actor ("slack:alice" when a
+console account names that Slack user, else "slack:U…": config/people.py), and the message updated. The Reply
+button opens a modal instead (alerts/reply_modal.py), whose submission comes back here too.
 
 Slack wants an answer within 3 seconds: the action itself is one small transaction; the message update goes
 to Slack's `response_url` in a background task after the answer."""
@@ -26,6 +27,7 @@ from alerts.mention_actions import ITEM
 from alerts.mrkdwn import FALLBACK_LIMIT, SECTION_LIMIT, cap, escape, short
 from alerts.reply_modal import TEXT_BLOCK, Replies, read_submission, reply_view, submit_reply
 from alerts.slack_actions import ActionRefused, Handler
+from config.people import People
 from models.alert_kinds import LINKS, Button
 from web.slack_signature import ReplayGuard, check
 
@@ -44,9 +46,11 @@ def slack_routes(
     handlers: dict[str, Handler],
     post: Callable[[str, dict[str, Any]], None] | None = None,
     replies: Replies | None = None,
+    people: People | None = None,
 ) -> list[Route]:
     guard = ReplayGuard(sessions)
     post = post or _post_to_response_url
+    people = people or People()
 
     async def actions(request: Request) -> Response:
         body = await request.body()
@@ -63,7 +67,7 @@ def slack_routes(
         form = await request.form()
         raw = form.get("payload")
         if _payload_type(raw) == "view_submission":
-            return await run_in_threadpool(_submitted, sessions, moderators, replies, raw, post)
+            return await run_in_threadpool(_submitted, sessions, moderators, replies, raw, post, people)
         if _link_click(raw):
             # Slack tells us about a click on a link button too, and marks it failed unless we answer 200.
             return Response(status_code=200)
@@ -79,7 +83,7 @@ def slack_routes(
                 return Response(status_code=200)  # the modal is open: the message changes once it is submitted
             answer = refused
         else:
-            answer = _act(sessions, handlers, moderators, click)
+            answer = _act(sessions, handlers, moderators, click, people)
         update = _updated_message(click.blocks, answer)
         task = BackgroundTask(post, click.response_url, update) if click.response_url else None
         return Response(status_code=200, background=task)
@@ -94,7 +98,7 @@ class Click:
     user: str
     action_id: str
     mention_id: int
-    value: str | None  # after "MENTION_ID:" in the button's value, e.g. a rejection reason
+    value: str | None  # after "MENTION_ID:" in the button's value, e.g. a rejection reason; the user picked
     response_url: str | None
     blocks: list[dict[str, Any]]  # the message's blocks, sent back with the outcome added
     trigger_id: str | None = None  # what views.open needs to open the reply modal (valid 3 seconds)
@@ -117,6 +121,14 @@ def read_click(raw: Any) -> Click:
         raise ValueError("selected_option is not an object")
     given = action.get("value") or (option or {}).get("value")
     raw_value = given if isinstance(given, str) else None
+    assign_to, _, target = action_id.partition(":")
+    if assign_to == Button.ASSIGN_TO and target:
+        # A users menu has no value: the mention is in its action_id ("assign_to:7"), the user Slack sends.
+        action_id = assign_to
+        user_picked = action.get("selected_user")
+        if not isinstance(user_picked, str) or not user_picked or len(user_picked) > MAX_SLACK_ID_LENGTH:
+            raise ValueError("the users menu sent no selected_user")
+        raw_value = f"{target}:{user_picked}"
     if raw_value is None:
         raise ValueError("the action has no text value")
     mention, _, value = raw_value.partition(":")
@@ -188,6 +200,7 @@ def _submitted(
     replies: Replies | None,
     raw: Any,
     post: Callable[[str, dict[str, Any]], None],
+    people: People,
 ) -> Response:
     """A submitted reply modal: stored and published as the console does, then said in the channel. A refusal
     stays in the modal, next to the text, so nothing typed is lost."""
@@ -209,7 +222,7 @@ def _submitted(
         return refuse("replying from Slack is not configured")
     try:
         with sessions.begin() as session:
-            done = submit_reply(session, submission, f"slack:{user}", replies.templates)
+            done = submit_reply(session, submission, people.actor(user), replies.templates)
     except ActionRefused as refusal:
         return refuse(str(refusal))
     said = f"{short(done, FALLBACK_LIMIT - 50)} by {_mention(user)}"
@@ -230,8 +243,9 @@ def _act(
     handlers: dict[str, Handler],
     moderators: set[str],
     click: Click,
+    people: People,
 ) -> str:
-    """What was done, as mrkdwn: every part that came in the request escaped, the user a mention."""
+    """What was done, as mrkdwn: every part that came in the request escaped, the users mentions."""
     who = _mention(click.user)
     if click.user not in moderators:
         log.warning("Slack user %r is not in [slack] moderators: %r refused", click.user, click.action_id)
@@ -239,12 +253,16 @@ def _act(
     handler = handlers.get(click.action_id)
     if handler is None:
         return f"unknown action {short(repr(click.action_id))}"
+    value = click.user if click.action_id == Button.ASSIGN else click.value  # "me": who clicked
     try:
         with sessions.begin() as session:
-            done = handler(session, click.mention_id, f"slack:{click.user}", click.value)
+            done = handler(session, click.mention_id, people.actor(click.user), value)
     except ActionRefused as refusal:
         return f"not done: {cap(escape(str(refusal)), SECTION_LIMIT - 10)}"
-    return f"{short(done, FALLBACK_LIMIT - 50)} by {who}"  # the line whole in the fallback, mention included
+    said = short(done, FALLBACK_LIMIT - 80)
+    if click.action_id in (Button.ASSIGN, Button.ASSIGN_TO):  # to whom, as Slack shows the person
+        said += f" to {_mention(value or '')}"
+    return f"{said} by {who}"  # the line whole in the fallback, mentions included
 
 
 def _mention(user: str) -> str:

@@ -196,16 +196,23 @@ def test_buttons_follow_the_registry_and_the_subject():
         return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
     # Before issue 17 a Trustpilot review offered approve and reject, which can only fail (no consent).
-    elsewhere = ["reply_on_platform", "assign_me", "mark_handled"]
+    elsewhere = ["reply_on_platform", "assign_me", "assign_to:7", "mark_handled"]
     assert action_ids(AlertKind.REVIEW_TO_ANSWER) == [*elsewhere, "open_console"]
     assert action_ids(AlertKind.REVIEW_TO_ANSWER, "own_review") == ["approve", "reject", "reply", "open_console"]
     assert action_ids(AlertKind.NEGATIVE_MENTION, "post") == [
         "assign_me",
+        "assign_to:7",
         "mark_handled",
         "open_source",
         "open_console",
     ]
-    assert action_ids(AlertKind.NEGATIVE_MENTION) == ["assign_me", "mark_handled", "open_source", "open_console"]
+    assert action_ids(AlertKind.NEGATIVE_MENTION) == [
+        "assign_me",
+        "assign_to:7",
+        "mark_handled",
+        "open_source",
+        "open_console",
+    ]
     assert action_ids(AlertKind.REPLY_DUE) == elsewhere  # a reminder carries no console link
     assert action_ids(AlertKind.CRISIS) == []
     too_long = {**STORED[AlertKind.ABUSE], "url": "https://x.example/" + "a" * 3000}

@@ -197,8 +197,9 @@ def test_each_kind_of_mention_gets_the_buttons_it_can_use(desk, fake_slack):
     messages = by_mention(send(context, fake_slack, group_max=1))
     ids = {number: [e["action_id"] for e in elements(message)] for number, message in messages.items()}
     assert ids[1] == ["approve", "reject", "reply", "open_console"]  # own review with consent
-    assert ids[2] == ["reply_on_platform", "assign_me", "mark_handled", "open_console"]  # Trustpilot
-    assert ids[3] == ["assign_me", "mark_handled", "open_source", "open_console"]  # a post
+    # Assign to a teammate: a users menu carrying the mention in its action_id (issue 17: not only "to me").
+    assert ids[2] == ["reply_on_platform", "assign_me", "assign_to:2", "mark_handled", "open_console"]  # Trustpilot
+    assert ids[3] == ["assign_me", "assign_to:3", "mark_handled", "open_source", "open_console"]  # a post
     reply_there = next(e for e in elements(messages[2]) if e["action_id"] == "reply_on_platform")
     assert reply_there["url"] == "https://trustpilot.example/reviews/2"
     console = next(e for e in elements(messages[3]) if e["action_id"] == "open_console")
@@ -216,6 +217,8 @@ def test_every_button_does_what_it_says(desk, fake_slack):
                 continue  # a modal: test_reply_from_a_modal_is_stored_and_published_like_the_console
             if "url" in element:
                 action["value"] = element.get("value")
+            elif element["type"] == "users_select":
+                action["selected_user"] = "U0TEAMMATE"
             elif element["type"] == "static_select":
                 option = next(o for o in element["options"] if o["value"].endswith(":off_topic"))
                 action["selected_option"] = option
@@ -235,21 +238,22 @@ def test_every_button_does_what_it_says(desk, fake_slack):
         rejected = session.get(Mention, 4)
         assert rejected.status == MentionStatus.REJECTED and rejected.rejection_reason == "spam"
         trustpilot = session.get(Mention, 2)
-        assert trustpilot.assignee == "slack:U_MOD"
+        assert trustpilot.assignee == "slack:U0TEAMMATE"  # assigned to me, then to a teammate
         assert trustpilot.status == MentionStatus.REPLIED and trustpilot.reply_due_at is None  # handled
         post = session.get(Mention, 3)
         # Mark handled on a watched post takes it out of the Flagged queue (workflow.mark_handled dismisses it).
-        assert post.assignee == "slack:U_MOD" and post.status == MentionStatus.DISMISSED
+        assert post.assignee == "slack:U0TEAMMATE" and post.status == MentionStatus.DISMISSED
         done = session.execute(
             select(ModerationEvent.mention_id, ModerationEvent.action).where(ModerationEvent.actor == "slack:U_MOD")
         ).all()
     assert sorted(done) == sorted(
-        [(1, "approve"), (4, "reject"), (2, "assign"), (2, "handled"), (3, "assign"), (3, "dismiss")]
+        [(1, "approve"), (4, "reject"), (2, "assign"), (2, "assign"), (2, "handled")]
+        + [(3, "assign"), (3, "assign"), (3, "dismiss")]
     )
     # A click on a link button is acknowledged (Slack marks it failed otherwise) and changes nothing.
     texts = [message["text"] for message in updates(fake_slack)]
     assert not [text for text in texts if text.startswith("not done")], texts
-    assert len(texts) == 6  # one update per action; none for the links
+    assert len(texts) == 8  # one update per action; none for the links
 
 
 def test_a_grouped_message_can_be_acted_on_line_by_line(desk, fake_slack):
@@ -282,7 +286,12 @@ def test_a_grouped_message_can_be_acted_on_line_by_line(desk, fake_slack):
         assert session.get(Mention, 5).assignee == "slack:U_MOD"
         assert session.get(Mention, 4).status == MentionStatus.TO_PUBLISH  # untouched
     said = [message["text"] for message in updates(fake_slack)]
-    assert said == ["Approved for publication by <@U_MOD>", "Marked handled by <@U_MOD>", "Assigned by <@U_MOD>"]
+    # "Assigned to <@U_MOD>": whom to, as for a teammate picked in a single message's users menu.
+    assert said == [
+        "Approved for publication by <@U_MOD>",
+        "Marked handled by <@U_MOD>",
+        "Assigned to <@U_MOD> by <@U_MOD>",
+    ]
     for update in updates(fake_slack):  # the message stays whole, its menus with it, under 50 blocks
         check_message(update, mentions=True)
         assert len([b for b in update["blocks"] if b.get("block_id", "").startswith("item:")]) == 4

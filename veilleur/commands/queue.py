@@ -24,6 +24,7 @@ from models import Classification, Correction, Mention, MentionStatus, Moderatio
 from veilleur.commands.common import SettingsOption, command_group, open_context, print_error, settings_or_exit
 
 if TYPE_CHECKING:
+    from config.people import People
     from config.settings import Settings
     from scheduler.context import Context
 
@@ -31,6 +32,10 @@ app = command_group("Moderation queues: list, show and act on reviews.")
 console = Console(highlight=False, markup=False)
 ActorOption = Annotated[str | None, typer.Option("--as", help="who acts (default: your login name)")]
 IdsArgument = Annotated[list[int], typer.Argument(help="mention ids")]
+AssigneeOption = Annotated[
+    str | None,
+    typer.Option(help="only those assigned to this console account (or Slack user: slack:U…); none: unassigned"),
+]
 
 
 @contextmanager
@@ -55,6 +60,7 @@ def list_queue(
     ] = None,
     brand: Annotated[str | None, typer.Option(help="brand slug")] = None,
     rule: Annotated[str | None, typer.Option(help="only mentions routed by this rule (e.g. abusive, troll)")] = None,
+    assignee: AssigneeOption = None,
     limit: Annotated[int, typer.Option(help="rows shown")] = 50,
     settings: SettingsOption = Path("settings.toml"),
 ) -> None:
@@ -64,11 +70,12 @@ def list_queue(
     from moderation.queues import queue_query
 
     if queue is None:
-        _list_queues(settings, brand, rule)
+        _list_queues(settings, brand, rule, assignee)
         return
     with _context(settings) as context:
+        people = context.settings.console.people()
         try:
-            query = queue_query(queue, brand, rule)
+            query = queue_query(queue, brand, rule, _assignees(people, assignee))
         except ValueError as error:
             print_error(console, str(error))
             raise typer.Exit(2) from None
@@ -90,7 +97,7 @@ def list_queue(
                         f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "",
                         mention.language or "",
                         f"{due} {state}" if state else due,
-                        mention.assignee or "",
+                        people.shown(mention.assignee) if mention.assignee else "",
                         (mention.relevance_reason or "") if queue == "off_topic" else (routed_by or ""),
                         " ".join((((mention.title + ". ") if mention.title else "") + mention.text).split())[:200],
                     )
@@ -121,12 +128,21 @@ def _count(session: Session, query) -> int:  # type: ignore[no-untyped-def]
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
-def _list_queues(settings: Path, brand: str | None, rule: str | None) -> None:
+def _assignees(people: People, assignee: str | None) -> set[str] | None:
+    """Every stored spelling of the person `--assignee` names ("alice", and "slack:U0123" when her account names
+    that Slack user); "none": no names, the unassigned; no option: None, anyone's."""
+    if assignee is None:
+        return None
+    return set() if assignee == "none" else people.names(assignee)
+
+
+def _list_queues(settings: Path, brand: str | None, rule: str | None, assignee: str | None) -> None:
     """Every queue with its total, so none is forgotten because another was shown by default."""
     from moderation.queues import QUEUES, queue_query
 
     with _context(settings) as context, context.sessions() as session:
-        totals = {name: _count(session, queue_query(name, brand, rule)) for name in QUEUES}
+        names = _assignees(context.settings.console.people(), assignee)
+        totals = {name: _count(session, queue_query(name, brand, rule, names)) for name in QUEUES}
     table = Table(title="queues")
     for name in ("queue", "total", "what it holds"):
         table.add_column(name, no_wrap=name != "what it holds", justify="right" if name == "total" else "left")

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from config.people import People
 from models.urls import safe_url
 from web.console import actions, csrf
 from web.console.auth import LoginLimiter, User
@@ -50,6 +51,11 @@ class Console:
     def config(self) -> ConsoleSettings:
         return self.settings.console
 
+    @property
+    def people(self) -> People:
+        """Whose account a Slack user is: the "assigned to me" filter and the assignee shown (config/people.py)."""
+        return self.config.people()
+
     def undo_pending(self, request: Request) -> dict[str, Any] | None:
         last = request.session.get("last")
         if (
@@ -70,6 +76,7 @@ class Console:
             "flash": request.session.pop("flash", None),
             "undo": self.undo_pending(request),
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "person": self.people.shown,  # "slack:U0123" assigned before its account named it reads "alice"
             **values,
         }
         answer = self.templates.TemplateResponse(request, template, page, status_code=status)
@@ -110,15 +117,16 @@ def console_page(base: str, target: object) -> str | None:
     return target
 
 
-def queue_filters(base: str, target: str) -> Filters | None:
-    """The queue and filters a console page's address shows (`/console/queue/to_reply?sla=late`), else None."""
+def queue_filters(base: str, target: str, me: str = "", people: People | None = None) -> Filters | None:
+    """The queue and filters a console page's address shows (`/console/queue/to_reply?sla=late`), else None;
+    `me` and `people` as for Filters.parse."""
     parts = urlsplit(target)
     prefix = base + "/queue/"
     name = parts.path[len(prefix) :] if parts.path.startswith(prefix) else ""
     if name not in QUEUES:
         return None
     try:
-        return Filters.parse(name, dict(parse_qsl(parts.query)))
+        return Filters.parse(name, dict(parse_qsl(parts.query)), me, people)
     except FilterError:
         return None
 

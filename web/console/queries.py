@@ -12,10 +12,18 @@ from urllib.parse import urlencode
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from config.people import People
 from models import Brand, Classification, Mention, ModerationEvent, Source
 from models.urls import QUEUE_IDS_LIMIT
 from moderation import queues
-from moderation.queues import latest, most_urgent_first, queue_condition, with_route_rule, written_at
+from moderation.queues import (
+    assigned_to,
+    latest,
+    most_urgent_first,
+    queue_condition,
+    with_route_rule,
+    written_at,
+)
 
 QUEUES = {name: name.replace("_", " ").capitalize() for name in queues.QUEUES}  # "to_publish" -> "To publish"
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -44,11 +52,16 @@ class Filters:
     sort: str = "urgent"
     page: int = 1
     ids: tuple[int, ...] = ()  # only these mentions (those still in the queue): a Slack group's "open these N"
+    assignee: str = ""  # "me", "none" (unassigned) or an account name, as the address says it
+    # Every stored spelling of that person ("alice", "slack:U0123" assigned from Slack before her account named
+    # her Slack user): what the query matches. Not in the address: worked out from `assignee` by parse.
+    assignees: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, queue: str, params: Mapping[str, str]) -> Filters:
+    def parse(cls, queue: str, params: Mapping[str, str], me: str = "", people: People | None = None) -> Filters:
         """From the query string; a value out of its list is ignored rather than an error, but for `ids`
-        (FilterError): ignoring a bad list would show the whole queue as if it were those few."""
+        (FilterError): ignoring a bad list would show the whole queue as if it were those few. `me`: the signed-in
+        account, whom `assignee=me` means; `people`: whose account a Slack user is."""
 
         def pick(name: str, allowed: object) -> str:
             value = params.get(name, "").strip()
@@ -56,6 +69,9 @@ class Filters:
 
         rating = params.get("rating", "")
         page = params.get("page", "")
+        assignee = params.get("assignee", "").strip()[:200]
+        person = me if assignee == "me" else assignee
+        assignees = (people or People()).names(person) if person and assignee != "none" else set()
         return cls(
             queue=queue,
             brand=params.get("brand", "").strip()[:100],
@@ -70,6 +86,9 @@ class Filters:
             sort=pick("sort", SORTS) or "urgent",
             page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
             ids=_ids(params.get("ids", "")),
+            assignee=assignee,
+            # "me" without an account to say who: matches nobody rather than everybody.
+            assignees=tuple(sorted(assignees)) or ((assignee,) if assignee != "none" else ()),
         )
 
     def query_string(self, **changes: Any) -> str:
@@ -92,7 +111,7 @@ def _ids(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(part) for part in parts))
 
 
-_PARAMS = ("brand", "source", "language", "rating", "sentiment", "rule", "age", "sla", "q", "sort", "page")
+_PARAMS = ("brand", "source", "language", "rating", "sentiment", "rule", "age", "sla", "q", "assignee", "sort", "page")
 _DEFAULTS = {("sort", "urgent"), ("page", 1)}
 
 
@@ -185,6 +204,8 @@ def _filtered(filters: Filters, now: datetime, near: timedelta) -> Any:
         query = query.where(Mention.reply_due_at >= now, Mention.reply_due_at < now + near)
     elif filters.sla == "ok":
         query = query.where(Mention.reply_due_at >= now + near)
+    if filters.assignee:
+        query = query.where(assigned_to(filters.assignees))  # "none": no names, unassigned
     if filters.q:
         pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(Mention.text.ilike(pattern, escape="\\"), Mention.title.ilike(pattern, escape="\\")))

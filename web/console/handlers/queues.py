@@ -31,7 +31,7 @@ async def queue(console: Console, request: Request, user: User) -> Response:
     if name not in QUEUES:
         return PlainTextResponse(f"no queue {name!r}", status_code=404)
     try:
-        filters = Filters.parse(name, request.query_params)
+        filters = Filters.parse(name, request.query_params, user.name, console.people)
     except FilterError as error:
         return PlainTextResponse(f"filter refused: {error}", status_code=400)
     with console.sessions.begin() as session:
@@ -56,7 +56,7 @@ async def bulk(console: Console, request: Request, user: User, form: FormData) -
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     try:
         with console.sessions.begin() as session:
-            ids, matching = _chosen(console, session, form, only, queue)
+            ids, matching = _chosen(console, session, form, only, queue, user)
             if not ids:
                 console.remember(request, "nothing selected", [], {0: "select reviews first"})
                 return back_to(request, form, "/")
@@ -71,12 +71,14 @@ async def bulk(console: Console, request: Request, user: User, form: FormData) -
     return back_to(request, form, "/")
 
 
-def _chosen(console: Console, session: Session, form: FormData, only: str, queue: str) -> tuple[list[int], int]:
+def _chosen(
+    console: Console, session: Session, form: FormData, only: str, queue: str, user: User
+) -> tuple[list[int], int]:
     """The ids to act on, and how many reviews the filter matched (0 unless acting on all matching)."""
     if only.isdigit():
         return [int(only)], 0
     if form.get("scope") == "matching" and queue in QUEUES:
-        filters = Filters.parse(queue, dict(parse_qsl(str(form.get("filter", "")))))
+        filters = Filters.parse(queue, dict(parse_qsl(str(form.get("filter", "")))), user.name, console.people)
         now = console.clock()
         total = count_matching(session, filters, now, console.near)
         return matching_ids(session, filters, now, console.near, actions.MATCHING_LIMIT), total

@@ -50,6 +50,7 @@ def _review_page(
             preview=preview,
             back=console_page(request.scope.get("root_path", ""), request.query_params.get("back")) or "",
             sla=sla_state(view.mention.reply_due_at, console.clock(), console.near),
+            accounts=[account.name for account in console.config.users],
         )
 
 
@@ -63,7 +64,7 @@ async def act(console: Console, request: Request, user: User, form: FormData) ->
         return _review_page(console, request, user, preview=values.get("text", ""), template="")
     base = request.scope.get("root_path", "")
     back = console_page(base, values.get("back")) or ""
-    filters = queue_filters(base, back) if values.get("next") else None
+    filters = queue_filters(base, back, user.name, console.people) if values.get("next") else None
     following = None
     try:
         with console.sessions.begin() as session:
