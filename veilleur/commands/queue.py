@@ -184,7 +184,8 @@ def _print_mention(session: Session, mention: Mention, settings: Settings) -> No
     product = f"{named} ({product})" if named else product  # [brands.products] names it
     console.print(f"rating: {rating} · language: {mention.language or '-'} · product: {product}")
     console.print(f"written: {_when(mention.published_at)} · experienced: {_when(mention.experienced_at, True)}")
-    console.print(f"reply due: {_when(mention.reply_due_at)} · assignee: {mention.assignee or '-'}")
+    assignee = settings.console.people().shown(mention.assignee) if mention.assignee else "-"
+    console.print(f"reply due: {_when(mention.reply_due_at)} · assignee: {assignee}")
     if mention.relevance_reason:
         flag = "OFF-TOPIC" if mention.off_topic else "about the brand"
         console.print(f"relevance: {flag} ({mention.relevance_reason})", style="yellow" if mention.off_topic else None)
