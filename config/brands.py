@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -91,6 +92,13 @@ class SourceSettings(Section):
             if problem:
                 raise key_error(("urls", index), url, problem)
         return self
+
+
+def product_label(names: Mapping[str, str], reference: str) -> str:
+    """How moderators and reports name a product: "Carottes bio, 500 g (CAROTTE-500)" when `[brands.products]`
+    names it, else the reference alone. (The public widget shows the name only.)"""
+    name = names.get(reference)
+    return f"{name} ({reference})" if name else reference
 
 
 class BrandSettings(Section):

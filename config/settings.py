@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from config.brands import BrandSettings
+from config.brands import BrandSettings, product_label
 from config.checks import Section, checked, database_url_problem, host_problem, key_error, url_problem
 from config.environment import apply_environment
 from config.errors import SettingsError, describe
@@ -487,6 +487,12 @@ class Settings(Section):
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
             return prefix + str(self.path(url[len(prefix) :]))
         return url
+
+    def product_label(self, slug: str, reference: str) -> str:
+        """A product of brand `slug` as moderators read it (config/brands.py); a brand no longer declared: the
+        reference alone."""
+        names = next((brand.products for brand in self.brands if brand.slug == slug), {})
+        return product_label(names, reference)
 
     def brand(self, slug: str) -> BrandSettings:
         for brand in self.brands:

@@ -12,6 +12,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+from config.brands import product_label
 from models.crisis_cells import CellSummary
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -338,9 +339,7 @@ class Report:
     product_names: dict[str, str] = field(default_factory=dict)  # reference -> name, from [brands.products]
 
     def product_label(self, reference: str) -> str:
-        """ "Carottes bio, 500 g (CAROTTE-500)" when [brands.products] names it, else the reference alone."""
-        name = self.product_names.get(reference)
-        return f"{name} ({reference})" if name else reference
+        return product_label(self.product_names, reference)
 
     @property
     def previous_end(self) -> datetime:

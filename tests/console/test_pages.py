@@ -74,6 +74,16 @@ def test_review_page_says_who_why_and_what_was_done(console):
     assert "javascript:" not in flagged  # a crawled link that is not http(s) is not a link
 
 
+def test_the_review_page_shows_the_product(console):
+    from models import Mention
+
+    with console.context.sessions.begin() as session:
+        session.get_one(Mention, 2).product = "CAROTTE-500"
+    console.login()
+    # No [brands.products] here: the reference alone (named: Settings.product_label, tests/skeleton/test_settings.py).
+    assert "<dt>product</dt><dd>CAROTTE-500</dd>" in console.client.get("/console/review/2").text
+
+
 def test_reject_menus_show_the_registry_labels(console):
     console.login()
     expected = [(reason.value, reason.label_en) for reason in RejectionReason]

@@ -48,6 +48,14 @@ def test_the_shipped_settings_file_is_valid():
     assert settings.slack.bot_token == ""  # secrets stay empty in git
 
 
+def test_a_product_is_named_as_brands_products_names_it():
+    # Reports, `queue show` and the console name a product "Carottes bio, 500 g (CAROTTE-500)", not by its SKU.
+    settings = load_settings(ROOT / "settings.toml", {})
+    assert settings.product_label("demo", "CAROTTE-500") == "Carottes bio, 500 g (CAROTTE-500)"
+    assert settings.product_label("demo", "NOT-NAMED") == "NOT-NAMED"
+    assert settings.product_label("gone", "CAROTTE-500") == "CAROTTE-500"  # a brand no longer declared
+
+
 def test_environment_overrides_a_key(tmp_path):
     path = write(tmp_path, GOOD)
     settings = load_settings(path, {"VEILLEUR__SLACK__BOT_TOKEN": "xoxb-1", "VEILLEUR__MODERATION__UNDO_MINUTES": "3"})

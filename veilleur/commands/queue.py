@@ -179,9 +179,7 @@ def _print_mention(session: Session, mention: Mention, settings: Settings) -> No
         f"author: {(author.display_name or '-') if author else '-'} ({author.handle[:12] if author else '-'})"
     )
     rating = f"{mention.rating:g}/{mention.rating_best or 5:g}" if mention.rating is not None else "-"
-    product = mention.product or "-"
-    named = next((b.products.get(product) for b in settings.brands if b.slug == mention.source.brand.slug), None)
-    product = f"{named} ({product})" if named else product  # [brands.products] names it
+    product = settings.product_label(mention.source.brand.slug, mention.product) if mention.product else "-"
     console.print(f"rating: {rating} · language: {mention.language or '-'} · product: {product}")
     console.print(f"written: {_when(mention.published_at)} · experienced: {_when(mention.experienced_at, True)}")
     assignee = settings.console.people().shown(mention.assignee) if mention.assignee else "-"

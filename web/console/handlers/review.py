@@ -51,6 +51,8 @@ def _review_page(
             back=console_page(request.scope.get("root_path", ""), request.query_params.get("back")) or "",
             sla=sla_state(view.mention.reply_due_at, console.clock(), console.near),
             accounts=[account.name for account in console.config.users],
+            product=view.mention.product
+            and console.settings.product_label(view.mention.source.brand.slug, view.mention.product),
         )
 
 
