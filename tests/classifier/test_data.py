@@ -32,3 +32,36 @@ def test_real_reviews_have_text_and_stars() -> None:
     assert {"trustpilot", "google_places", "appstore", "french_reviews", "schema_org"} <= kinds
     assert all(1 <= stars <= 5 and text.strip() for _, text, stars in reviews)
     assert [realdata.polarity(s) for s in (1, 2, 3, 4, 5)] == ["negative"] * 2 + ["neutral"] + ["positive"] * 2
+
+
+def test_sentiment_score_counts_positive_read_as_negative() -> None:
+    from moderation.classifier.base import Prediction
+    from moderation.classifier.transformer.evaluate import score
+
+    def said(polarity: str) -> Prediction:
+        return Prediction({s: float(s == polarity) for s in ("negative", "neutral", "positive")}, 3.0, 0.0, 0.0)
+
+    labels = ["positive", "positive", "positive", "positive", "negative"]
+    guesses = [said("negative"), said("positive"), said("neutral"), said("positive"), said("negative")]
+    assert score("sentiment", labels, guesses, 0.5)["pos_as_neg"] == 0.25
+    assert "pos_as_neg" not in score("sentiment", ["negative"], [said("negative")], 0.5)
+
+
+def test_review_stars_examples_come_from_the_train_split_with_their_stars(tmp_path) -> None:
+    import json
+    import random
+
+    folder = tmp_path / "reviews_stars"
+    folder.mkdir()
+    rows = [{"text": f"review number {i} about the shop", "stars": 1 + i % 5, "lang": "en"} for i in range(200)]
+    (folder / "en_some_shop.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    split = {text: part for text, _, _, _, part in data.reviews_stars(tmp_path)}
+    examples = data.review_stars_examples(tmp_path, random.Random(0))
+    assert examples and all(split[e.text] == "train" for e in examples)  # never the dev split
+    for example in examples:
+        stars = int(example.text.split()[2]) % 5 + 1
+        assert example.stars == stars and example.sentiment == ("negative", "neutral", "positive").index(
+            realdata.polarity(stars)
+        )
+        assert (example.toxic, example.spam, example.language) == (0, 0, "en")
+    assert len(data.review_stars_examples(tmp_path, random.Random(0), scale=0.1)) == 40

@@ -36,6 +36,9 @@ def train(
         float, typer.Option(help="fraction of the big corpora (1.0 reproduces the shipped weights)")
     ] = 1.0,
     threads: Annotated[int, typer.Option(help="CPU threads")] = 2,
+    with_review_stars: Annotated[
+        bool, typer.Option(help="add the real reviews with stars of labelled/reviews_stars (train split) to the mix")
+    ] = False,
     corrections: Annotated[
         Path | None, typer.Option(help='moderator corrections, JSONL of {"text", "task", "label"}')
     ] = None,
@@ -68,7 +71,7 @@ def train(
         config.path(config.classifier.cache_dir),
         config.path(config.classifier.labelled_dir),
         target,
-        TrainConfig(epochs=epochs, scale=scale, threads=threads),
+        TrainConfig(epochs=epochs, scale=scale, threads=threads, review_stars=with_review_stars),
         extra_examples=extra,
     )
     console.print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB) in {metadata['train_seconds']} s")

@@ -100,8 +100,12 @@ def score(task: str, labels: list, predictions: list[Prediction], threshold: flo
     if task == "sentiment":
         guess = [p.polarity for p in predictions]
         present = sorted(set(labels))
-        return {"macro_f1": f1_score(labels, guess, labels=present, average="macro", zero_division=0),
-                "accuracy": accuracy_score(labels, guess)}  # fmt: skip
+        scores = {"macro_f1": f1_score(labels, guess, labels=present, average="macro", zero_division=0),
+                  "accuracy": accuracy_score(labels, guess)}  # fmt: skip
+        positive = [g for g, y in zip(guess, labels, strict=True) if y == "positive"]
+        if positive:  # issue 19's goal: a positive review read as negative under 5 %
+            scores["pos_as_neg"] = positive.count("negative") / len(positive)
+        return scores
     if task == "stars":
         return {"mae": float(np.mean([abs(p.stars - y) for p, y in zip(predictions, labels, strict=True)]))}
     if task == "flagged":

@@ -29,6 +29,7 @@ class TrainConfig:
     lr_heads: float = 2e-3
     scale: float = 1.0  # fraction of the big corpora to use
     threads: int = 2
+    review_stars: bool = False  # add the reviews_stars train split to the mix (issue 19)
 
 
 def _targets(batch: list[Example]) -> dict[str, torch.Tensor]:
@@ -91,7 +92,7 @@ def train(
     model.freeze_untrained()
     base = mm.base_matrices(model)  # the shipped file stores the change from these
     model.train()
-    examples = training_examples(labelled_dir, extra_examples, config.scale)
+    examples = training_examples(labelled_dir, extra_examples, config.scale, config.review_stars)
     encoded = tokenizer([mm.PREFIX + e.text for e in examples], truncation=True, max_length=config.max_length)
     ids = encoded["input_ids"]
     epochs = max(1, int(config.epochs + 0.999))
