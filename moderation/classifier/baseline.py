@@ -7,8 +7,10 @@ the yardstick the transformer is measured against.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import random
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -81,7 +83,9 @@ class BaselineClassifier:
                 return cls(pickle.load(handle), version)
         models = {task: _fit(rows) for task, rows in sets.items()}
         cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(".tmp")
+        # A name of its own: two workers starting on a fresh install both train, and the second one's rename found
+        # the shared ".tmp" already moved by the first (FileNotFoundError, the job failed once).
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         with partial.open("wb") as handle:
             pickle.dump(models, handle)
         partial.replace(cache)

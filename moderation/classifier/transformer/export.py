@@ -41,7 +41,7 @@ def export(model: mm.MultiHeadModel, target: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fp32 = target.with_suffix(".fp32.onnx")
+    fp32 = target.with_name(f".{target.stem}.{os.getpid()}.fp32.onnx")
     model.eval()
     # Eager attention exports as plain MatMul/Softmax; the SDPA path adds mask-building ops that cost time
     # in ONNX Runtime at every batch (measured: about a third slower at 64 tokens).
@@ -70,7 +70,8 @@ def export(model: mm.MultiHeadModel, target: Path) -> Path:
             opset_version=17,
             dynamo=False,
         )
-    partial = target.with_suffix(".partial.onnx")
+    # Names of this process's own: two workers exporting at once on a fresh install must not share a half file.
+    partial = target.with_name(f".{target.stem}.{os.getpid()}.partial.onnx")
     # Per-channel int8 weights for the projections (MatMul with a constant weight). Left fp32: the attention
     # products (both sides are activations) and the whole first layer, which takes e5's embeddings with their
     # outlier dimensions: quantised, it cost most of the int8 error (sentiment labels agreeing with fp32 on 256

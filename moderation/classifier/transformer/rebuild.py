@@ -16,6 +16,7 @@ BERT positions 0..511 index it directly; token type 0 only. The result (470 MB f
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 from pathlib import Path
@@ -183,7 +184,7 @@ def rebuild(target: Path, source: Path | None = None) -> Path:
         tokenizer_object=fast, bos_token=specials["bos"], eos_token=specials["eos"], cls_token=specials["bos"],
         sep_token=specials["eos"], pad_token=specials["pad"], unk_token=specials["unk"], model_max_length=c["max_pos"],
     )  # fmt: skip
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")  # one per process: two may rebuild at once
     shutil.rmtree(partial, ignore_errors=True)
     model.save_pretrained(partial)
     tokenizer.save_pretrained(partial)
@@ -193,7 +194,10 @@ def rebuild(target: Path, source: Path | None = None) -> Path:
     tokenizer_config["tokenizer_class"] = "PreTrainedTokenizerFast"
     config_path.write_text(json.dumps(tokenizer_config, indent=2))
     shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)  # a crash mid-write leaves only the .partial folder, never a half model
+    try:
+        partial.rename(target)  # a crash mid-write leaves only the .partial folder, never a half model
+    except OSError:  # another process put the same encoder there meanwhile: keep it, drop ours
+        shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
